@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+// The layout mirrors the architecture: C shims at the bottom, pure model code
+// and storage in the middle, the daemon, client and tools on top. Dependencies
+// only point downwards.
+import PackageDescription
+
+let package = Package(
+    name: "photoq",
+    products: [
+        .executable(name: "photoqd", targets: ["photoqd"]),
+        .executable(name: "photoq", targets: ["photoq"]),
+        .executable(name: "photoq-model", targets: ["PhotoqModelTool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C libraries, one thin wrapper each
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb",
+                       providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CInotifyTools",
+                       providers: [.apt(["libinotifytools0-dev"])]),
+        .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+
+        // MARK: Middle layer
+        .target(name: "ModelFormat"),
+        .target(name: "Imaging", dependencies: ["CJPEG"]),
+        .target(name: "Model", dependencies: ["CBLAS", "ModelFormat"]),
+        .target(name: "Index", dependencies: ["CLMDB", "CBLAS"]),
+        .target(name: "PhotoqProtocol"),
+
+        // MARK: Programs
+        .target(name: "Daemon", dependencies: [
+            "Index", "Model", "Imaging", "ModelFormat", "PhotoqProtocol", "CInotifyTools",
+        ]),
+        .target(name: "Client", dependencies: ["PhotoqProtocol", "Model", "ModelFormat", "Imaging"]),
+        .executableTarget(name: "photoqd", dependencies: [
+            "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "photoq", dependencies: [
+            "Client", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "PhotoqModelTool", dependencies: [
+            "Model", "ModelFormat", "Imaging", "Index", "CBLAS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/photoq-model"),
+
+        // MARK: Tests
+        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "ModelFormat", "Imaging", "CBLAS"]),
+        .testTarget(name: "IndexTests", dependencies: ["Index"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "PhotoqProtocol", "Index"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+int cjpeg_shim_version(void) { return 1; }

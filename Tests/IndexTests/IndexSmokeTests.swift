@@ -1,0 +1,6 @@
+import XCTest
+@testable import Index
+
+final class IndexSmokeTests: XCTestCase {
+    func testModuleLoads() {}
+}
