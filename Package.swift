@@ -48,11 +48,12 @@ let package = Package(
         ], path: "Sources/photoq-model"),
 
         // MARK: Tests
-        .testTarget(name: "ModelFormatTests", dependencies: ["ModelFormat"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "ModelFormat", "Imaging", "CBLAS"]),
-        .testTarget(name: "IndexTests", dependencies: ["Index"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "PhotoqProtocol", "Index"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ModelFormatTests", dependencies: ["TestSupport", "ModelFormat"]),
+        .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging"]),
+        .testTarget(name: "ModelTests", dependencies: ["TestSupport", "Model", "ModelFormat", "Imaging", "CBLAS"]),
+        .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index"]),
+        .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index"]),
     ],
     swiftLanguageModes: [.v6]
 )
