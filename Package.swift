@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "Model", dependencies: ["CBLAS", "ModelFormat"]),
         .target(name: "Index", dependencies: ["CLMDB", "CBLAS"]),
         .target(name: "PhotoqProtocol"),
+        // Data sets, feature caches and training loops for photoq-model.
+        .target(name: "Training", dependencies: ["Model", "ModelFormat", "Imaging"]),
 
         // MARK: Programs
         .target(name: "Daemon", dependencies: [
@@ -43,7 +45,7 @@ let package = Package(
             "Client", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "PhotoqModelTool", dependencies: [
-            "Model", "ModelFormat", "Imaging", "Index", "CBLAS",
+            "Model", "ModelFormat", "Imaging", "Index", "Training", "CBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/photoq-model"),
 
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging"]),
         .testTarget(name: "ModelTests", dependencies: ["TestSupport", "Model", "ModelFormat", "Imaging", "CBLAS"]),
         .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index"]),
+        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model"]),
         .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index"]),
     ],
     swiftLanguageModes: [.v6]

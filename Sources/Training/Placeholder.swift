@@ -1,0 +1,1 @@
+// Training-time I/O: caption files, feature caches, progress.
