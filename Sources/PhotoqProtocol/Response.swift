@@ -1,0 +1,109 @@
+/// One search or similarity hit.
+public struct SearchHit: Codable, Sendable, Equatable {
+    public var id: UInt64
+    public var path: String
+    /// Cosine similarity in the joint space, higher is better.
+    public var score: Float
+    /// Modification time, seconds since 1970.
+    public var modified: Double
+
+    public init(id: UInt64, path: String, score: Float, modified: Double) {
+        self.id = id
+        self.path = path
+        self.score = score
+        self.modified = modified
+    }
+}
+
+public struct SearchResult: Codable, Sendable, Equatable {
+    /// Best first.
+    public var hits: [SearchHit]
+    public init(hits: [SearchHit]) { self.hits = hits }
+}
+
+/// A stored photo: what the client needs to rerank and explain a match.
+public struct PhotoRecordResult: Codable, Sendable, Equatable {
+    public var id: UInt64
+    public var path: String
+    public var size: Int64
+    public var modified: Double
+    public var modelID: String
+    /// Joint-space vector, (D).
+    public var vector: [Float]
+    /// Backbone feature (1280).
+    public var feature: [Float]
+
+    public init(id: UInt64, path: String, size: Int64, modified: Double, modelID: String,
+                vector: [Float], feature: [Float]) {
+        self.id = id
+        self.path = path
+        self.size = size
+        self.modified = modified
+        self.modelID = modelID
+        self.vector = vector
+        self.feature = feature
+    }
+}
+
+/// What the daemon is doing.
+public struct StatusResult: Codable, Sendable, Equatable {
+    public var indexed: Int
+    /// Files found but not yet embedded (queued or being embedded).
+    public var pending: Int
+    /// Files recorded as failed (not retried until they change).
+    public var failed: Int
+    public var modelID: String
+    public var dimension: Int
+    public var roots: [String]
+    /// "starting", "scanning", "watching", "polling" (inotify watches exhausted) or "stopping".
+    public var watcher: String
+    public var watches: Int
+    public var uptimeSeconds: Double
+    public var pid: Int32
+
+    public init(indexed: Int, pending: Int, failed: Int, modelID: String, dimension: Int, roots: [String],
+                watcher: String, watches: Int, uptimeSeconds: Double, pid: Int32) {
+        self.indexed = indexed
+        self.pending = pending
+        self.failed = failed
+        self.modelID = modelID
+        self.dimension = dimension
+        self.roots = roots
+        self.watcher = watcher
+        self.watches = watches
+        self.uptimeSeconds = uptimeSeconds
+        self.pid = pid
+    }
+}
+
+public struct ReindexResult: Codable, Sendable, Equatable {
+    /// Files queued for embedding (a rescan may queue more later).
+    public var queued: Int
+    public init(queued: Int) { self.queued = queued }
+}
+
+/// `{"version": 1, "id": 7, "result": {...}}` or `{"version": 1, "id": 7, "error": {"code": ..., "message": ...}}`.
+/// The client knows which result type its request expects, so the envelope is generic.
+public struct ResponseEnvelope<Result: Codable & Sendable>: Codable, Sendable {
+    public var version: Int
+    public var id: Int
+    public var result: Result?
+    public var error: WireError?
+
+    public init(id: Int, result: Result) {
+        self.version = Wire.version
+        self.id = id
+        self.result = result
+        self.error = nil
+    }
+
+    public init(id: Int, error: WireError) {
+        self.version = Wire.version
+        self.id = id
+        self.result = nil
+        self.error = error
+    }
+}
+
+/// A placeholder result type for error-only responses.
+public struct NoResult: Codable, Sendable {}
