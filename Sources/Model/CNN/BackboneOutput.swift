@@ -1,0 +1,64 @@
+/// What one forward pass of the backbone returns. Shapes: N = batch.
+public struct BackboneOutput: Sendable {
+    public let batch: Int
+    /// (N,1280): the globally average-pooled head activations, the image embedding input.
+    public var features: [Float]
+    /// (N,1000): ImageNet-1k class scores before softmax.
+    public var logits: [Float]
+    /// Every layer's input and output, in execution order, when requested.
+    public var activations: [LayerActivation]?
+
+    public func features(of image: Int) -> ArraySlice<Float> {
+        features[image * EfficientNetLite0.featureCount..<(image + 1) * EfficientNetLite0.featureCount]
+    }
+
+    public func logits(of image: Int) -> ArraySlice<Float> {
+        logits[image * EfficientNetLite0.classCount..<(image + 1) * EfficientNetLite0.classCount]
+    }
+}
+
+/// One layer's recorded tensors, kept so a backward pass (Excitation Backprop)
+/// can walk the network from the logits down to the input.
+///
+/// Trunk tensors are channel-major over the batch, (C,N,H,W): plane c·N + n is
+/// channel c of image n (for N = 1 this is plain (C,H,W)). `pool` records
+/// input (C,N,H,W) → output (N,C); `classifier` input (N,1280) → output (N,1000).
+public struct LayerActivation: Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// Dense k×k conv (the stem), BN folded; weight (O,C,k,k).
+        case conv(kernel: Int, stride: Int)
+        /// 1×1 conv (expand, project, head); weight (O,C,1,1).
+        case pointwise
+        /// Depthwise k×k conv; weight (C,1,k,k).
+        case depthwise(kernel: Int, stride: Int)
+        case globalAveragePool
+        /// Fully connected; weight (1000,1280).
+        case classifier
+    }
+
+    /// Weight-file prefix, e.g. "blocks.3.expand" (".weight"/".bias" follow).
+    public let name: String
+    public let kind: Kind
+    /// Applied after bias (and after the residual add, if any).
+    public let activation: Activation
+    /// Index into the activations list of the tensor added as identity
+    /// residual: that entry's `input` (the block input).
+    public let residualFrom: Int?
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    public let input: [Float]
+    public let output: [Float]
+}
+
+public enum BackboneError: Error, CustomStringConvertible, Equatable {
+    case invalidBatch(Int)
+    case inputSize(expected: Int, actual: Int)
+
+    public var description: String {
+        switch self {
+        case let .invalidBatch(n): return "batch must be at least 1, got \(n)"
+        case let .inputSize(expected, actual):
+            return "input has \(actual) floats, expected \(expected) (N,3,224,224)"
+        }
+    }
+}

@@ -1,0 +1,183 @@
+// The forward pass. Trunk tensors are channel-major over the batch,
+// (C,N,H,W), so every 1×1 convolution is one GEMM over all N images:
+// out (O, N·H·W) = w (O,C) · x (C, N·H·W).
+
+extension EfficientNetLite0 {
+    /// input (N,3,224,224) RGB 0–255 → features (N,1280), logits (N,1000).
+    /// Allocates a workspace per call; hot loops should pass their own.
+    public func forward(_ input: [Float], batch: Int, keepActivations: Bool = false) throws -> BackboneOutput {
+        try forward(input, batch: batch, workspace: EfficientNetWorkspace(), keepActivations: keepActivations)
+    }
+
+    /// input (N,3,224,224) RGB 0–255 → features (N,1280), logits (N,1000),
+    /// using `workspace`'s buffers (one workspace per thread).
+    public func forward(_ input: [Float], batch: Int, workspace: EfficientNetWorkspace,
+                        keepActivations: Bool = false) throws -> BackboneOutput {
+        guard batch >= 1 else { throw BackboneError.invalidBatch(batch) }
+        guard input.count == batch * Self.inputCount else {
+            throw BackboneError.inputSize(expected: batch * Self.inputCount, actual: input.count)
+        }
+        workspace.reserve(for: self, batch: batch)
+        var pass = ForwardPass(network: self, workspace: workspace, batch: batch, keep: keepActivations)
+        let output = input.withUnsafeBufferPointer { pass.run($0.baseAddress!) }
+        workspace.stats = workspace.stats + pass.stats
+        return output
+    }
+}
+
+/// One pass's state: which buffer holds what, timing, recorded activations.
+private struct ForwardPass {
+    let network: EfficientNetLite0
+    let workspace: EfficientNetWorkspace
+    let batch: Int
+    let keep: Bool
+    var stats = ForwardStats()
+    var activations: [LayerActivation] = []
+
+    init(network: EfficientNetLite0, workspace: EfficientNetWorkspace, batch: Int, keep: Bool) {
+        self.network = network
+        self.workspace = workspace
+        self.batch = batch
+        self.keep = keep
+    }
+
+    mutating func run(_ input: UnsafePointer<Float>) -> BackboneOutput {
+        let n = batch
+        var x = workspace.trunk[0], expanded = workspace.trunk[1]
+        var depthwiseOut = workspace.trunk[2], y = workspace.trunk[3]
+        var size = EfficientNetLite0.imageSize
+
+        // Stem: normalise (N,3,H,W) into y, im2col each image, one GEMM → x (32,N,112,112).
+        var start = monotonicSeconds()
+        let inputCount = n * EfficientNetLite0.inputCount
+        for i in 0..<inputCount { y[i] = (input[i] - 127) / 128 }
+        let stem = network.stem
+        let stemOut = SamePadding(size: size, kernel: stem.kernel, stride: EfficientNetLite0.stemStride).output
+        let columns = workspace.columns!
+        let positions = stemOut * stemOut
+        for image in 0..<n {
+            im2col(columns, y + image * EfficientNetLite0.inputCount, channels: 3, height: size, width: size,
+                   kernel: stem.kernel, stride: EfficientNetLite0.stemStride,
+                   ldCols: n * positions, columnOffset: image * positions)
+        }
+        stats.otherSeconds += monotonicSeconds() - start
+        convGEMM(x, stem, columns, columns: n * positions, depth: 3 * stem.kernel * stem.kernel,
+                 activation: .relu6, residual: nil)
+        if keep {
+            record(stem.name, .conv(kernel: stem.kernel, stride: EfficientNetLite0.stemStride), .relu6, nil,
+                   input: y, [3, n, size, size], output: x, [stem.outChannels, n, stemOut, stemOut],
+                   inputIsImageMajor: true)
+        }
+        size = stemOut
+
+        for block in network.blocks {
+            let blockInputIndex = activations.count
+            let spatial = n * size * size
+            var source: UnsafeMutablePointer<Float> = x
+            if let expand = block.expand {
+                convGEMM(expanded, expand, x, columns: spatial, depth: expand.inChannels, activation: .relu6, residual: nil)
+                if keep {
+                    record(expand.name, .pointwise, .relu6, nil, input: x, [expand.inChannels, n, size, size],
+                           output: expanded, [expand.outChannels, n, size, size])
+                }
+                source = expanded
+            }
+            let dw = block.depthwise
+            let outSize = SamePadding(size: size, kernel: dw.kernel, stride: block.stride).output
+            start = monotonicSeconds()
+            depthwiseConv(depthwiseOut, source, weight: dw.weight, bias: dw.bias, channels: dw.outChannels, batch: n,
+                          height: size, width: size, kernel: dw.kernel, stride: block.stride,
+                          activation: .relu6, scratch: workspace.depthwiseScratch!)
+            stats.depthwiseSeconds += monotonicSeconds() - start
+            if keep {
+                record(dw.name, .depthwise(kernel: dw.kernel, stride: block.stride), .relu6, nil,
+                       input: source, [dw.outChannels, n, size, size], output: depthwiseOut, [dw.outChannels, n, outSize, outSize])
+            }
+            let project = block.project
+            let outSpatial = n * outSize * outSize
+            convGEMM(y, project, depthwiseOut, columns: outSpatial, depth: project.inChannels, activation: .none,
+                     residual: block.residual ? UnsafePointer(x) : nil)
+            if keep {
+                record(project.name, .pointwise, .none, block.residual ? blockInputIndex : nil,
+                       input: depthwiseOut, [project.inChannels, n, outSize, outSize],
+                       output: y, [project.outChannels, n, outSize, outSize])
+            }
+            swap(&x, &y)
+            size = outSize
+        }
+
+        // Head 1×1 → 1280 (ReLU6), global average pool, classifier.
+        let head = network.head
+        let spatial = size * size
+        convGEMM(y, head, x, columns: n * spatial, depth: head.inChannels, activation: .relu6, residual: nil)
+        if keep {
+            record(head.name, .pointwise, .relu6, nil, input: x, [head.inChannels, n, size, size],
+                   output: y, [head.outChannels, n, size, size])
+        }
+        start = monotonicSeconds()
+        var features = [Float](repeating: 0, count: n * EfficientNetLite0.featureCount)
+        var logits = [Float](repeating: 0, count: n * EfficientNetLite0.classCount)
+        let fc = network.classifier
+        features.withUnsafeMutableBufferPointer { f in
+            globalAveragePool(f.baseAddress!, y, channels: head.outChannels, batch: n, spatial: spatial,
+                              ldOut: EfficientNetLite0.featureCount)
+            logits.withUnsafeMutableBufferPointer { l in
+                // logits (N,1000) = features (N,1280) · fcᵀ (1280,1000) + bias
+                for image in 0..<n {
+                    (l.baseAddress! + image * fc.outChannels).update(from: fc.bias, count: fc.outChannels)
+                }
+                gemm(l.baseAddress!, f.baseAddress!, fc.weight, m: n, n: fc.outChannels, k: fc.inChannels,
+                     transposeB: true, beta: 1)
+            }
+        }
+        stats.otherSeconds += monotonicSeconds() - start
+        if keep {
+            activations.append(LayerActivation(
+                name: "pool", kind: .globalAveragePool, activation: .none, residualFrom: nil,
+                inputShape: [head.outChannels, n, size, size], outputShape: [n, head.outChannels],
+                input: Array(UnsafeBufferPointer(start: y, count: head.outChannels * n * spatial)), output: features))
+            activations.append(LayerActivation(
+                name: fc.name, kind: .classifier, activation: .none, residualFrom: nil,
+                inputShape: [n, fc.inChannels], outputShape: [n, fc.outChannels], input: features, output: logits))
+        }
+        stats.images += n
+        return BackboneOutput(batch: n, features: features, logits: logits, activations: keep ? activations : nil)
+    }
+
+    /// out (O, P) ← act(w (O, K) · x (K, P) + bias [+ residual (O, P)]).
+    private mutating func convGEMM(
+        _ out: UnsafeMutablePointer<Float>, _ conv: EfficientNetLite0.Conv, _ x: UnsafePointer<Float>,
+        columns: Int, depth: Int, activation: Activation, residual: UnsafePointer<Float>?
+    ) {
+        let start = monotonicSeconds()
+        gemm(out, conv.weight, x, m: conv.outChannels, n: columns, k: depth)
+        let mid = monotonicSeconds()
+        biasActivation(out, bias: conv.bias, channels: conv.outChannels, positions: columns, ldOut: columns,
+                       activation: activation, residual: residual)
+        stats.gemmSeconds += mid - start
+        stats.gemmFlops += 2 * Double(conv.outChannels) * Double(columns) * Double(depth)
+        stats.otherSeconds += monotonicSeconds() - mid
+    }
+
+    /// Copies a layer's input and output. The stem's input is image-major
+    /// (N,3,H,W) in memory; it is stored channel-major like the rest.
+    private mutating func record(
+        _ name: String, _ kind: LayerActivation.Kind, _ activation: Activation, _ residualFrom: Int?,
+        input: UnsafePointer<Float>, _ inputShape: [Int], output: UnsafePointer<Float>, _ outputShape: [Int],
+        inputIsImageMajor: Bool = false
+    ) {
+        var inputCopy = Array(UnsafeBufferPointer(start: input, count: inputShape.reduce(1, *)))
+        if inputIsImageMajor {
+            let (c, n, plane) = (inputShape[0], inputShape[1], inputShape[2] * inputShape[3])
+            for ci in 0..<c {
+                for ni in 0..<n {
+                    for p in 0..<plane { inputCopy[(ci * n + ni) * plane + p] = input[(ni * c + ci) * plane + p] }
+                }
+            }
+        }
+        activations.append(LayerActivation(
+            name: name, kind: kind, activation: activation, residualFrom: residualFrom,
+            inputShape: inputShape, outputShape: outputShape, input: inputCopy,
+            output: Array(UnsafeBufferPointer(start: output, count: outputShape.reduce(1, *)))))
+    }
+}

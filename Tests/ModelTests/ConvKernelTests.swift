@@ -1,0 +1,156 @@
+import XCTest
+@testable import Model
+
+/// Each CNN kernel against a plain nested loop written straight from the
+/// definition (TensorFlow SAME padding), on random odd-sized shapes.
+final class ConvKernelTests: XCTestCase {
+    private var generator = KernelTestRandom(seed: 0x5EED)
+
+    private func randomFloats(_ count: Int) -> [Float] {
+        (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
+    }
+
+    /// TF SAME: out = ceil(in/s), total pad = max((out-1)·s + k - in, 0), the
+    /// odd one at the bottom/right.
+    private func samePad(_ size: Int, _ k: Int, _ s: Int) -> (out: Int, top: Int) {
+        let out = Int((Double(size) / Double(s)).rounded(.up))
+        let total = max((out - 1) * s + k - size, 0)
+        return (out, total / 2)
+    }
+
+    // x (C,H,W), w (O,C,k,k) -> (O,OH,OW)
+    private func naiveConv(_ x: [Float], _ w: [Float], c: Int, h: Int, wd: Int, o: Int, k: Int, s: Int) -> [Float] {
+        let (oh, top) = samePad(h, k, s), (ow, left) = samePad(wd, k, s)
+        var out = [Float](repeating: 0, count: o * oh * ow)
+        for oc in 0..<o { for oy in 0..<oh { for ox in 0..<ow {
+            var sum: Double = 0
+            for ic in 0..<c { for ky in 0..<k { for kx in 0..<k {
+                let iy = oy * s + ky - top, ix = ox * s + kx - left
+                if iy >= 0, iy < h, ix >= 0, ix < wd {
+                    sum += Double(x[(ic * h + iy) * wd + ix]) * Double(w[((oc * c + ic) * k + ky) * k + kx])
+                }
+            } } }
+            out[(oc * oh + oy) * ow + ox] = Float(sum)
+        } } }
+        return out
+    }
+
+    private func assertClose(_ a: [Float], _ b: [Float], tolerance: Float = 1e-4, _ message: String,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, message, file: file, line: line)
+        let diff = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(diff, tolerance, "\(message): max |Δ| = \(diff)", file: file, line: line)
+    }
+
+    func testSamePaddingMatchesTensorFlowForStride2() {
+        // 224 with a 3×3/2 kernel: 112 outputs, no padding on top, one row at the bottom.
+        func triple(_ p: SamePadding) -> [Int] { [p.output, p.before, p.after] }
+        XCTAssertEqual(triple(SamePadding(size: 224, kernel: 3, stride: 2)), [112, 0, 1])
+        XCTAssertEqual(triple(SamePadding(size: 112, kernel: 5, stride: 2)), [56, 1, 2])
+        XCTAssertEqual(triple(SamePadding(size: 7, kernel: 5, stride: 1)), [7, 2, 2])
+    }
+
+    func testIm2colGEMMMatchesNaiveConvolution() {
+        let shapes: [(Int, Int, Int, Int, Int, Int)] = [(3, 9, 7, 5, 3, 2), (4, 8, 8, 6, 3, 1), (2, 11, 13, 3, 5, 2), (3, 6, 5, 4, 5, 1),
+                                                         (1, 1, 1, 2, 3, 2), (3, 4, 4, 2, 1, 2)]
+        for (c, h, wd, o, k, s) in shapes {
+            let x = randomFloats(c * h * wd), w = randomFloats(o * c * k * k)
+            let (oh, _) = samePad(h, k, s), (ow, _) = samePad(wd, k, s)
+            // Two images side by side in one column matrix, as the stem does.
+            let p = oh * ow
+            var cols = [Float](repeating: .nan, count: c * k * k * 2 * p)
+            cols.withUnsafeMutableBufferPointer { cb in
+                x.withUnsafeBufferPointer { xb in
+                    for image in 0..<2 {
+                        im2col(cb.baseAddress!, xb.baseAddress!, channels: c, height: h, width: wd, kernel: k, stride: s,
+                               ldCols: 2 * p, columnOffset: image * p)
+                    }
+                }
+            }
+            let out = matmul(w, cols, m: o, n: 2 * p, k: c * k * k)
+            let expected = naiveConv(x, w, c: c, h: h, wd: wd, o: o, k: k, s: s)
+            let label = "conv C\(c) \(h)×\(wd) O\(o) k\(k) s\(s)"
+            for image in 0..<2 {
+                var got: [Float] = []
+                for oc in 0..<o {
+                    let begin = oc * 2 * p + image * p
+                    got += out[begin..<(begin + p)]
+                }
+                assertClose(got, expected, label)
+            }
+        }
+    }
+
+    func testDepthwiseMatchesNaiveLoop() {
+        let shapes: [(Int, Int, Int, Int, Int, Int)] = [(3, 2, 9, 7, 3, 2), (4, 1, 8, 8, 3, 1), (2, 3, 11, 13, 5, 2), (5, 2, 7, 6, 5, 1),
+                                                         (2, 1, 1, 1, 3, 1), (2, 2, 2, 3, 5, 2)]
+        for (c, n, h, wd, k, s) in shapes {
+            let x = randomFloats(c * n * h * wd), w = randomFloats(c * k * k), bias = randomFloats(c)
+            let (oh, _) = samePad(h, k, s), (ow, _) = samePad(wd, k, s)
+            for activation in [Activation.none, .relu6] {
+                var out = [Float](repeating: .nan, count: c * n * oh * ow)
+                var scratch = [Float](repeating: .nan, count: depthwiseScratchCount(height: h, width: wd, kernel: k, stride: s))
+                out.withUnsafeMutableBufferPointer { ob in
+                    scratch.withUnsafeMutableBufferPointer { sb in
+                        depthwiseConv(ob.baseAddress!, x, weight: w, bias: bias, channels: c, batch: n, height: h, width: wd,
+                                      kernel: k, stride: s, activation: activation, scratch: sb.baseAddress!)
+                    }
+                }
+                // Channel-major planes: plane ci·N + ni; each is a 1-channel conv.
+                var expected: [Float] = []
+                for ci in 0..<c {
+                    let filter = Array(w[(ci * k * k)..<((ci + 1) * k * k)])
+                    for ni in 0..<n {
+                        let plane = Array(x[((ci * n + ni) * h * wd)..<((ci * n + ni + 1) * h * wd)])
+                        let conv = naiveConv(plane, filter, c: 1, h: h, wd: wd, o: 1, k: k, s: s)
+                        expected += conv.map { v in
+                            let z = v + bias[ci]
+                            return activation == .relu6 ? min(max(z, 0), 6) : z
+                        }
+                    }
+                }
+                assertClose(out, expected, "depthwise C\(c) N\(n) \(h)×\(wd) k\(k) s\(s) \(activation)")
+            }
+        }
+    }
+
+    func testGlobalAveragePoolMatchesMean() {
+        let (c, n, spatial) = (5, 3, 7 * 7)
+        let x = randomFloats(c * n * spatial)
+        var out = [Float](repeating: .nan, count: n * c)
+        out.withUnsafeMutableBufferPointer { globalAveragePool($0.baseAddress!, x, channels: c, batch: n, spatial: spatial, ldOut: c) }
+        var expected = [Float](repeating: 0, count: n * c)
+        for ci in 0..<c { for ni in 0..<n {
+            let plane = x[((ci * n + ni) * spatial)..<((ci * n + ni + 1) * spatial)]
+            expected[ni * c + ci] = Float(plane.reduce(0.0) { $0 + Double($1) } / Double(spatial))
+        } }
+        assertClose(out, expected, tolerance: 1e-6, "pool")
+    }
+
+    func testBiasActivationAddsResidualThenClips() {
+        let (o, p, ld) = (3, 5, 6)
+        let base = randomFloats(o * ld).map { $0 * 8 }, bias = randomFloats(o), residual = randomFloats(o * ld)
+        var out = base
+        out.withUnsafeMutableBufferPointer {
+            biasActivation($0.baseAddress!, bias: bias, channels: o, positions: p, ldOut: ld, activation: .relu6, residual: residual)
+        }
+        for oc in 0..<o { for i in 0..<ld {
+            let index = oc * ld + i
+            let expected = i < p ? min(max(base[index] + bias[oc] + residual[index], 0), 6) : base[index]
+            XCTAssertEqual(out[index], expected, accuracy: 1e-6)
+        } }
+    }
+}
+
+/// A small seeded generator so failures reproduce.
+struct KernelTestRandom: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import ModelFormat
+import TestSupport
+import XCTest
+@testable import Model
+
+/// The Swift network against Tests/Reference/efficientnet_ref.py, an
+/// independent NumPy implementation that reads the original checkpoint with
+/// its BatchNorm unfolded (so the converter's folding is checked too).
+final class EfficientNetReferenceTests: XCTestCase {
+    private static let photos = ["samples/dog.jpg", "coco-val2017/images/000000000139.jpg",
+                                 "coco-val2017/images/000000000632.jpg", "samples/giraffe.jpg"]
+
+    private func loadNetwork() throws -> EfficientNetLite0 {
+        try EfficientNetLite0(weights: WeightFile(path: TestEnvironment.model(ModelPaths.backbone)))
+    }
+
+    /// The reference decodes the photos with PIL and writes the input tensor,
+    /// so decoding differences do not enter the comparison.
+    private func referenceRun(_ photos: [String]) throws -> (input: [Float], logits: [[Float]]) {
+        let paths = try photos.map { try TestEnvironment.data($0) }
+        let tensorPath = try TestEnvironment.temporaryDirectory(self) + "/input.f32"
+        let json = try TestEnvironment.runReference("efficientnet_ref.py", ["--tensor-out", tensorPath] + paths)
+        struct Reply: Decodable { let logits: [[Double]] }
+        let reply = try JSONDecoder().decode(Reply.self, from: json)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: tensorPath))
+        let input = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        return (input, reply.logits.map { $0.map(Float.init) })
+    }
+
+    private func top(_ k: Int, _ scores: some Collection<Float>) -> [Int] {
+        Array(scores.enumerated().sorted { $0.element > $1.element }.prefix(k).map(\.offset))
+    }
+
+    func testLogitsMatchNumPyReferenceOnRealPhotos() throws {
+        let network = try loadNetwork()
+        let (input, expected) = try referenceRun(Self.photos)
+        XCTAssertEqual(expected.count, Self.photos.count)
+        let output = try network.forward(input, batch: Self.photos.count)
+        for (i, photo) in Self.photos.enumerated() {
+            let got = Array(output.logits(of: i))
+            let scale = expected[i].map(abs).max()!
+            let maxDiff = zip(got, expected[i]).map { abs($0 - $1) }.max()!
+            print("EfficientNet-Lite0 vs NumPy reference, \(photo): max |Δlogit| = \(maxDiff) (max |logit| \(scale))")
+            XCTAssertLessThanOrEqual(maxDiff, 1e-3 * scale, photo)
+            XCTAssertEqual(top(5, got), top(5, expected[i]), "top-5 of \(photo)")
+        }
+        // samples/dog.jpg is a dog: ImageNet classes 151–268 are dog breeds.
+        let dogClass = top(1, output.logits(of: 0))[0]
+        XCTAssertTrue((151...268).contains(dogClass), "dog.jpg classified as class \(dogClass)")
+    }
+
+    func testBatchGivesSameResultsAsSingleImages() throws {
+        let network = try loadNetwork()
+        let (input, _) = try referenceRun(Array(Self.photos.prefix(2)))
+        let workspace = EfficientNetWorkspace()
+        let batched = try network.forward(input, batch: 2, workspace: workspace)
+        for i in 0..<2 {
+            let single = try network.forward(Array(input[(i * EfficientNetLite0.inputCount)..<((i + 1) * EfficientNetLite0.inputCount)]),
+                                             batch: 1, workspace: workspace)
+            let diff = zip(single.features, batched.features(of: i)).map { abs($0 - $1) }.max()!
+            XCTAssertLessThanOrEqual(diff, 1e-4, "features of image \(i), alone vs in a batch")
+        }
+    }
+
+    func testKeptActivationsChainFromInputToLogits() throws {
+        let network = try loadNetwork()
+        let (input, _) = try referenceRun(["samples/dog.jpg"])
+        let output = try network.forward(input, batch: 1, keepActivations: true)
+        let layers = try XCTUnwrap(output.activations)
+        // stem + 15 expands + 16 depthwise + 16 projects + head + pool + fc
+        XCTAssertEqual(layers.count, 1 + 15 + 16 + 16 + 1 + 2)
+        XCTAssertEqual(layers.first?.input.map { $0 }, input.map { ($0 - 127) / 128 })
+        for (before, after) in zip(layers, layers.dropFirst()) {
+            XCTAssertEqual(before.outputShape, after.inputShape, "\(before.name) → \(after.name)")
+            XCTAssertEqual(before.output, after.input, "\(before.name) → \(after.name)")
+        }
+        XCTAssertEqual(layers.last?.output, output.logits)
+        for layer in layers where layer.residualFrom != nil {
+            XCTAssertEqual(layers[layer.residualFrom!].inputShape, layer.outputShape, layer.name)
+        }
+    }
+
+    func testWrongInputSizeThrows() throws {
+        let network = try loadNetwork()
+        XCTAssertThrowsError(try network.forward([Float](repeating: 0, count: 10), batch: 1)) { error in
+            XCTAssertEqual(error as? BackboneError, .inputSize(expected: EfficientNetLite0.inputCount, actual: 10))
+        }
+        XCTAssertThrowsError(try network.forward([], batch: 0))
+    }
+}
