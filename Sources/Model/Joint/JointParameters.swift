@@ -1,0 +1,65 @@
+import Foundation
+import ModelFormat
+
+/// The learned part of the joint space, all initialised to zero so an
+/// untrained model equals the bridge (image) and MiniLM (text):
+/// φ = normalise(b + W f + c), θ = normalise(s + A s + d).
+public struct JointParameters: Sendable, Equatable {
+    public let dimension: Int        // D
+    public let featureWidth: Int     // F
+    public var imageWeight: [Float]  // W (D,F)
+    public var imageBias: [Float]    // c (D)
+    public var textWeight: [Float]   // A (D,D)
+    public var textBias: [Float]     // d (D)
+
+    static let names = (imageWeight: "image.weight", imageBias: "image.bias",
+                        textWeight: "text.weight", textBias: "text.bias")
+
+    public init(dimension: Int = JointDimensions.joint, featureWidth: Int = JointDimensions.feature) {
+        self.dimension = dimension
+        self.featureWidth = featureWidth
+        imageWeight = [Float](repeating: 0, count: dimension * featureWidth)
+        imageBias = [Float](repeating: 0, count: dimension)
+        textWeight = [Float](repeating: 0, count: dimension * dimension)
+        textBias = [Float](repeating: 0, count: dimension)
+    }
+
+    public init(file: WeightFile) throws {
+        let w = try file.floats(Self.names.imageWeight)
+        guard w.shape.count == 2 else {
+            throw JointModelError.incompatibleModel(path: file.path, reason: "image.weight has shape \(w.shape)")
+        }
+        let (dimension, featureWidth) = (w.shape[0], w.shape[1])
+        self.dimension = dimension
+        self.featureWidth = featureWidth
+        imageWeight = w.toArray()
+        imageBias = try file.floats(Self.names.imageBias, shape: [dimension]).toArray()
+        textWeight = try file.floats(Self.names.textWeight, shape: [dimension, dimension]).toArray()
+        textBias = try file.floats(Self.names.textBias, shape: [dimension]).toArray()
+    }
+
+    /// Writes the four tensors with `metadata` (model id, data, metrics...).
+    public func write(to path: String, metadata: [String: String]) throws {
+        var writer = WeightFileWriter(metadata: metadata)
+        writer.add(Self.names.imageWeight, shape: [dimension, featureWidth], values: imageWeight)
+        writer.add(Self.names.imageBias, shape: [dimension], values: imageBias)
+        writer.add(Self.names.textWeight, shape: [dimension, dimension], values: textWeight)
+        writer.add(Self.names.textBias, shape: [dimension], values: textBias)
+        try writer.write(to: path)
+    }
+}
+
+/// Gradients with the same layout as `JointParameters`.
+public struct JointGradients: Sendable {
+    public var imageWeight: [Float]  // dW (D,F)
+    public var imageBias: [Float]    // dc (D)
+    public var textWeight: [Float]   // dA (D,D)
+    public var textBias: [Float]     // dd (D)
+
+    public init(like p: JointParameters) {
+        imageWeight = [Float](repeating: 0, count: p.imageWeight.count)
+        imageBias = [Float](repeating: 0, count: p.imageBias.count)
+        textWeight = [Float](repeating: 0, count: p.textWeight.count)
+        textBias = [Float](repeating: 0, count: p.textBias.count)
+    }
+}

@@ -1,0 +1,127 @@
+import Model
+
+/// Hyper-parameters of `train embed`.
+public struct JointTrainingOptions: Sendable, Equatable {
+    public var losses = LossWeights.all
+    public var margin: Float = 0.2
+    public var learningRate: Float = 1e-4
+    public var weightDecay: Float = 0
+    public var batchSize = 128
+    public var epochs = 5
+    public var hardNegatives = false
+    public var positivePool = 3
+    public var seed: UInt64 = 1
+    public init() {}
+}
+
+/// Mini-batch training of `JointParameters` with the three ranking losses
+/// and Adam; one Adam per tensor.
+public struct JointTrainer: Sendable {
+    public private(set) var parameters: JointParameters
+    public let options: JointTrainingOptions
+    private var optimizers: [Adam]
+
+    public init(parameters: JointParameters, options: JointTrainingOptions) {
+        self.parameters = parameters
+        self.options = options
+        let sizes = [parameters.imageWeight.count, parameters.imageBias.count,
+                     parameters.textWeight.count, parameters.textBias.count]
+        optimizers = sizes.map { Adam(count: $0, learningRate: options.learningRate, weightDecay: options.weightDecay) }
+    }
+
+    /// Loss and gradients of one batch of triplets at the current parameters.
+    public func lossAndGradients(_ batch: [Triplet], data: JointTrainingData,
+                                 similarity: CaptionSimilarity?) -> (loss: Float, gradients: JointGradients) {
+        let p = parameters, d = p.dimension, b = batch.count
+        // Images and captions of q, d⁺, d⁻ stacked: rows [0,B) q, [B,2B) d⁺, [2B,3B) d⁻.
+        let photos = batch.map(\.query) + batch.map(\.positive) + batch.map(\.negative)
+        let captions = batch.map(\.queryCaption) + batch.map(\.positiveCaption) + batch.map(\.negativeCaption)
+        let image = p.imageForward(bridge: JointTrainingData.gather(data.bridge, width: d, rows: photos),
+                                   features: JointTrainingData.gather(data.features, width: data.featureWidth, rows: photos),
+                                   batch: 3 * b)
+        let text = p.textForward(sentences: JointTrainingData.gather(data.sentences, width: d, rows: captions), batch: 3 * b)
+        let phi = image.output, theta = text.output
+        func slice(_ m: [Float], _ part: Int) -> [Float] { Array(m[(part * b * d)..<((part + 1) * b * d)]) }
+        let (phiQ, phiP, phiN) = (slice(phi, 0), slice(phi, 1), slice(phi, 2))
+        let (thetaQ, thetaP, thetaN) = (slice(theta, 0), slice(theta, 1), slice(theta, 2))
+
+        let zero = [Float](repeating: 0, count: b * d)
+        var (dPhiQ, dPhiP, dPhiN) = (zero, zero, zero)
+        var (dThetaQ, dThetaP, dThetaN) = (zero, zero, zero)
+        let ownNegative = Array(0..<b)
+        // VSE++: the hardest in-batch positive of another triplet that is less caption-similar to q.
+        func hard(_ anchors: [Float], _ pool: [Float]) -> [Int] {
+            guard options.hardNegatives, let similarity else { return ownNegative }
+            return hardestNegatives(anchors: anchors, pool: pool, dimension: d, fallback: ownNegative) { i, k in
+                let candidate = batch[k].positive, q = batch[i].query
+                return candidate != q && candidate != batch[i].positive
+                    && similarity.similarity(q, candidate) < similarity.similarity(q, batch[i].positive)
+            }
+        }
+        let useHard = options.hardNegatives && similarity != nil
+        var loss: Float = 0
+        let w = options.losses, m = options.margin
+        if w.visual > 0 {
+            let pool = useHard ? phiP : phiN, index = hard(phiQ, phiP)
+            var dPool = [Float](repeating: 0, count: pool.count)
+            loss += tripletHingeLoss(anchors: phiQ, positives: phiP, negativePool: pool, negativeIndex: index,
+                                     margin: m, weight: w.visual, dimension: d,
+                                     dAnchors: &dPhiQ, dPositives: &dPhiP, dNegativePool: &dPool)
+            if useHard { add(&dPhiP, dPool) } else { add(&dPhiN, dPool) }
+        }
+        if w.imageToText > 0 {
+            let pool = useHard ? thetaP : thetaN, index = hard(phiQ, thetaP)
+            var dPool = [Float](repeating: 0, count: pool.count)
+            loss += tripletHingeLoss(anchors: phiQ, positives: thetaP, negativePool: pool, negativeIndex: index,
+                                     margin: m, weight: w.imageToText, dimension: d,
+                                     dAnchors: &dPhiQ, dPositives: &dThetaP, dNegativePool: &dPool)
+            if useHard { add(&dThetaP, dPool) } else { add(&dThetaN, dPool) }
+        }
+        if w.textToImage > 0 {
+            let pool = useHard ? phiP : phiN, index = hard(thetaQ, phiP)
+            var dPool = [Float](repeating: 0, count: pool.count)
+            loss += tripletHingeLoss(anchors: thetaQ, positives: phiP, negativePool: pool, negativeIndex: index,
+                                     margin: m, weight: w.textToImage, dimension: d,
+                                     dAnchors: &dThetaQ, dPositives: &dPhiP, dNegativePool: &dPool)
+            if useHard { add(&dPhiP, dPool) } else { add(&dPhiN, dPool) }
+        }
+        var gradients = JointGradients(like: p)
+        p.imageBackward(&gradients, outputGradient: dPhiQ + dPhiP + dPhiN, image)
+        if w.imageToText > 0 || w.textToImage > 0 {
+            p.textBackward(&gradients, outputGradient: dThetaQ + dThetaP + dThetaN, text)
+        }
+        return (loss, gradients)
+    }
+
+    /// One Adam step on one batch; returns the batch loss.
+    @discardableResult
+    public mutating func step(_ batch: [Triplet], data: JointTrainingData, similarity: CaptionSimilarity?) -> Float {
+        let (loss, g) = lossAndGradients(batch, data: data, similarity: similarity)
+        optimizers[0].update(&parameters.imageWeight, gradients: g.imageWeight)
+        optimizers[1].update(&parameters.imageBias, gradients: g.imageBias)
+        if options.losses.imageToText > 0 || options.losses.textToImage > 0 {
+            optimizers[2].update(&parameters.textWeight, gradients: g.textWeight)
+            optimizers[3].update(&parameters.textBias, gradients: g.textBias)
+        }
+        return loss
+    }
+
+    /// One epoch over `triplets` in mini-batches; `progress` gets (done, mean loss so far).
+    public mutating func epoch(_ triplets: [Triplet], data: JointTrainingData, similarity: CaptionSimilarity,
+                               progress: (Int, Float) -> Void = { _, _ in }) -> Float {
+        var total: Float = 0, batches = 0
+        var start = 0
+        while start < triplets.count {
+            let batch = Array(triplets[start..<min(start + options.batchSize, triplets.count)])
+            total += step(batch, data: data, similarity: similarity)
+            batches += 1
+            start += batch.count
+            progress(batch.count, total / Float(batches))
+        }
+        return batches > 0 ? total / Float(batches) : 0
+    }
+}
+
+private func add(_ a: inout [Float], _ b: [Float]) {
+    for i in a.indices { a[i] += b[i] }
+}

@@ -1,1 +1,0 @@
-// Training-time I/O: caption files, feature caches, progress.

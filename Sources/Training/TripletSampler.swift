@@ -1,0 +1,45 @@
+/// One training triplet (q, d⁺, d⁻) plus the captions the text losses use.
+public struct Triplet: Sendable, Equatable {
+    public var query: Int, positive: Int, negative: Int  // photos
+    public var queryCaption: Int, positiveCaption: Int, negativeCaption: Int  // caption rows
+}
+
+/// Draws triplets by caption similarity (Gordo & Larlus): every caption is a
+/// query once per epoch; d⁺ is drawn from q itself and its `positivePool − 1`
+/// most tf-idf-similar photos (q is trivially its own most similar photo, and
+/// the one text search must find); d⁻ is a random photo less similar to q
+/// than d⁺.
+public struct TripletSampler: Sendable {
+    public let similarity: CaptionSimilarity
+    public let captionsOfPhoto: [[Int]]
+    public let positivePool: Int
+
+    public init(similarity: CaptionSimilarity, captionsOfPhoto: [[Int]], positivePool: Int) {
+        self.similarity = similarity
+        self.captionsOfPhoto = captionsOfPhoto
+        self.positivePool = max(1, positivePool)
+    }
+
+    /// One epoch of triplets in random order.
+    public func epoch(using rng: inout SeededGenerator) -> [Triplet] {
+        var queries: [(photo: Int, caption: Int)] = []
+        for (photo, captions) in captionsOfPhoto.enumerated() { for c in captions { queries.append((photo, c)) } }
+        queries.shuffle(using: &rng)
+        let n = captionsOfPhoto.count
+        return queries.map { q in
+            let pool = [q.photo] + similarity.neighbours[q.photo].prefix(positivePool - 1)
+            let positive = pool[Int.random(in: 0..<pool.count, using: &rng)]
+            let positiveSimilarity = similarity.similarity(q.photo, positive)
+            var negative = Int.random(in: 0..<n, using: &rng)
+            for _ in 0..<20 {
+                if negative != q.photo && negative != positive && similarity.similarity(q.photo, negative) < positiveSimilarity { break }
+                negative = Int.random(in: 0..<n, using: &rng)
+            }
+            let positiveCaptions = captionsOfPhoto[positive].filter { $0 != q.caption }
+            let positiveCaption = positiveCaptions.isEmpty ? q.caption : positiveCaptions.randomElement(using: &rng)!
+            let negativeCaption = captionsOfPhoto[negative].randomElement(using: &rng) ?? q.caption
+            return Triplet(query: q.photo, positive: positive, negative: negative,
+                           queryCaption: q.caption, positiveCaption: positiveCaption, negativeCaption: negativeCaption)
+        }
+    }
+}
