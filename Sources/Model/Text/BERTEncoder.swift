@@ -1,0 +1,122 @@
+import ModelFormat
+
+// N = tokens of a batch packed row after row (no padding), S = sequences,
+// C = hidden size, I = intermediate size.
+
+/// A BERT encoder (embeddings + transformer layers) over OpenBLAS, reading its
+/// weights straight from a memory-mapped file.
+///
+/// A batch is packed: the sequences' tokens are stacked without padding, the
+/// dense layers run over all of them at once and attention runs per
+/// sequence. That computes exactly what a padded batch with an attention mask
+/// computes, without the padded rows. Every call allocates its own
+/// activations, so one encoder serves any number of threads.
+public final class BERTEncoder: Sendable {
+    public let configuration: BERTConfiguration
+    let weights: BERTWeights
+
+    public init(weights file: WeightFile) throws {
+        weights = try BERTWeights(file: file)
+        configuration = weights.configuration
+    }
+
+    /// The last layer's hidden states, (N,C) with N = Σ sequences[s].count.
+    /// Ids must be in 0..<V and each sequence at most P tokens long (the
+    /// tokenizer guarantees both; violating it is a programming error).
+    public func hiddenStates(_ sequences: [[Int]]) -> [Float] {
+        let c = configuration
+        let tokens = sequences.reduce(0) { $0 + $1.count }
+        let longest = sequences.map(\.count).max() ?? 0
+        precondition(longest <= c.maxPositions, "sequence of \(longest) tokens exceeds \(c.maxPositions) positions")
+        let activations = BERTActivations(tokens: tokens, longest: longest, configuration: c)
+        embed(sequences, into: activations.hidden)
+        for layer in weights.layers {
+            forward(layer, sequences: sequences, activations)
+        }
+        return Array(UnsafeBufferPointer(start: activations.hidden, count: tokens * c.hiddenSize))
+    }
+
+    /// hidden (N,C) ← LayerNorm(word[id] + position[t] + tokenType[0]).
+    private func embed(_ sequences: [[Int]], into hidden: UnsafeMutablePointer<Float>) {
+        let channels = configuration.hiddenSize
+        var row = hidden
+        for sequence in sequences {
+            for (position, id) in sequence.enumerated() {
+                precondition(id >= 0 && id < configuration.vocabularySize, "token id \(id) out of range")
+                let word = weights.wordEmbeddings.baseAddress + id * channels
+                let place = weights.positionEmbeddings.baseAddress + position * channels
+                let type = weights.tokenTypeEmbeddings.baseAddress
+                for j in 0..<channels { row[j] = word[j] + place[j] + type[j] }
+                row += channels
+            }
+        }
+        let tokens = sequences.reduce(0) { $0 + $1.count }
+        bertLayerNorm(hidden, weight: weights.embeddingNormWeight.baseAddress,
+                      bias: weights.embeddingNormBias.baseAddress,
+                      tokens: tokens, channels: channels, epsilon: configuration.layerNormEpsilon)
+    }
+
+    /// One transformer layer, hidden (N,C) → hidden (N,C):
+    /// h = LN(h + Attention(h) Woᵀ), h = LN(h + GELU(h Wiᵀ) W₂ᵀ).
+    private func forward(_ layer: BERTLayerWeights, sequences: [[Int]], _ a: BERTActivations) {
+        let (n, c, i) = (a.tokens, configuration.hiddenSize, configuration.intermediateSize)
+        let epsilon = configuration.layerNormEpsilon
+        bertLinear(a.query, a.hidden, weight: layer.query.baseAddress, bias: layer.queryBias.baseAddress,
+                   tokens: n, outFeatures: c, inFeatures: c)
+        bertLinear(a.key, a.hidden, weight: layer.key.baseAddress, bias: layer.keyBias.baseAddress,
+                   tokens: n, outFeatures: c, inFeatures: c)
+        bertLinear(a.value, a.hidden, weight: layer.value.baseAddress, bias: layer.valueBias.baseAddress,
+                   tokens: n, outFeatures: c, inFeatures: c)
+        var start = 0
+        for sequence in sequences where !sequence.isEmpty {
+            let offset = start * c
+            bertSelfAttention(context: a.context + offset, query: a.query + offset, key: a.key + offset,
+                              value: a.value + offset, scores: a.scores,
+                              length: sequence.count, channels: c, heads: configuration.heads)
+            start += sequence.count
+        }
+        // hidden ← LN(hidden + context Woᵀ + bo)
+        bertLinear(a.hidden, a.context, weight: layer.attentionOutput.baseAddress,
+                   bias: layer.attentionOutputBias.baseAddress,
+                   tokens: n, outFeatures: c, inFeatures: c, accumulate: true)
+        bertLayerNorm(a.hidden, weight: layer.attentionNormWeight.baseAddress,
+                      bias: layer.attentionNormBias.baseAddress, tokens: n, channels: c, epsilon: epsilon)
+        // intermediate (N,I) = GELU(hidden Wiᵀ + bi); hidden ← LN(hidden + intermediate W₂ᵀ + b₂)
+        bertLinear(a.intermediate, a.hidden, weight: layer.intermediate.baseAddress,
+                   bias: layer.intermediateBias.baseAddress, tokens: n, outFeatures: i, inFeatures: c)
+        bertGELU(a.intermediate, count: n * i)
+        bertLinear(a.hidden, a.intermediate, weight: layer.output.baseAddress, bias: layer.outputBias.baseAddress,
+                   tokens: n, outFeatures: c, inFeatures: i, accumulate: true)
+        bertLayerNorm(a.hidden, weight: layer.outputNormWeight.baseAddress,
+                      bias: layer.outputNormBias.baseAddress, tokens: n, channels: c, epsilon: epsilon)
+    }
+}
+
+/// One call's activations, freed when the call ends.
+final class BERTActivations {
+    let tokens: Int
+    let hidden: UnsafeMutablePointer<Float>       // (N,C)
+    let query, key, value: UnsafeMutablePointer<Float> // (N,C) each
+    let context: UnsafeMutablePointer<Float>      // (N,C)
+    let intermediate: UnsafeMutablePointer<Float> // (N,I)
+    let scores: UnsafeMutablePointer<Float>       // (L,L), L = longest sequence
+    private let storage: UnsafeMutablePointer<Float>
+
+    init(tokens: Int, longest: Int, configuration: BERTConfiguration) {
+        let (c, i) = (configuration.hiddenSize, configuration.intermediateSize)
+        let nc = tokens * c
+        let count = 5 * nc + tokens * i + longest * longest
+        self.tokens = tokens
+        storage = .allocate(capacity: max(count, 1))
+        storage.initialize(repeating: 0, count: max(count, 1))
+        hidden = storage
+        query = storage + nc
+        key = storage + 2 * nc
+        value = storage + 3 * nc
+        context = storage + 4 * nc
+        intermediate = storage + 5 * nc
+        scores = intermediate + tokens * i
+    }
+
+    deinit { storage.deallocate() }
+}

@@ -1,0 +1,97 @@
+import ModelFormat
+
+/// all-MiniLM-L6-v2 as a sentence encoder: WordPiece tokens → BERT → mean of
+/// the last layer over the sentence's tokens → unit L2 norm (384 floats).
+///
+/// Safe to share between threads: the weights are read-only and every call
+/// allocates its own activations.
+public final class SentenceEncoder: Sendable {
+    /// Tokens per forward pass in `encode(batch:)`, bounding activation memory.
+    public static let batchTokenBudget = 4096
+
+    public let tokenizer: WordPieceTokenizer
+    public let bert: BERTEncoder
+    /// Length of the sentence vectors (the BERT hidden size).
+    public var dimension: Int { bert.configuration.hiddenSize }
+
+    /// - Parameters:
+    ///   - weights: the converted `minilm-l6.safetensors`.
+    ///   - vocabulary: path of the matching vocab.txt (`minilm-vocab.txt`).
+    ///   - maxLength: longest token sequence, `[CLS]`/`[SEP]` included; by
+    ///     default the model's `max_seq_length` (256) from the file's metadata.
+    public init(weights: WeightFile, vocabulary: String, maxLength: Int? = nil) throws {
+        bert = try BERTEncoder(weights: weights)
+        let positions = bert.configuration.maxPositions
+        let length = maxLength ?? weights.metadata["max_seq_length"].flatMap(Int.init) ?? min(256, positions)
+        guard length >= 2, length <= positions else {
+            throw SentenceEncoderError.invalidMaxLength(length, limit: positions)
+        }
+        tokenizer = try WordPieceTokenizer(vocabularyPath: vocabulary, maxLength: length)
+        guard tokenizer.vocabulary.count == bert.configuration.vocabularySize else {
+            throw SentenceEncoderError.vocabularyMismatch(vocabulary: tokenizer.vocabulary.count,
+                                                          embeddings: bert.configuration.vocabularySize)
+        }
+    }
+
+    /// Loads `minilm-l6.safetensors` and `minilm-vocab.txt` from the model
+    /// directory (`ModelPaths.modelDirectory` unless given).
+    public convenience init(modelDirectory: String? = nil, maxLength: Int? = nil) throws {
+        let weights = try WeightFile(path: ModelPaths.model(ModelPaths.sentenceEncoder, in: modelDirectory))
+        try self.init(weights: weights, vocabulary: ModelPaths.model(ModelPaths.sentenceVocabulary, in: modelDirectory),
+                      maxLength: maxLength)
+    }
+
+    /// Token ids the encoder sees for `text` (`[CLS]` … `[SEP]`, truncated).
+    public func tokenize(_ text: String) -> [Int] { tokenizer.tokenize(text) }
+
+    /// The unit-norm embedding of `text`, (C).
+    public func encode(_ text: String) -> [Float] {
+        encode(tokenIDs: [tokenizer.tokenize(text)])[0]
+    }
+
+    /// Embeddings of several texts, (S) × (C), in input order. Texts of
+    /// similar length are run together so long ones do not slow short ones.
+    public func encode(batch texts: [String]) -> [[Float]] {
+        encode(tokenIDs: texts.map(tokenizer.tokenize))
+    }
+
+    /// Embeddings of already tokenized sequences (each non-empty, ids from
+    /// this encoder's tokenizer), (S) × (C), in input order.
+    public func encode(tokenIDs sequences: [[Int]]) -> [[Float]] {
+        var result = [[Float]](repeating: [], count: sequences.count)
+        let order = sequences.indices.sorted { sequences[$0].count < sequences[$1].count }
+        var chunk: [Int] = []
+        var chunkTokens = 0
+        func flush() {
+            guard !chunk.isEmpty else { return }
+            let vectors = pooledEmbeddings(chunk.map { sequences[$0] })
+            for (slot, index) in chunk.enumerated() { result[index] = vectors[slot] }
+            chunk.removeAll(keepingCapacity: true)
+            chunkTokens = 0
+        }
+        for index in order {
+            if chunkTokens + sequences[index].count > Self.batchTokenBudget { flush() }
+            chunk.append(index)
+            chunkTokens += sequences[index].count
+        }
+        flush()
+        return result
+    }
+
+    /// hidden (N,C) → per sequence mean over its tokens → unit norm, (S) × (C).
+    private func pooledEmbeddings(_ sequences: [[Int]]) -> [[Float]] {
+        let channels = dimension
+        let hidden = bert.hiddenStates(sequences)
+        var start = 0
+        return sequences.map { sequence in
+            var mean = [Float](repeating: 0, count: channels)
+            for t in start..<(start + sequence.count) {
+                for j in 0..<channels { mean[j] += hidden[t * channels + j] }
+            }
+            start += sequence.count
+            let scale = 1 / Float(max(sequence.count, 1))
+            for j in 0..<channels { mean[j] *= scale }
+            return normalizedL2(mean)
+        }
+    }
+}
