@@ -43,12 +43,13 @@ final class ScorerForwardTests: XCTestCase {
             for (j, value) in act.finalHidden(s).enumerated() {
                 XCTAssertTrue(close(value, reference.final_hidden[s][j]), "h_n[\(s)][\(j)]")
             }
-            XCTAssertEqual(reference.cells[s].count, batch.lastStep[s] + 1)
+            // The per-sequence trace (what Excitation Backprop reads) carries the same states.
+            let trace = act.trace(s)
+            XCTAssertEqual(reference.cells[s].count, trace.cells.count)
             for (t, cell) in reference.cells[s].enumerated() {
-                for j in 0..<h {
-                    XCTAssertTrue(close(act.cells[(t * b + s) * h + j], cell[j]), "c[\(t)][\(s)][\(j)]")
-                }
+                for j in 0..<h { XCTAssertTrue(close(trace.cells[t][j], cell[j]), "c[\(t)][\(s)][\(j)]") }
             }
+            for j in 0..<h { XCTAssertTrue(close(trace.hidden.last![j], reference.final_hidden[s][j]), "trace h_n") }
         }
         // The random weights must exercise both sides of every ReLU.
         let g = act.gates.enumerated().filter { ($0.offset / h) % 4 == 2 }.map(\.element)
