@@ -1,1 +1,166 @@
-print("photoq")
+import ArgumentParser
+import Client
+import FoundationEssentials
+import Glibc
+import PhotoqProtocol
+
+/// photoq: search the photo library indexed by photoqd.
+struct Photoq: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "photoq",
+        abstract: "Search your photos by describing them.",
+        usage: """
+            photoq [options] <text>...
+            photoq --similar <photo> [<text>...]
+            photoq --status [--json]
+            """,
+        discussion: """
+            Asks photoqd (the indexing daemon) for the photos that best match the text and prints their paths, \
+            best first, one per line. Start the daemon with `systemctl --user enable --now photoqd.socket` \
+            or `photoqd --root ~/Pictures`.
+
+            \(ExitStatus.helpTable)
+            """,
+        version: "photoq 0.1 (protocol \(Wire.version))")
+
+    @Argument(help: "What to look for, e.g. \"dog on a beach\"; with --similar, optional text to add to the photo.")
+    var text: [String] = []
+
+    @Option(name: [.customShort("n"), .long], help: "Print at most this many photos.")
+    var limit: Int = 10
+
+    @Flag(help: "Print each photo's score (cosine similarity) before its path, tab-separated.")
+    var scores = false
+
+    @Flag(help: "Print one JSON document (with \"version\": 1) instead of lines.")
+    var json = false
+
+    @Flag(name: .customShort("0"), help: "End each path with NUL instead of a newline, for xargs -0.")
+    var nulSeparated = false
+
+    @Option(name: .customLong("in"), help: "Only photos inside this folder.", completion: .directory)
+    var folder: String?
+
+    @Option(help: "Only photos modified on or after this day (YYYY-MM-DD, UTC).")
+    var after: String?
+
+    @Option(help: "Only photos modified before this day (YYYY-MM-DD, UTC).")
+    var before: String?
+
+    @Option(help: "Find photos like this one (a path or an index id); text arguments refine the query.",
+            completion: .file(extensions: ["jpg", "jpeg"]))
+    var similar: String?
+
+    @Flag(help: "Print the daemon's status: indexed, pending and failed counts, model, roots, watcher.")
+    var status = false
+
+    @Flag(help: "Ask the daemon to re-embed photos that failed (they are otherwise retried only when changed).")
+    var retryFailed = false
+
+    @Option(help: "Explain why the photo with this id matched the text (saliency map).")
+    var explain: UInt64?
+
+    @Option(help: "photoqd's socket (default: $PHOTOQ_SOCKET, else $XDG_RUNTIME_DIR/photoq/photoq.sock).",
+            completion: .file())
+    var socket: String?
+
+    func validate() throws {
+        let modes = [status, retryFailed, explain != nil, similar != nil].filter { $0 }.count
+        guard modes <= 1 else { throw ValidationError("Use only one of --status, --retry-failed, --explain and --similar.") }
+        guard (1...Wire.maximumResults).contains(limit) else {
+            throw ValidationError("--limit must be between 1 and \(Wire.maximumResults).")
+        }
+        if modes == 0 || explain != nil {
+            guard !query.isEmpty else { throw ValidationError("Give the text to search for, e.g. photoq \"dog on a beach\".") }
+        }
+        if json && (scores || nulSeparated) { throw ValidationError("--json already includes scores; drop --scores/-0.") }
+        _ = try day(after, "--after")
+        _ = try day(before, "--before")
+    }
+
+    var query: String { String(text.joined(separator: " ").drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()) }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let socketPath = PhotoqClient.socketPath(flag: socket, environment: environment)
+        let format = OutputFormat(scores: scores, json: json, nulSeparated: nulSeparated)
+        do {
+            if explain != nil {
+                throw ClientFailure(.unavailableFeature, "--explain is not available yet in this build")
+            }
+            let client = try PhotoqClient(socketPath: socketPath)
+            if status {
+                try emit(format.render(status: client.status(), socket: socketPath))
+                return
+            }
+            if retryFailed {
+                let queued = try client.reindex(failedOnly: true).queued
+                writeStandardError("queued \(queued) photos for another try")
+                return
+            }
+            let filters = SearchFilters(folder: folder.map(absolute), modifiedAfter: try day(after, "--after"),
+                                        modifiedBefore: try day(before, "--before"))
+            let hits: [SearchHit]
+            if let similar {
+                let reference: PhotoReference = FileManager.default.fileExists(atPath: similar) || UInt64(similar) == nil
+                    ? PhotoReference(path: absolute(similar)) : PhotoReference(id: UInt64(similar)!)
+                hits = try client.similar(SimilarRequest(photo: reference, text: query.isEmpty ? nil : query,
+                                                         k: limit, filters: filters))
+            } else {
+                hits = try client.search(SearchRequest(text: query, k: limit, filters: filters))
+            }
+            try emit(format.render(hits: hits, query: query.isEmpty ? nil : query, similarTo: similar))
+            if hits.isEmpty { throw ExitCode(ExitStatus.noMatch.rawValue) }
+        } catch let failure as ClientFailure {
+            writeStandardError("photoq: \(failure.message)")
+            throw ExitCode(failure.status.rawValue)
+        }
+    }
+
+    /// Seconds since 1970 at 00:00 UTC of a YYYY-MM-DD day.
+    private func day(_ text: String?, _ flag: String) throws -> Double? {
+        guard let text else { return nil }
+        let parts = text.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]) else {
+            throw ValidationError("\(flag) expects a day as YYYY-MM-DD, not \(text).")
+        }
+        // Days from civil (Howard Hinnant's algorithm), avoiding a calendar dependency.
+        let (y0, m, d) = (parts[0], parts[1], parts[2])
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return Double(era * 146_097 + doe - 719_468) * 86_400
+    }
+
+    private func absolute(_ path: String) -> String {
+        let joined = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var parts: [Substring] = []
+        for c in joined.split(separator: "/") {
+            if c == "." { continue }
+            if c == ".." { _ = parts.popLast(); continue }
+            parts.append(c)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    private func emit(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            // A closed pipe (photoq … | head -1) is not an error worth reporting.
+            if n <= 0 { throw ExitCode(errno == EPIPE ? 0 : ExitStatus.software.rawValue) }
+            offset += n
+        }
+    }
+}
+
+private func writeStandardError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+signal(SIGPIPE, SIG_IGN)
+Photoq.main()

@@ -1,0 +1,100 @@
+import FoundationEssentials
+import PhotoqProtocol
+
+/// How results are written to stdout: paths only on stdout, everything else on stderr.
+public struct OutputFormat: Sendable {
+    public var scores: Bool
+    public var json: Bool
+    /// NUL-terminated paths, for `xargs -0`.
+    public var nulSeparated: Bool
+
+    public init(scores: Bool = false, json: Bool = false, nulSeparated: Bool = false) {
+        self.scores = scores
+        self.json = json
+        self.nulSeparated = nulSeparated
+    }
+
+    /// `--json` document of a search: versioned, stable snake_case keys.
+    public struct SearchDocument: Codable, Sendable {
+        public struct Hit: Codable, Sendable {
+            public var rank: Int
+            public var id: UInt64
+            public var path: String
+            public var score: Float
+            public var modified: Double
+        }
+
+        public var version = 1
+        public var query: String?
+        public var similar_to: String?
+        public var results: [Hit]
+    }
+
+    /// `--status --json` document.
+    public struct StatusDocument: Codable, Sendable {
+        public var version = 1
+        public var indexed: Int
+        public var pending: Int
+        public var failed: Int
+        public var model: String
+        public var dimension: Int
+        public var roots: [String]
+        public var watcher: String
+        public var watches: Int
+        public var uptime_seconds: Double
+        public var pid: Int32
+        public var socket: String
+    }
+
+    public func render(hits: [SearchHit], query: String?, similarTo: String?) -> [UInt8] {
+        if json {
+            let doc = SearchDocument(query: query, similar_to: similarTo, results: hits.enumerated().map { i, h in
+                SearchDocument.Hit(rank: i + 1, id: h.id, path: h.path, score: h.score, modified: h.modified)
+            })
+            return OutputFormat.encode(doc)
+        }
+        var out: [UInt8] = []
+        for hit in hits {
+            if scores { out += Array(String(format4(hit.score) + "\t").utf8) }
+            out += Array(hit.path.utf8)
+            out.append(nulSeparated ? 0 : UInt8(ascii: "\n"))
+        }
+        return out
+    }
+
+    public func render(status: StatusResult, socket: String) -> [UInt8] {
+        if json {
+            return OutputFormat.encode(StatusDocument(
+                indexed: status.indexed, pending: status.pending, failed: status.failed, model: status.modelID,
+                dimension: status.dimension, roots: status.roots, watcher: status.watcher, watches: status.watches,
+                uptime_seconds: status.uptimeSeconds, pid: status.pid, socket: socket))
+        }
+        let text = """
+            indexed  \(status.indexed)
+            pending  \(status.pending)
+            failed   \(status.failed)
+            model    \(status.modelID) (D=\(status.dimension))
+            roots    \(status.roots.joined(separator: ", "))
+            watcher  \(status.watcher) (\(status.watches) folders)
+            daemon   pid \(status.pid), up \(Int(status.uptimeSeconds)) s, socket \(socket)
+
+            """
+        return Array(text.utf8)
+    }
+
+    static func encode<T: Encodable>(_ value: T) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // Encoding plain structs of strings and numbers cannot fail.
+        return Array((try? encoder.encode(value)) ?? Data()) + [UInt8(ascii: "\n")]
+    }
+
+    /// Four decimals without Foundation's String(format:).
+    private func format4(_ x: Float) -> String {
+        let scaled = (Double(x) * 10_000).rounded()
+        let sign = scaled < 0 ? "-" : ""
+        let magnitude = Int(abs(scaled))
+        let fraction = String(magnitude % 10_000)
+        return sign + String(magnitude / 10_000) + "." + String(repeating: "0", count: 4 - fraction.count) + fraction
+    }
+}

@@ -1,0 +1,48 @@
+import PhotoqProtocol
+
+/// The requests photoq makes, over one connection to photoqd.
+public final class PhotoqClient {
+    public let socketPath: String
+    private let connection: DaemonConnection
+
+    /// Connects (fails with `.unavailable` and a how-to-start message).
+    public init(socketPath: String, timeout: Double = 30) throws(ClientFailure) {
+        self.socketPath = socketPath
+        do { connection = try DaemonConnection(path: socketPath, timeout: timeout) } catch {
+            throw ClientFailure(error, socketPath: socketPath)
+        }
+    }
+
+    /// The socket from `--socket`, else `$PHOTOQ_SOCKET`, else the standard path.
+    public static func socketPath(flag: String?, environment: [String: String]) -> String {
+        if let flag, !flag.isEmpty { return flag }
+        if let env = environment["PHOTOQ_SOCKET"], !env.isEmpty { return env }
+        return UnixSocket.defaultPath(environment: environment)
+    }
+
+    public func search(_ request: SearchRequest) throws(ClientFailure) -> [SearchHit] {
+        try call(.search(request), SearchResult.self).hits
+    }
+
+    public func similar(_ request: SimilarRequest) throws(ClientFailure) -> [SearchHit] {
+        try call(.similar(request), SearchResult.self).hits
+    }
+
+    public func status() throws(ClientFailure) -> StatusResult {
+        try call(.status, StatusResult.self)
+    }
+
+    public func get(_ photo: PhotoReference) throws(ClientFailure) -> PhotoRecordResult {
+        try call(.get(GetRequest(photo: photo)), PhotoRecordResult.self)
+    }
+
+    public func reindex(failedOnly: Bool) throws(ClientFailure) -> ReindexResult {
+        try call(.reindex(ReindexRequest(failedOnly: failedOnly)), ReindexResult.self)
+    }
+
+    private func call<R: Codable & Sendable>(_ request: Request, _ type: R.Type) throws(ClientFailure) -> R {
+        do { return try connection.call(request, expecting: type) } catch {
+            throw ClientFailure(error, socketPath: socketPath)
+        }
+    }
+}
