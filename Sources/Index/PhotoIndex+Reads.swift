@@ -1,0 +1,112 @@
+extension PhotoIndex {
+    /// The id stored for `path`, if any.
+    public func id(forPath path: String) throws -> UInt64? {
+        try environment.read { try Self.id(atPath: path, txn: $0, env: environment) }
+    }
+
+    /// The record at `path`, with its vector and feature.
+    public func lookup(path: String) throws -> PhotoRecord? {
+        try environment.read { txn in
+            guard let id = try Self.id(atPath: path, txn: txn, env: environment) else { return nil }
+            return try txn.withValue(environment.photos, key: IndexKeys.photo(id)) { try PhotoRecord(decoding: $0) }
+        }
+    }
+
+    /// The record with `id`, with its vector and feature.
+    public func record(id: UInt64) throws -> PhotoRecord? {
+        try environment.read { txn in
+            try txn.withValue(environment.photos, key: IndexKeys.photo(id)) { try PhotoRecord(decoding: $0) }
+        }
+    }
+
+    /// Records for several ids in one read transaction (missing ids are skipped).
+    public func records(ids: [UInt64], includeFloats: Bool = true) throws -> [PhotoRecord] {
+        try environment.read { txn in
+            try ids.compactMap { id in
+                try txn.withValue(environment.photos, key: IndexKeys.photo(id)) {
+                    try PhotoRecord(decoding: $0, includeFloats: includeFloats)
+                }
+            }
+        }
+    }
+
+    /// Visits every record in id order inside one read transaction while
+    /// `body` returns true. `includeFloats: false` leaves vector and feature
+    /// empty and skips reading them (fast for reconciling with the disk).
+    /// Don't call other index methods from `body`.
+    public func forEachRecord(includeFloats: Bool = true, _ body: (PhotoRecord) throws -> Bool) throws {
+        try environment.read { txn in
+            try txn.forEach(environment.photos) { _, value in
+                try body(try PhotoRecord(decoding: value, includeFloats: includeFloats))
+            }
+        }
+    }
+
+    /// Paths of records without a vector (after a model change), in id order.
+    public func pathsNeedingEmbedding(limit: Int = .max) throws -> [String] {
+        var paths: [String] = []
+        try forEachRecord(includeFloats: false) { record in
+            if !search.contains(id: record.id) { paths.append(record.path) }
+            return paths.count < limit
+        }
+        return paths
+    }
+
+    /// Ids of the photos under `folder` (a path prefix ending at a '/'), for
+    /// `SearchFilter.allowedIDs`. A range scan of the paths table.
+    public func ids(inFolder folder: String) throws -> Set<UInt64> {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        return try environment.read { txn in
+            Set(try Self.paths(under: prefix, txn: txn, env: environment).map(\.id))
+        }
+    }
+
+    public func failure(path: String) throws -> FailureRecord? {
+        try environment.read { txn in
+            try txn.withValue(environment.failed, key: IndexKeys.path(path)) { try FailureRecord(decoding: $0) }
+        }
+    }
+
+    /// Visits every failure record in path order while `body` returns true.
+    public func forEachFailure(_ body: (FailureRecord) throws -> Bool) throws {
+        try environment.read { txn in
+            try txn.forEach(environment.failed) { _, value in try body(try FailureRecord(decoding: value)) }
+        }
+    }
+
+    public func counts() throws -> Counts {
+        let (photos, failed) = try environment.read { txn in
+            (try txn.count(environment.photos), try txn.count(environment.failed))
+        }
+        return Counts(photos: photos, embedded: search.count, failed: failed)
+    }
+
+    /// A meta value (caller keys, or the index's own "photoq.*" keys).
+    public func meta(_ key: String) throws -> String? {
+        try environment.read { try MetaStore(txn: $0, database: environment.meta).string(key) }
+    }
+
+    // MARK: - Shared with WriteBatch
+
+    static func id(atPath path: String, txn: LMDBTransaction, env: LMDBEnvironment) throws -> UInt64? {
+        let utf8 = Array(path.utf8)
+        return try txn.withValue(env.paths, key: IndexKeys.path(path)) { value -> UInt64? in
+            let entry = try IndexKeys.decodePathValue(value)
+            return entry.path == utf8 ? entry.id : nil
+        } ?? nil
+    }
+
+    /// Every (path, id) whose path starts with `prefix`, in path order.
+    static func paths(under prefix: String, txn: LMDBTransaction, env: LMDBEnvironment) throws -> [(path: String, id: UInt64)] {
+        let start = IndexKeys.pathScanStart(prefix)
+        let fullPrefix = Array(prefix.utf8)
+        var found: [(String, UInt64)] = []
+        try txn.forEach(env.paths, from: start) { key, value in
+            guard key.starts(with: start) else { return false }
+            let entry = try IndexKeys.decodePathValue(value)
+            if entry.path.starts(with: fullPrefix) { found.append((String(decoding: entry.path, as: UTF8.self), entry.id)) }
+            return true
+        }
+        return found
+    }
+}

@@ -1,0 +1,203 @@
+/// The photo index: records in LMDB plus an in-memory `VectorSearch` kept in
+/// step with them.
+///
+/// Writes (`apply`, `upsert`, `remove`, `move`, ...) run one at a time, each
+/// batch in one LMDB transaction; the vector matrix is updated only after the
+/// commit succeeds. Reads and searches run concurrently from any thread.
+///
+/// The meta database records the schema version and the model (id, vector
+/// dimension, feature dimension) that produced the stored vectors. Opening
+/// with another model never mixes vectors: `compatibility` becomes
+/// `.needsReembedding`, searches find nothing and record writes throw
+/// `.modelMismatch` until `prepareForNewModel()` clears the old vectors.
+public final class PhotoIndex: @unchecked Sendable {
+    public static let schemaVersion = 1
+
+    /// Whether the stored vectors came from the model this index was opened with.
+    public enum Compatibility: Sendable, Equatable {
+        case compatible
+        case needsReembedding(storedModelID: String, storedDimension: Int, storedFeatureDimension: Int)
+    }
+
+    /// Counts for status displays.
+    public struct Counts: Sendable, Equatable {
+        /// Photo records stored.
+        public var photos: Int
+        /// Records with a vector (searchable).
+        public var embedded: Int
+        /// Recorded failures.
+        public var failed: Int
+        /// Records waiting for (re-)embedding.
+        public var needingEmbedding: Int { photos - embedded }
+    }
+
+    public let environment: LMDBEnvironment
+    public let modelID: String
+    public let dimension: Int
+    public let featureDimension: Int
+    /// The vectors of every embedded photo, for nearest-neighbour queries.
+    public let search: VectorSearch
+    /// Ids whose stored record could not be decoded at open (left out of
+    /// `search`; `removeRecords(ids:)` drops them so they get re-ingested).
+    public let corruptRecordIDsAtOpen: [UInt64]
+
+    let writer = PThreadMutex()
+    private let compatibilityLock = PThreadMutex()
+    private var compatibilityState: Compatibility
+
+    public var compatibility: Compatibility { compatibilityLock.withLock { compatibilityState } }
+
+    /// Opens or creates the index in `stateDirectory` for a model.
+    /// - Parameters:
+    ///   - dimension: D of the joint-space vectors.
+    ///   - featureDimension: length of the stored backbone features (0: none stored).
+    ///   - mapSize: initial LMDB map size; it grows as needed.
+    public init(stateDirectory: String, modelID: String, dimension: Int, featureDimension: Int = 1280,
+                mapSize: Int = LMDBEnvironment.defaultMapSize) throws {
+        guard dimension > 0, featureDimension >= 0, !modelID.isEmpty else {
+            throw IndexError(.invalidArgument, "model id must be non-empty and dimensions positive (got '\(modelID)', \(dimension), \(featureDimension))")
+        }
+        let environment = try LMDBEnvironment(directory: stateDirectory, mapSize: mapSize)
+        self.environment = environment
+        self.modelID = modelID
+        self.dimension = dimension
+        self.featureDimension = featureDimension
+        search = VectorSearch(dimension: dimension)
+        do {
+            compatibilityState = try Self.checkModel(environment, modelID: modelID, dimension: dimension,
+                                                     featureDimension: featureDimension)
+            corruptRecordIDsAtOpen = compatibilityState == .compatible ? try Self.loadVectors(environment, into: search) : []
+        } catch {
+            environment.close()
+            throw error
+        }
+    }
+
+    /// Closes LMDB and releases the state directory.
+    public func close() { environment.close() }
+
+    // MARK: - Model identity
+
+    private static func checkModel(_ env: LMDBEnvironment, modelID: String, dimension: Int,
+                                   featureDimension: Int) throws -> Compatibility {
+        try env.write { txn in
+            let meta = MetaStore(txn: txn, database: env.meta)
+            guard let storedSchema = try meta.int(MetaKey.schemaVersion) else {
+                // A new index: record who fills it.
+                try meta.set(MetaKey.schemaVersion, String(schemaVersion))
+                try meta.set(MetaKey.modelID, modelID)
+                try meta.set(MetaKey.dimension, String(dimension))
+                try meta.set(MetaKey.featureDimension, String(featureDimension))
+                try meta.set(MetaKey.nextID, "1")
+                return .compatible
+            }
+            guard storedSchema <= schemaVersion else {
+                throw IndexError(.corruptRecord, "the index in \(env.directory) has schema \(storedSchema), newer than this program (\(schemaVersion)); upgrade photoq or use another --db")
+            }
+            let storedModel = try meta.string(MetaKey.modelID) ?? ""
+            let storedDimension = try meta.int(MetaKey.dimension) ?? 0
+            let storedFeatures = try meta.int(MetaKey.featureDimension) ?? 0
+            if storedModel == modelID && storedDimension == dimension && storedFeatures == featureDimension {
+                return .compatible
+            }
+            return .needsReembedding(storedModelID: storedModel, storedDimension: storedDimension,
+                                     storedFeatureDimension: storedFeatures)
+        }
+    }
+
+    /// Reads every record's vector into `search`; returns undecodable ids.
+    private static func loadVectors(_ env: LMDBEnvironment, into search: VectorSearch) throws -> [UInt64] {
+        var corrupt: [UInt64] = []
+        var batch: [(id: UInt64, vector: [Float], mtimeNanoseconds: Int64)] = []
+        try env.read { txn in
+            try txn.forEach(env.photos) { key, value in
+                let id = IndexKeys.decodePhotoKey(key) ?? 0
+                guard let record = try? PhotoRecord(decoding: value), record.id == id,
+                      record.vector.isEmpty || record.vector.count == search.dimension else {
+                    corrupt.append(id)
+                    return true
+                }
+                if !record.vector.isEmpty { batch.append((id, record.vector, record.mtimeNanoseconds)) }
+                if batch.count == 4096 {
+                    try search.upsert(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+                return true
+            }
+        }
+        try search.upsert(batch)
+        return corrupt
+    }
+
+    /// Clears every stored vector and feature and adopts this index's model:
+    /// records, ids and paths stay, each with `needsEmbedding` set, so the
+    /// daemon re-embeds them (`pathsNeedingEmbedding()`) without re-ingesting.
+    /// Safe to interrupt: the model changes in meta only after the last batch.
+    public func prepareForNewModel() throws {
+        try writer.withLock {
+            var start: UInt64 = 0
+            while true {
+                // Batches bound the size of each write transaction.
+                let (cleared, next) = try environment.write { txn -> (Int, UInt64?) in
+                    var ids: [UInt64] = []
+                    try txn.forEach(environment.photos, from: IndexKeys.photo(start)) { key, _ in
+                        if let id = IndexKeys.decodePhotoKey(key) { ids.append(id) }
+                        return ids.count < 2048
+                    }
+                    for id in ids {
+                        let key = IndexKeys.photo(id)
+                        guard let bytes = try txn.get(environment.photos, key: key) else { continue }
+                        guard var record = try? PhotoRecord(decoding: bytes) else { continue }
+                        record.vector = []
+                        record.feature = []
+                        record.modelID = modelID
+                        try txn.put(environment.photos, key: key, value: record.encoded())
+                    }
+                    return (ids.count, ids.last.map { $0 + 1 })
+                }
+                guard cleared == 2048, let next else { break }
+                start = next
+            }
+            try environment.write { txn in
+                let meta = MetaStore(txn: txn, database: environment.meta)
+                try meta.set(MetaKey.modelID, modelID)
+                try meta.set(MetaKey.dimension, String(dimension))
+                try meta.set(MetaKey.featureDimension, String(featureDimension))
+            }
+            search.removeAll()
+            compatibilityLock.withLock { compatibilityState = .compatible }
+        }
+    }
+
+    func requireCompatible() throws {
+        if case let .needsReembedding(stored, storedDimension, _) = compatibility {
+            throw IndexError(.modelMismatch, "the index in \(environment.directory) holds \(storedDimension)-d vectors of model '\(stored)', not '\(modelID)' (\(dimension)-d); call prepareForNewModel() to re-embed")
+        }
+    }
+}
+
+/// String values in the meta database.
+struct MetaStore {
+    let txn: LMDBTransaction
+    let database: LMDBDatabase
+
+    func string(_ key: String) throws -> String? {
+        try txn.get(database, key: Array(key.utf8)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    func int(_ key: String) throws -> Int? {
+        guard let text = try string(key) else { return nil }
+        guard let value = Int(text) else {
+            throw IndexError(.corruptRecord, "meta value \(key) = '\(text)' is not an integer")
+        }
+        return value
+    }
+
+    func set(_ key: String, _ value: String?) throws {
+        if let value {
+            try txn.put(database, key: Array(key.utf8), value: Array(value.utf8))
+        } else {
+            try txn.delete(database, key: Array(key.utf8))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+/// Applies `IndexChange`s inside one write transaction, keeping the photos,
+/// paths and failed tables consistent, and records what the vector search
+/// must do once the transaction commits.
+struct WriteBatch {
+    enum SearchOp {
+        case set(UInt64, [Float], Int64)
+        case remove(UInt64)
+    }
+
+    let index: PhotoIndex
+    let txn: LMDBTransaction
+    var result = IndexChangeResult()
+    var searchOps: [SearchOp] = []
+    private var nextID: UInt64
+    private let firstUnallocatedID: UInt64
+    private var env: LMDBEnvironment { index.environment }
+
+    init(index: PhotoIndex, txn: LMDBTransaction) throws {
+        self.index = index
+        self.txn = txn
+        let stored = try MetaStore(txn: txn, database: index.environment.meta).string(MetaKey.nextID)
+        guard let next = stored.flatMap(UInt64.init), next > 0 else {
+            throw IndexError(.corruptRecord, "meta \(MetaKey.nextID) is missing or garbled ('\(stored ?? "")')")
+        }
+        nextID = next
+        firstUnallocatedID = next
+    }
+
+    mutating func finish() throws {
+        if nextID != firstUnallocatedID {
+            try MetaStore(txn: txn, database: env.meta).set(MetaKey.nextID, String(nextID))
+        }
+    }
+
+    mutating func apply(_ change: IndexChange) throws {
+        switch change {
+        case let .upsert(record): try upsert(record)
+        case let .remove(path): try remove(path: path)
+        case let .move(from, to): try move(from: from, to: to)
+        case let .moveFolder(from, to):
+            let base = folderPrefix(from)
+            let target = folderPrefix(to)
+            for path in try paths(under: base) { try move(from: path, to: target + path.dropFirst(base.count)) }
+        case let .removeFolder(folder):
+            for path in try paths(under: folderPrefix(folder)) { try remove(path: path) }
+        case let .recordFailure(failure):
+            try txn.put(env.failed, key: IndexKeys.path(failure.path), value: failure.encoded())
+        case let .clearFailure(path):
+            try txn.delete(env.failed, key: IndexKeys.path(path))
+        }
+    }
+
+    private mutating func upsert(_ input: PhotoRecord) throws {
+        var record = input
+        let existingAtPath = try id(atPath: record.path)
+        if record.id == 0 {
+            record.id = existingAtPath ?? allocateID()
+        } else if record.id >= nextID {
+            throw IndexError(.invalidArgument, "\(record.path): id \(record.id) was never allocated by this index; pass 0 to allocate")
+        } else if let previous = try storedRecord(record.id, includeFloats: false), previous.path != record.path {
+            // The photo now lives at another path: drop the old path entry.
+            if try id(atPath: previous.path) == record.id {
+                try txn.delete(env.paths, key: IndexKeys.path(previous.path))
+            }
+        }
+        if let replaced = existingAtPath, replaced != record.id { try deleteRecord(replaced) }
+        try txn.put(env.photos, key: IndexKeys.photo(record.id), value: record.encoded())
+        try txn.put(env.paths, key: IndexKeys.path(record.path), value: IndexKeys.pathValue(id: record.id, path: record.path))
+        try txn.delete(env.failed, key: IndexKeys.path(record.path))
+        searchOps.append(record.vector.isEmpty ? .remove(record.id) : .set(record.id, record.vector, record.mtimeNanoseconds))
+        result.upserted.append(record)
+    }
+
+    private mutating func remove(path: String) throws {
+        try txn.delete(env.failed, key: IndexKeys.path(path))
+        guard let id = try id(atPath: path) else {
+            result.missingPaths.append(path)
+            return
+        }
+        try txn.delete(env.paths, key: IndexKeys.path(path))
+        try deleteRecord(id)
+    }
+
+    private mutating func move(from: String, to: String) throws {
+        guard from != to else { return }
+        guard let id = try id(atPath: from), var record = try storedRecord(id, includeFloats: true) else {
+            result.missingPaths.append(from)
+            return
+        }
+        if let replaced = try self.id(atPath: to), replaced != id { try deleteRecord(replaced) }
+        record.path = to
+        try txn.put(env.photos, key: IndexKeys.photo(id), value: record.encoded())
+        try txn.delete(env.paths, key: IndexKeys.path(from))
+        try txn.put(env.paths, key: IndexKeys.path(to), value: IndexKeys.pathValue(id: id, path: to))
+        if let bytes = try txn.get(env.failed, key: IndexKeys.path(from)), var failure = try? FailureRecord(decoding: bytes) {
+            try txn.delete(env.failed, key: IndexKeys.path(from))
+            failure.path = to
+            try txn.put(env.failed, key: IndexKeys.path(to), value: failure.encoded())
+        }
+        result.movedIDs.append(id)
+    }
+
+    private mutating func deleteRecord(_ id: UInt64) throws {
+        try txn.delete(env.photos, key: IndexKeys.photo(id))
+        searchOps.append(.remove(id))
+        result.removedIDs.append(id)
+    }
+
+    private mutating func allocateID() -> UInt64 {
+        defer { nextID += 1 }
+        return nextID
+    }
+
+    private func id(atPath path: String) throws -> UInt64? {
+        try PhotoIndex.id(atPath: path, txn: txn, env: env)
+    }
+
+    private func storedRecord(_ id: UInt64, includeFloats: Bool) throws -> PhotoRecord? {
+        try txn.withValue(env.photos, key: IndexKeys.photo(id)) { try PhotoRecord(decoding: $0, includeFloats: includeFloats) }
+    }
+
+    private func paths(under prefix: String) throws -> [String] {
+        try PhotoIndex.paths(under: prefix, txn: txn, env: env).map(\.path)
+    }
+
+    private func folderPrefix(_ folder: String) -> String {
+        folder.hasSuffix("/") ? folder : folder + "/"
+    }
+}
