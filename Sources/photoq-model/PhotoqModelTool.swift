@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// photoq-model: the model tools (classify, train, evaluate, benchmark).
+@main
+struct PhotoqModelTool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "photoq-model",
+        abstract: "Classify, train, evaluate and benchmark photoq's models.",
+        // One line per subcommand.
+        subcommands: [
+            Classify.self,
+            Bench.self,
+        ]
+    )
+}

@@ -1,1 +1,0 @@
-print("photoq-model")
