@@ -18,6 +18,8 @@ final class SentenceEncoderReferenceTests: XCTestCase {
         "北京烤鸭 and 寿司",
         "한국어 문장입니다",
         "Привет мир, как дела?",
+        "ΟΔΟΣ ΣΟΦΟΣ στην Αθήνα",
+        "हिन्दी भाषा, ﬁnance and ¿Qué? ¡Sí!",
         "مرحبا بالعالم",
         "🐶 playing with a ⚽ in the 🌳",
         "ALL CAPS SHOUTING ABOUT A RED BICYCLE",

@@ -45,6 +45,14 @@ final class WordPieceTokenizerTests: XCTestCase {
         XCTAssertEqual(t.wordPieces("e-mail"), ["e", "-", "mail"])
     }
 
+    func testFinalSigma() {
+        // Python's str.lower, which BERT's reference uses, applies Unicode's Final_Sigma rule.
+        XCTAssertEqual(WordPieceBasicTokenizer.lowercased("ΟΔΟΣ"), "οδος")
+        XCTAssertEqual(WordPieceBasicTokenizer.lowercased("ΣΟΦΟΣ,"), "σοφος,")
+        XCTAssertEqual(WordPieceBasicTokenizer.lowercased("Σ"), "σ")
+        XCTAssertEqual(WordPieceBasicTokenizer.lowercased("ΑΣ'Α"), "ασ'α")
+    }
+
     func testWhitespaceControlAndCJK() throws {
         let t = try tokenizer()
         XCTAssertEqual(t.wordPieces("hello\tworld\n\u{2028}hello"), ["hello", "world", "hello"])

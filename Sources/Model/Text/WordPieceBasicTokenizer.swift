@@ -37,7 +37,7 @@ enum WordPieceBasicTokenizer {
     /// Lower-cases and strips accents from one whitespace-free word, then
     /// splits it at punctuation; appends the pieces to `tokens`.
     private static func splitNormalizedWord(_ word: String, into tokens: inout [[Unicode.Scalar]]) {
-        let decomposed = word.lowercased().decomposedStringWithCanonicalMapping
+        let decomposed = lowercased(word).decomposedStringWithCanonicalMapping
         var current: [Unicode.Scalar] = []
         for scalar in decomposed.unicodeScalars {
             if scalar.properties.generalCategory == .nonspacingMark { continue }
@@ -53,6 +53,37 @@ enum WordPieceBasicTokenizer {
             }
         }
         if !current.isEmpty { tokens.append(current) }
+    }
+
+    /// Full Unicode lower-casing, including the one context-dependent rule
+    /// (Final_Sigma: "Σ" ending a word becomes "ς") that per-character
+    /// mapping misses and BERT's reference (Python's `str.lower`) applies.
+    static func lowercased(_ word: String) -> String {
+        let scalars = Array(word.unicodeScalars)
+        guard scalars.contains("\u{3A3}") else { return word.lowercased() }
+        var out = String.UnicodeScalarView()
+        for (index, scalar) in scalars.enumerated() {
+            if scalar == "\u{3A3}" {
+                out.append(isFinalSigma(at: index, in: scalars) ? "\u{3C2}" : "\u{3C3}")
+            } else {
+                out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+            }
+        }
+        return String(out)
+    }
+
+    /// Whether a cased letter precedes position `index` and none follows it,
+    /// skipping case-ignorable characters (apostrophes, combining marks) both ways.
+    private static func isFinalSigma(at index: Int, in scalars: [Unicode.Scalar]) -> Bool {
+        func nearestCased<S: Sequence>(_ positions: S) -> Bool where S.Element == Int {
+            for position in positions {
+                let properties = scalars[position].properties
+                if properties.isCaseIgnorable { continue }
+                return properties.isCased
+            }
+            return false
+        }
+        return nearestCased((0..<index).reversed()) && !nearestCased((index + 1)..<scalars.count)
     }
 
     // MARK: Character classes, as BERT defines them
