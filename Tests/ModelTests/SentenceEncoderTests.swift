@@ -68,6 +68,17 @@ final class SentenceEncoderTests: XCTestCase {
             XCTAssertEqual(error as? SentenceEncoderError, .vocabularyMismatch(vocabulary: 5, embeddings: 30522))
         }
     }
+
+    func testRejectsBadTokenIDs() throws {
+        let encoder = try encoder()
+        for bad in [[[Int]()], [[101, 30522, 102]], [[101, -1, 102]], [Array(repeating: 101, count: 513)]] {
+            XCTAssertThrowsError(try encoder.encode(tokenIDs: bad)) { error in
+                guard case .invalidTokens = error as? SentenceEncoderError else { return XCTFail("unexpected \(error)") }
+            }
+        }
+        let ids = encoder.tokenize("a cat")
+        XCTAssertEqual(try encoder.encode(tokenIDs: [ids]), [encoder.encode("a cat")])
+    }
 }
 
 /// Results written by concurrent workers, each to its own slot.

@@ -21,13 +21,29 @@ public final class BERTEncoder: Sendable {
     }
 
     /// The last layer's hidden states, (N,C) with N = Σ sequences[s].count.
-    /// Ids must be in 0..<V and each sequence at most P tokens long (the
-    /// tokenizer guarantees both; violating it is a programming error).
-    public func hiddenStates(_ sequences: [[Int]]) -> [Float] {
+    /// Throws unless every sequence is 1...P tokens long with ids in 0..<V.
+    public func hiddenStates(_ sequences: [[Int]]) throws -> [Float] {
+        try validate(sequences)
+        return hiddenStatesOfValidated(sequences)
+    }
+
+    func validate(_ sequences: [[Int]]) throws {
+        let c = configuration
+        for (index, sequence) in sequences.enumerated() {
+            guard (1...c.maxPositions).contains(sequence.count) else {
+                throw SentenceEncoderError.invalidTokens("sequence \(index) has \(sequence.count) tokens, the model takes 1...\(c.maxPositions)")
+            }
+            if let bad = sequence.first(where: { $0 < 0 || $0 >= c.vocabularySize }) {
+                throw SentenceEncoderError.invalidTokens("sequence \(index) has id \(bad), the vocabulary has \(c.vocabularySize)")
+            }
+        }
+    }
+
+    /// `hiddenStates` for sequences already checked by `validate`.
+    func hiddenStatesOfValidated(_ sequences: [[Int]]) -> [Float] {
         let c = configuration
         let tokens = sequences.reduce(0) { $0 + $1.count }
         let longest = sequences.map(\.count).max() ?? 0
-        precondition(longest <= c.maxPositions, "sequence of \(longest) tokens exceeds \(c.maxPositions) positions")
         let activations = BERTActivations(tokens: tokens, longest: longest, configuration: c)
         embed(sequences, into: activations.hidden)
         for layer in weights.layers {
@@ -42,7 +58,6 @@ public final class BERTEncoder: Sendable {
         var row = hidden
         for sequence in sequences {
             for (position, id) in sequence.enumerated() {
-                precondition(id >= 0 && id < configuration.vocabularySize, "token id \(id) out of range")
                 let word = weights.wordEmbeddings.baseAddress + id * channels
                 let place = weights.positionEmbeddings.baseAddress + position * channels
                 let type = weights.tokenTypeEmbeddings.baseAddress

@@ -46,18 +46,24 @@ public final class SentenceEncoder: Sendable {
 
     /// The unit-norm embedding of `text`, (C).
     public func encode(_ text: String) -> [Float] {
-        encode(tokenIDs: [tokenizer.tokenize(text)])[0]
+        encodeValidated([tokenizer.tokenize(text)])[0]
     }
 
     /// Embeddings of several texts, (S) × (C), in input order. Texts of
     /// similar length are run together so long ones do not slow short ones.
     public func encode(batch texts: [String]) -> [[Float]] {
-        encode(tokenIDs: texts.map(tokenizer.tokenize))
+        encodeValidated(texts.map(tokenizer.tokenize))
     }
 
-    /// Embeddings of already tokenized sequences (each non-empty, ids from
-    /// this encoder's tokenizer), (S) × (C), in input order.
-    public func encode(tokenIDs sequences: [[Int]]) -> [[Float]] {
+    /// Embeddings of already tokenized sequences (`tokenize`'s output: each
+    /// 1...maxPositions ids in the vocabulary), (S) × (C), in input order.
+    public func encode(tokenIDs sequences: [[Int]]) throws -> [[Float]] {
+        try bert.validate(sequences)
+        return encodeValidated(sequences)
+    }
+
+    /// The tokenizer's output is always valid, so text needs no checks.
+    private func encodeValidated(_ sequences: [[Int]]) -> [[Float]] {
         var result = [[Float]](repeating: [], count: sequences.count)
         let order = sequences.indices.sorted { sequences[$0].count < sequences[$1].count }
         var chunk: [Int] = []
@@ -81,7 +87,7 @@ public final class SentenceEncoder: Sendable {
     /// hidden (N,C) → per sequence mean over its tokens → unit norm, (S) × (C).
     private func pooledEmbeddings(_ sequences: [[Int]]) -> [[Float]] {
         let channels = dimension
-        let hidden = bert.hiddenStates(sequences)
+        let hidden = bert.hiddenStatesOfValidated(sequences)
         var start = 0
         return sequences.map { sequence in
             var mean = [Float](repeating: 0, count: channels)

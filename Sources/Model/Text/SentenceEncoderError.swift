@@ -9,6 +9,8 @@ public enum SentenceEncoderError: Error, CustomStringConvertible, Equatable {
     case invalidMaxLength(Int, limit: Int?)
     case vocabularyMismatch(vocabulary: Int, embeddings: Int)
     case invalidModel(path: String, reason: String)
+    /// Token ids given directly that the model cannot take.
+    case invalidTokens(String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,8 @@ public enum SentenceEncoderError: Error, CustomStringConvertible, Equatable {
             return "the vocabulary has \(vocabulary) tokens but the model embeds \(embeddings); vocabulary and weights come from different models (re-run scripts/convert-models)"
         case let .invalidModel(path, reason):
             return "sentence encoder \(path) is not usable: \(reason) (re-run scripts/convert-models)"
+        case let .invalidTokens(reason):
+            return "invalid token ids: \(reason) (tokenize text with the encoder's own tokenizer)"
         }
     }
 }
