@@ -1,0 +1,115 @@
+import Foundation
+import Imaging
+import Model
+import ModelFormat
+
+/// The real embedder: libjpeg-turbo decode → EfficientNet-Lite0 → joint
+/// space for photos, MiniLM → joint space for query texts.
+///
+/// Photos are decoded in parallel (`threads`), then the backbone runs once
+/// over the whole batch (one GEMM per 1×1 conv for all images). `embed` is
+/// called from the writer thread only; `embedQuery` from the server thread
+/// at the same time, which is safe because the text path shares nothing
+/// mutable with the image path.
+public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
+    public let modelID: String
+    public var dimension: Int { joint.dimension }
+    public let featureDimension = EfficientNetLite0.featureCount
+    private let network: EfficientNetLite0
+    private let joint: JointModel
+    private let text: SentenceEncoder
+    private let transform: InputTransform
+    private let threads: Int
+    private let workspaceLock = NSLock()
+    private let workspace = EfficientNetWorkspace()
+
+    /// Loads (memory-maps) the backbone, the joint space and the sentence
+    /// encoder from `modelDirectory`. The trained joint weights are optional:
+    /// without them the zero-shot bridge alone maps photos into the space.
+    public init(modelDirectory: String, threads: Int) throws(DaemonError) {
+        func path(_ name: String) -> String { modelDirectory + "/" + name }
+        for required in [ModelPaths.backbone, ModelPaths.sentenceEncoder, ModelPaths.sentenceVocabulary, JointModelFiles.bridge]
+            where !FileManager.default.fileExists(atPath: path(required)) {
+            throw DaemonError(.model, "model file \(path(required)) is missing; run scripts/convert-models and scripts/install-models (or set PHOTOQ_MODEL_DIR)")
+        }
+        do {
+            network = try EfficientNetLite0(modelDirectory: modelDirectory)
+            text = try SentenceEncoder(modelDirectory: modelDirectory)
+            let jointPath = path(JointModelFiles.joint)
+            let jointWeights = FileManager.default.fileExists(atPath: jointPath) ? try WeightFile(path: jointPath) : nil
+            joint = try JointModel(weights: jointWeights, bridge: WeightFile(path: path(JointModelFiles.bridge)))
+            transform = jointWeights?.metadata["transform"].flatMap(InputTransform.init(rawValue:)) ?? .squash
+        } catch {
+            throw DaemonError(.model, "cannot load the models from \(modelDirectory): \(error)")
+        }
+        guard text.dimension == joint.dimension else {
+            throw DaemonError(.model, "the sentence encoder gives \(text.dimension)-d vectors but the joint space is \(joint.dimension)-d")
+        }
+        modelID = "\(joint.modelID)/efficientnet-lite0/\(transform.rawValue)"
+        self.threads = max(1, threads)
+    }
+
+    public func embed(imagesAt paths: [String]) -> [Result<PhotoEmbedding, any Error>] {
+        let inputs = decode(paths)
+        var results = inputs.map { input -> Result<PhotoEmbedding, any Error> in
+            input.map { _ in PhotoEmbedding(vector: [], feature: []) }
+        }
+        let good = inputs.indices.filter { if case .success = inputs[$0] { true } else { false } }
+        guard !good.isEmpty else { return results }
+        var batch: [Float] = []
+        batch.reserveCapacity(good.count * EfficientNetLite0.inputCount)
+        for i in good { if case .success(let x) = inputs[i] { batch += x } }
+        do {
+            let out = try workspaceLock.withLock {
+                try network.forward(batch, batch: good.count, workspace: workspace)
+            }
+            let vectors = joint.embedImages(features: out.features, logits: out.logits, batch: good.count)
+            let d = joint.dimension
+            for (row, i) in good.enumerated() {
+                let v = Array(vectors[row * d..<(row + 1) * d])
+                guard v.allSatisfy(\.isFinite) else {
+                    results[i] = .failure(DaemonError(.model, "the network produced a non-finite vector"))
+                    continue
+                }
+                results[i] = .success(PhotoEmbedding(vector: v, feature: Array(out.features(of: row))))
+            }
+        } catch {
+            for i in good { results[i] = .failure(error) }
+        }
+        return results
+    }
+
+    public func embedQuery(_ query: String) throws -> [Float] {
+        joint.embedText(sentenceEmbedding: text.encode(query))
+    }
+
+    // paths (N) → N × (3,224,224) inputs or decode errors, `threads` at a time.
+    private func decode(_ paths: [String]) -> [Result<[Float], any Error>] {
+        let slots = ResultSlots(count: paths.count)
+        let transform = self.transform
+        let workers = min(threads, paths.count)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for i in stride(from: worker, to: paths.count, by: workers) {
+                slots.set(i, Result { try ImageLoader.loadNetworkInput(path: paths[i], size: EfficientNetLite0.imageSize,
+                                                                       transform: transform) })
+            }
+        }
+        return slots.values
+    }
+
+    /// Each slot is written by exactly one worker through a raw buffer (no
+    /// copy-on-write check on shared storage); read after all finished.
+    private final class ResultSlots: @unchecked Sendable {
+        private let slots: UnsafeMutableBufferPointer<Result<[Float], any Error>>
+        init(count: Int) {
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: .failure(CancellationError()))
+        }
+        deinit {
+            _ = slots.deinitialize()
+            slots.deallocate()
+        }
+        func set(_ i: Int, _ value: Result<[Float], any Error>) { slots[i] = value }
+        var values: [Result<[Float], any Error>] { Array(slots) }
+    }
+}

@@ -1,0 +1,29 @@
+/// A photo's place in the joint space and the backbone feature behind it.
+public struct PhotoEmbedding: Sendable {
+    /// Joint-space vector (D), L2-normalised.
+    public var vector: [Float]
+    /// Backbone feature (1280), kept for the client's reranker.
+    public var feature: [Float]
+
+    public init(vector: [Float], feature: [Float]) {
+        self.vector = vector
+        self.feature = feature
+    }
+}
+
+/// Turns photos and query texts into joint-space vectors. The daemon only
+/// knows this protocol, so it is tested with a deterministic stand-in and
+/// runs with `ModelEmbedder` (the real networks).
+public protocol PhotoEmbedder: Sendable {
+    /// Identifies the weights; a change makes the daemon re-embed everything.
+    var modelID: String { get }
+    /// D, the joint-space dimension.
+    var dimension: Int { get }
+    /// Length of the backbone feature stored with each photo (1280 for EfficientNet-Lite0).
+    var featureDimension: Int { get }
+    /// One result per path, in order. Never throws for one bad photo: its
+    /// slot holds the error (corrupt, truncated, too large, unreadable, gone).
+    func embed(imagesAt paths: [String]) -> [Result<PhotoEmbedding, any Error>]
+    /// Text → (D) joint-space vector, L2-normalised.
+    func embedQuery(_ text: String) throws -> [Float]
+}

@@ -1,0 +1,220 @@
+import Foundation
+import Index
+import PhotoqProtocol
+
+/// The single writer: takes tasks from the queue in order, embeds new and
+/// changed photos in batches and commits each batch in one LMDB write
+/// transaction. Runs on its own thread, apart from the socket server.
+/// Every handler re-reads the disk, so a stale or duplicate task does no harm.
+public final class IndexWriter: @unchecked Sendable {
+    private let index: PhotoIndex
+    private let embedder: any PhotoEmbedder
+    private let queue: IngestQueue
+    private let filter: PathFilter
+    private let roots: [String]
+    private let batchSize: Int
+    private let log: Log
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+    /// Called after each committed batch (for sd_notify STATUS=).
+    var onBatchCommitted: (@Sendable () -> Void)?
+
+    public init(index: PhotoIndex, embedder: any PhotoEmbedder, queue: IngestQueue, filter: PathFilter,
+                roots: [String], batchSize: Int, log: Log) {
+        self.index = index
+        self.embedder = embedder
+        self.queue = queue
+        self.filter = filter
+        self.roots = roots
+        self.batchSize = batchSize
+        self.log = log
+    }
+
+    public func start() {
+        let t = Thread { [self] in
+            while let work = queue.next(maximum: batchSize) {
+                if !work.files.isEmpty { ingest(work.files) }
+                if let other = work.other { apply(other) }
+                queue.finished()
+            }
+            finished.signal()
+        }
+        t.name = "photoqd-writer"
+        thread = t
+        t.start()
+    }
+
+    /// Waits until the queue is closed and the batch in flight is committed.
+    public func waitUntilStopped() {
+        if thread != nil { finished.wait() }
+        thread = nil
+    }
+
+    // MARK: - Tasks
+
+    private func apply(_ task: IngestTask) {
+        switch task {
+        case .file(let path): ingest([path])
+        case .remove(let path): remove(path)
+        case .removeTree(let folder): commit([.removeFolder(folder)], "remove folder \(folder)")
+        case .move(let from, let to): move(from: from, to: to)
+        case .moveTree(let from, let to): commit([.moveFolder(from: from, to: to)], "move folder \(from) to \(to)")
+        case .sweep(let folder): sweep(folder)
+        }
+    }
+
+    /// Whether `path` is a photo the daemon should hold (exists, a JPEG, under a root, not excluded).
+    private func belongs(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard filter.isPhoto(name: name) else { return false }
+        return roots.contains { !filter.skipsPath(path, under: $0) }
+    }
+
+    private func remove(_ path: String) {
+        if belongs(path), FileIdentity.of(path: path) != nil {
+            ingest([path]) // written again since the delete was queued
+            return
+        }
+        commit([.remove(path: path)], "remove \(path)")
+    }
+
+    /// Re-points a record (same vector) to its new path and refreshes its
+    /// file identity; falls back to ingesting when the move cannot be used.
+    private func move(from: String, to: String) {
+        guard belongs(to), let identity = FileIdentity.of(path: to) else {
+            remove(from)
+            if belongs(to) { remove(to) }
+            return
+        }
+        if FileIdentity.of(path: from) != nil && belongs(from) {
+            ingest([to]) // a copy, not a move: both stay
+            return
+        }
+        do {
+            guard var record = try index.lookup(path: from), index.search.contains(id: record.id) else {
+                commit([.remove(path: from)], "drop \(from)")
+                ingest([to])
+                return
+            }
+            record.path = to
+            record.device = identity.device
+            record.inode = identity.inode
+            record.size = UInt64(identity.size)
+            record.mtimeNanoseconds = identity.mtimeNanoseconds
+            commit([.move(from: from, to: to), .upsert(record)], "move \(from) to \(to)")
+        } catch {
+            log.error("cannot read the index for a move: \(error)", ["photo.path": from])
+        }
+    }
+
+    /// Drops records below `folder` whose files are gone or no longer belong.
+    private func sweep(_ folder: String) {
+        var doomed: [String] = []
+        do {
+            try index.forEachRecord(includeFloats: false) { record in
+                if record.path.hasPrefix(folder + "/") || record.path == folder,
+                   !belongs(record.path) || FileIdentity.of(path: record.path) == nil {
+                    doomed.append(record.path)
+                }
+                return true
+            }
+            try index.forEachFailure { failure in
+                if failure.path.hasPrefix(folder + "/"), FileIdentity.of(path: failure.path) == nil {
+                    doomed.append(failure.path)
+                }
+                return true
+            }
+        } catch {
+            log.error("cannot read the index to sweep \(folder): \(error)")
+            return
+        }
+        for chunk in stride(from: 0, to: doomed.count, by: 512) {
+            commit(doomed[chunk..<min(doomed.count, chunk + 512)].map { .remove(path: $0) }, "sweep \(folder)")
+        }
+    }
+
+    // MARK: - Embedding
+
+    private struct Candidate {
+        var path: String
+        var identity: FileIdentity
+        var existing: PhotoRecord?
+        var hadFailure: Bool
+    }
+
+    /// Embeds the new or changed photos among `paths` and commits them with
+    /// their failures in one transaction.
+    private func ingest(_ paths: [String]) {
+        var candidates: [Candidate] = []
+        var changes: [IndexChange] = []
+        for path in paths {
+            guard belongs(path), let identity = FileIdentity.of(path: path) else {
+                changes.append(.remove(path: path)) // vanished, or moved out of sight
+                continue
+            }
+            do {
+                let existing = try index.lookup(path: path)
+                if let existing, existing.matches(identity), index.search.contains(id: existing.id) { continue }
+                let failure = try index.failure(path: path)
+                if let failure, failure.matches(size: UInt64(identity.size), mtimeNanoseconds: identity.mtimeNanoseconds) {
+                    continue // failed before in this very state: not retried until it changes
+                }
+                candidates.append(Candidate(path: path, identity: identity, existing: existing, hadFailure: failure != nil))
+            } catch {
+                log.error("cannot read the index: \(error)", ["photo.path": path])
+            }
+        }
+        if !candidates.isEmpty {
+            let started = Deadline.now()
+            let results = embedder.embed(imagesAt: candidates.map(\.path))
+            let ms = Double(Deadline.now() - started) / 1e6
+            log.debug("embedded a batch", ["batch.count": candidates.count, "model.ms": Int(ms)])
+            for (candidate, result) in zip(candidates, results) {
+                changes += self.changes(for: candidate, result)
+            }
+        }
+        if !changes.isEmpty { commit(changes, "batch of \(paths.count)") }
+    }
+
+    private func changes(for c: Candidate, _ result: Result<PhotoEmbedding, any Error>) -> [IndexChange] {
+        switch result {
+        case .success(let embedding):
+            // Hash after decoding so a file rewritten meanwhile shows up as changed next time.
+            let hash = (try? ContentHash.of(path: c.path)) ?? 0
+            let record = PhotoRecord(id: c.existing?.id ?? 0, path: c.path, device: c.identity.device, inode: c.identity.inode,
+                                     size: UInt64(c.identity.size), mtimeNanoseconds: c.identity.mtimeNanoseconds,
+                                     contentHash: hash, modelID: embedder.modelID, vector: embedding.vector,
+                                     feature: embedding.feature)
+            return (c.hadFailure ? [.clearFailure(path: c.path)] : []) + [.upsert(record)]
+        case .failure(let error):
+            let reason = String(describing: error)
+            log.warning("cannot index photo: \(reason)", ["photo.path": c.path])
+            let failure = FailureRecord(path: c.path, reason: reason, size: UInt64(c.identity.size),
+                                        mtimeNanoseconds: c.identity.mtimeNanoseconds, recordedAt: Int64(time(nil)))
+            // An overwritten photo that no longer decodes must not keep its old vector.
+            return (c.existing != nil ? [.remove(path: c.path)] : []) + [.recordFailure(failure)]
+        }
+    }
+
+    /// Commits `changes` in one transaction; when that fails, one by one so a
+    /// single bad change (say, an over-long path) cannot block the rest.
+    private func commit(_ changes: [IndexChange], _ what: String) {
+        do {
+            try index.apply(changes)
+            onBatchCommitted?()
+        } catch {
+            log.warning("could not commit \(what) in one transaction (\(error)); retrying change by change")
+            for change in changes {
+                do { try index.apply([change]) } catch { log.error("index change failed: \(error)") }
+            }
+        }
+    }
+}
+
+extension PhotoRecord {
+    /// Whether the file is in the state this record was made from.
+    func matches(_ identity: FileIdentity) -> Bool {
+        size == UInt64(identity.size) && mtimeNanoseconds == identity.mtimeNanoseconds
+            && device == identity.device && inode == identity.inode
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// The bounded, ordered queue between the watcher/scanner and the index
+/// writer. File tasks count against the capacity and their producers wait
+/// when it is full, so copying 50,000 photos holds at most `capacity` paths
+/// (and one batch of decoded images) in memory. Other tasks are tiny and are
+/// always accepted, so the watcher never waits behind a scan to report a delete.
+public final class IngestQueue: @unchecked Sendable {
+    public let capacity: Int
+    private let condition = NSCondition()
+    private var tasks: [IngestTask] = []
+    private var head = 0
+    private var queuedFiles: [String: Int] = [:]
+    private var fileCount = 0
+    private var inFlight = 0
+    private var working = false
+    private var closed = false
+
+    public init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Files queued or being embedded (the status's "pending").
+    public var pending: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return fileCount + inFlight
+    }
+
+    /// Queues a task. File tasks for a path already waiting are dropped (the
+    /// writer reads the file when it gets there); when the queue is full,
+    /// file tasks wait for room unless `wait` is false, in which case false
+    /// is returned. Returns false once closed.
+    @discardableResult
+    public func push(_ task: IngestTask, wait: Bool = true) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if case .file(let path) = task {
+            if queuedFiles[path] != nil { return !closed }
+            while fileCount >= capacity && !closed {
+                guard wait else { return false }
+                condition.wait()
+            }
+            guard !closed else { return false }
+            queuedFiles[path, default: 0] += 1
+            fileCount += 1
+        }
+        guard !closed else { return false }
+        tasks.append(task)
+        condition.broadcast()
+        return true
+    }
+
+    /// The next work: up to `maximum` consecutive file paths, or one other
+    /// task. Blocks until there is work; nil once closed and drained, or
+    /// right away after `close(discardPending: true)`.
+    public func next(maximum: Int) -> (files: [String], other: IngestTask?)? {
+        condition.lock()
+        defer { condition.unlock() }
+        while head == tasks.count && !closed { condition.wait() }
+        if head == tasks.count { return nil }
+        var files: [String] = []
+        while head < tasks.count, files.count < maximum, case .file(let path) = tasks[head] {
+            files.append(path)
+            head += 1
+            queuedFiles[path] = nil
+        }
+        var other: IngestTask?
+        if files.isEmpty {
+            other = tasks[head]
+            head += 1
+        }
+        fileCount -= files.count
+        inFlight = files.count
+        working = true
+        if head > 1024 && head * 2 > tasks.count {
+            tasks.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return (files, other)
+    }
+
+    /// The writer finished the work `next` returned.
+    public func finished() {
+        condition.lock()
+        inFlight = 0
+        working = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Blocks until every queued task has been applied (or the queue closed).
+    public func waitUntilIdle() {
+        condition.lock()
+        while (head < tasks.count || working) && !closed { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Wakes all waiters; producers' pushes fail from now on. With
+    /// `discardPending`, queued tasks are dropped (the next start's scan
+    /// finds them again), so shutdown only waits for the batch in flight.
+    public func close(discardPending: Bool) {
+        condition.lock()
+        closed = true
+        if discardPending {
+            tasks.removeAll()
+            head = 0
+            queuedFiles.removeAll()
+            fileCount = 0
+        }
+        condition.broadcast()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Index
+import PhotoqProtocol
+
+/// photoqd: the index, the writer, the scanner, the watcher and the socket
+/// server, started in dependency order and stopped in reverse.
+public final class PhotoDaemon: @unchecked Sendable {
+    public let configuration: DaemonConfiguration
+    private let embedder: any PhotoEmbedder
+    private let log: Log
+    private let notifier: SystemdNotifier
+    private let index: PhotoIndex
+    private let queue: IngestQueue
+    private let writer: IndexWriter
+    private let scanner: LibraryScanner
+    private let watcher: DirectoryWatcher
+    private var server: QueryServer?
+    private let started = Deadline.now()
+    private let statusLock = NSLock()
+    private var lastStatusNotification: UInt64 = 0
+
+    /// Opens the index (refusing a state directory another photoqd holds) and
+    /// prepares every part; nothing runs until `start()`.
+    public init(configuration: DaemonConfiguration, embedder: any PhotoEmbedder, log: Log,
+                environment: [String: String]) throws(DaemonError) {
+        self.configuration = configuration
+        self.embedder = embedder
+        self.log = log
+        notifier = SystemdNotifier(environment: environment)
+        index = try PhotoDaemon.openIndex(configuration, embedder, log)
+        let filter = PathFilter(excludes: configuration.excludes)
+        queue = IngestQueue(capacity: configuration.queueCapacity)
+        writer = IndexWriter(index: index, embedder: embedder, queue: queue, filter: filter, roots: configuration.roots,
+                             batchSize: configuration.batchSize, log: log)
+        scanner = LibraryScanner(index: index, queue: queue, filter: filter, log: log)
+        do {
+            watcher = try DirectoryWatcher(roots: configuration.roots, filter: filter, queue: queue, scanner: scanner,
+                                           pollInterval: configuration.pollInterval, log: log)
+        } catch {
+            index.close()
+            throw error
+        }
+        let handler = QueryHandler(index: index, embedder: embedder, log: log,
+                                   status: { [unowned self] in status() },
+                                   reindex: { [unowned self] failedOnly in reindex(failedOnly: failedOnly) })
+        do {
+            if let fd = try SocketActivation.listeningSocket(environment: environment) {
+                log.info("using the socket passed by systemd")
+                server = QueryServer(listener: fd, socketPath: nil, handler: handler, log: log,
+                                     clientTimeout: configuration.clientTimeout)
+            } else {
+                server = try QueryServer(bindingTo: configuration.socketPath, handler: handler, log: log,
+                                         clientTimeout: configuration.clientTimeout)
+            }
+        } catch {
+            index.close()
+            throw error
+        }
+    }
+
+    private static func openIndex(_ c: DaemonConfiguration, _ embedder: any PhotoEmbedder, _ log: Log) throws(DaemonError) -> PhotoIndex {
+        do {
+            try FileManager.default.createDirectory(atPath: c.stateDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw DaemonError(.index, "cannot create the state directory \(c.stateDirectory): \(error.localizedDescription)")
+        }
+        let index: PhotoIndex
+        do {
+            index = try PhotoIndex(stateDirectory: c.stateDirectory, modelID: embedder.modelID,
+                                   dimension: embedder.dimension, featureDimension: embedder.featureDimension)
+        } catch let e as IndexError where e.code == .locked {
+            throw DaemonError(.alreadyRunning, "\(e.message); stop it first or pass another --db")
+        } catch {
+            throw DaemonError(.index, "cannot open the index in \(c.stateDirectory): \(error)")
+        }
+        do {
+            if case .needsReembedding(let stored, let d, _) = index.compatibility {
+                log.notice("the index holds vectors of model \(stored) (D=\(d)); re-embedding every photo with \(embedder.modelID)")
+                try index.prepareForNewModel()
+            }
+            if !index.corruptRecordIDsAtOpen.isEmpty {
+                log.warning("dropping \(index.corruptRecordIDsAtOpen.count) unreadable records; their photos are indexed again")
+                try index.removeRecords(ids: index.corruptRecordIDsAtOpen)
+            }
+        } catch {
+            index.close()
+            throw DaemonError(.index, "cannot prepare the index in \(c.stateDirectory): \(error)")
+        }
+        return index
+    }
+
+    /// Starts every thread and tells systemd the daemon is ready.
+    public func start() {
+        writer.onBatchCommitted = { [unowned self] in notifyStatus(force: false) }
+        writer.start()
+        scanner.start()
+        watcher.start()
+        server?.start()
+        log.info("photoqd ready", ["index.count": index.search.count, "model": embedder.modelID,
+                                   "socket": configuration.socketPath, "roots": configuration.roots.joined(separator: ",")])
+        notifier.notify("READY=1\nSTATUS=\(statusLine())")
+    }
+
+    /// Graceful stop: no new clients, no new events; the batch being embedded
+    /// is finished and committed, queued work is left for the next start's scan.
+    public func stop() {
+        notifier.notify("STOPPING=1")
+        log.info("stopping")
+        server?.stop()
+        server = nil
+        watcher.stop()
+        queue.close(discardPending: true)
+        scanner.stop()
+        writer.waitUntilStopped()
+        index.close()
+        log.info("stopped")
+    }
+
+    /// Blocks until every queued task has been applied (tests and benchmarks).
+    public func waitUntilIdle() {
+        while scanner.isBusy { usleep(10_000) }
+        queue.waitUntilIdle()
+    }
+
+    func status() -> StatusResult {
+        let failed = (try? index.counts().failed) ?? 0
+        var state = watcher.state.rawValue
+        if state == "watching" && scanner.isBusy { state = "scanning" }
+        return StatusResult(indexed: index.search.count, pending: queue.pending, failed: failed, modelID: embedder.modelID,
+                            dimension: embedder.dimension, roots: configuration.roots, watcher: state,
+                            watches: watcher.watchCount, uptimeSeconds: Double(Deadline.now() - started) / 1e9,
+                            pid: getpid())
+    }
+
+    /// Re-embeds the photos that failed (cleared so they are tried again) and,
+    /// unless `failedOnly`, rescans every root. Returns the photos queued now.
+    func reindex(failedOnly: Bool) -> Int {
+        var paths: [String] = []
+        try? index.forEachFailure { paths.append($0.path); return true }
+        var queued = 0
+        for path in paths {
+            do { try index.clearFailure(path: path) } catch { log.warning("cannot clear failure: \(error)", ["photo.path": path]) }
+            if queue.push(.file(path), wait: false) { queued += 1 }
+        }
+        if !failedOnly { scanner.request(configuration.roots) }
+        return queued
+    }
+
+    private func statusLine() -> String {
+        let s = status()
+        return "\(s.indexed) photos indexed, \(s.pending) pending, \(s.failed) failed"
+    }
+
+    /// STATUS= for `systemctl status`, at most once a second.
+    private func notifyStatus(force: Bool) {
+        guard notifier.isEnabled else { return }
+        let now = Deadline.now()
+        let due = statusLock.withLock { () -> Bool in
+            guard force || now - lastStatusNotification > 1_000_000_000 else { return false }
+            lastStatusNotification = now
+            return true
+        }
+        if due { notifier.notify("STATUS=\(statusLine())") }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Index
+import PhotoqProtocol
+
+/// Reconciles the index with the disk: after start-up, an inotify overflow,
+/// a new folder or on every poll when watches ran out. Runs on its own thread
+/// so a long walk never delays the watcher; requests made while a scan runs
+/// are merged into the next one.
+public final class LibraryScanner: @unchecked Sendable {
+    private let index: PhotoIndex
+    private let queue: IngestQueue
+    private let scanner: FileScanner
+    private let log: Log
+    private let condition = NSCondition()
+    private var requested: Set<String> = []
+    private var scanning = false
+    private var stopped = false
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init(index: PhotoIndex, queue: IngestQueue, filter: PathFilter, log: Log) {
+        self.index = index
+        self.queue = queue
+        self.scanner = FileScanner(filter: filter)
+        self.log = log
+    }
+
+    /// True while a scan is running or waiting to run.
+    public var isBusy: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return scanning || !requested.isEmpty
+    }
+
+    /// Asks for `folders` to be reconciled (coalesced with pending requests).
+    public func request(_ folders: [String]) {
+        condition.lock()
+        for f in folders where !requested.contains(where: { f == $0 || f.hasPrefix($0 + "/") }) {
+            requested = requested.filter { !$0.hasPrefix(f + "/") }
+            requested.insert(f)
+        }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    public func start() {
+        let t = Thread { [self] in
+            while let folders = nextRequest() {
+                for folder in folders.sorted() where !isStopped { reconcile(folder) }
+                condition.lock()
+                scanning = false
+                condition.unlock()
+            }
+            finished.signal()
+        }
+        t.name = "photoqd-scanner"
+        thread = t
+        t.start()
+    }
+
+    /// Stops after the folder being walked (queue pushes fail once the queue is closed).
+    public func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+        if thread != nil { finished.wait() }
+        thread = nil
+    }
+
+    private var isStopped: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopped
+    }
+
+    private func nextRequest() -> [String]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while requested.isEmpty && !stopped { condition.wait() }
+        if stopped { return nil }
+        let folders = Array(requested)
+        requested.removeAll()
+        scanning = true
+        return folders
+    }
+
+    /// One folder: queue what is new or changed, re-point what moved while
+    /// the daemon was not looking (same device+inode, or same size and
+    /// content hash), then let the writer drop what is gone.
+    func reconcile(_ folder: String) {
+        let started = Deadline.now()
+        var known: [String: PhotoRecord] = [:]
+        var failures: [String: FailureRecord] = [:]
+        do {
+            try index.forEachRecord(includeFloats: false) { record in
+                if record.path.hasPrefix(folder + "/") { known[record.path] = record }
+                return true
+            }
+            try index.forEachFailure { failure in
+                if failure.path.hasPrefix(folder + "/") { failures[failure.path] = failure }
+                return true
+            }
+        } catch {
+            log.error("cannot read the index to scan \(folder): \(error)")
+            return
+        }
+        var fresh: [(path: String, identity: FileIdentity)] = []
+        var changed: [String] = []
+        var seen = Set<String>()
+        scanner.walk(folder, directory: { _ in }, photo: { path in
+            seen.insert(path)
+            guard let identity = FileIdentity.of(path: path) else { return }
+            if let record = known[path] {
+                if !(record.matches(identity) && index.search.contains(id: record.id)) { changed.append(path) }
+            } else if let failure = failures[path] {
+                if !failure.matches(size: UInt64(identity.size), mtimeNanoseconds: identity.mtimeNanoseconds) {
+                    changed.append(path)
+                }
+            } else {
+                fresh.append((path, identity))
+            }
+        }, shouldStop: { isStopped })
+        if isStopped { return }
+
+        // Records whose file is gone may have moved to one of the fresh paths.
+        var orphans = known.filter { !seen.contains($0.key) && index.search.contains(id: $0.value.id) }
+        var byInode: [String: String] = [:]
+        var bySize: [UInt64: [String]] = [:]
+        for (path, r) in orphans {
+            byInode["\(r.device):\(r.inode):\(r.size):\(r.mtimeNanoseconds)"] = path
+            bySize[r.size, default: []].append(path)
+        }
+        var moved = 0
+        for item in fresh {
+            let id = item.identity
+            var from = byInode["\(id.device):\(id.inode):\(id.size):\(id.mtimeNanoseconds)"].flatMap { orphans[$0] != nil ? $0 : nil }
+            if from == nil, let sameSize = bySize[UInt64(id.size)], let hash = try? ContentHash.of(path: item.path) {
+                from = sameSize.first { orphans[$0]?.contentHash == hash }
+            }
+            if let from {
+                orphans[from] = nil
+                queue.push(.move(from: from, to: item.path))
+                moved += 1
+            } else if !queue.push(.file(item.path)) {
+                return // closed: shutting down
+            }
+        }
+        for path in changed where !queue.push(.file(path)) { return }
+        queue.push(.sweep(folder))
+        let ms = Double(Deadline.now() - started) / 1e6
+        log.info("scanned \(folder)", ["scan.files": seen.count, "scan.new": fresh.count - moved, "scan.changed": changed.count,
+                                       "scan.moved": moved, "scan.gone": orphans.count, "scan.ms": Int(ms)])
+    }
+}
