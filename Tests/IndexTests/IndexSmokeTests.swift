@@ -1,6 +1,0 @@
-import XCTest
-@testable import Index
-
-final class IndexSmokeTests: XCTestCase {
-    func testModuleLoads() {}
-}
