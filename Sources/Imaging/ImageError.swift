@@ -1,0 +1,56 @@
+import Foundation
+
+/// Why a photo could not be read, decoded or encoded. Each case names what
+/// went wrong in words a user can act on; callers that only need a category
+/// (skip the photo, exit 65) switch on the case.
+public enum ImageError: Error, Equatable, Sendable {
+    /// The file could not be opened or read (missing, permissions, a directory).
+    case unreadable(path: String, reason: String)
+    /// The file or buffer holds no bytes at all.
+    case emptyFile
+    /// The bytes do not start with a JPEG start-of-image marker.
+    case notJPEG
+    /// The data ends before the image does (an interrupted copy or download).
+    case truncated(message: String)
+    /// libjpeg found damaged or invalid data; `message` is libjpeg's text.
+    case corrupt(message: String)
+    /// The header declares more pixels than the decoder accepts (a decompression bomb or a huge scan).
+    case tooLarge(width: Int, height: Int, limit: Int)
+    /// A valid JPEG this decoder cannot turn into RGB.
+    case unsupported(message: String)
+    /// An image passed to an encoder or transform does not have a usable shape.
+    case invalidImage(message: String)
+    /// libjpeg (or the PNG writer) refused to encode.
+    case encodingFailed(message: String)
+    /// Memory for the pixels could not be allocated.
+    case outOfMemory
+}
+
+extension ImageError: CustomStringConvertible, LocalizedError {
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason):
+            return "cannot read \(path): \(reason)"
+        case .emptyFile:
+            return "empty file (0 bytes): not an image"
+        case .notJPEG:
+            return "not a JPEG file (no JPEG start-of-image marker)"
+        case let .truncated(message):
+            return "truncated JPEG: the file ends before the image does (\(message))"
+        case let .corrupt(message):
+            return "corrupt JPEG: \(message)"
+        case let .tooLarge(width, height, limit):
+            return "image too large: \(width)×\(height) is \(width * height) pixels, over the limit of \(limit)"
+        case let .unsupported(message):
+            return "unsupported JPEG: \(message)"
+        case let .invalidImage(message):
+            return "invalid image: \(message)"
+        case let .encodingFailed(message):
+            return "cannot encode image: \(message)"
+        case .outOfMemory:
+            return "out of memory while decoding"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
