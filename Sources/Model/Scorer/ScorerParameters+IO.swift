@@ -3,6 +3,8 @@ import ModelFormat
 
 extension ScorerParameters {
     public static let modelFormat = "relu-lstm-scorer"
+    /// The installed default scorer, in the model directory.
+    public static let defaultFileName = "lstm-scorer.safetensors"
 
     /// Writes the parameters with their sizes and the ids of the model and of
     /// the word vocabulary it was trained with.

@@ -1,0 +1,113 @@
+import ArgumentParser
+import CBLAS
+import Foundation
+import Model
+import ModelFormat
+import Training
+
+/// `photoq-model eval identify`: Feng & Kim's identification protocol.
+struct EvalIdentify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "identify",
+        abstract: "Measure how often a method picks a caption's photo over a distractor.",
+        discussion: """
+            One trial per caption: its photo against a distractor, either a random other photo or one of the \
+            caption's 5 nearest other photos in the joint space (hard). Methods: glove (averaged GloVe of the \
+            query against the photo's top ImageNet class names), joint (joint-space similarity), lstm (the \
+            scorer), combined (LSTM logit + the scorer's stored weight × joint similarity, the default policy).
+            """)
+
+    enum Method: String, ExpressibleByArgument, CaseIterable, Codable {
+        case glove, joint, lstm, combined
+    }
+
+    @Option(help: "Captions: COCO-format JSON or Flickr8k token file.")
+    var captions: String
+    @Option(help: "Folder with the photos.")
+    var images: String
+    @Option(help: "Only the photos listed in this file.")
+    var splitList: String?
+    @Option(help: "Scorer weights (default: the installed lstm-scorer.safetensors).")
+    var scorer: String?
+    @Option(help: "Joint model (default: the installed one).")
+    var jointModel: String?
+    @Option(help: "Method for --json: glove, joint, lstm or combined (default: combined).")
+    var method: Method = .combined
+    @Option(help: "Weight of the joint similarity in combined (default: the scorer's stored weight).")
+    var combineWeight: Float?
+    @Option(help: "Seed for drawing distractors.")
+    var seed: UInt64 = 1
+    @Flag(help: "Print one JSON document instead of a table.")
+    var json = false
+
+    @OptionGroup var data: JointDataOptions
+
+    func run() throws {
+        openblas_set_num_threads(1)
+        let networks = try data.networks()
+        let words = try WordVectors(directory: data.modelDir)
+        let joint = try ScorerCommandSupport.jointModel(path: jointModel, data: data)
+        let scorerPath = scorer ?? ModelPaths.model(ScorerParameters.defaultFileName, in: data.modelDir)
+        let (parameters, metadata) = try ScorerParameters.load(from: scorerPath)
+        let set = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList, words: words,
+                                                   joint: joint, data: data, networks: networks)
+        let classNames = try String(contentsOfFile: ModelPaths.model(ModelPaths.imagenetClasses, in: data.modelDir), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        let scoring = IdentificationScorer(
+            data: set.scorer, parameters: parameters, photoEmbeddings: set.photoEmbeddings,
+            captionEmbeddings: set.captionEmbeddings, jointDimension: joint?.dimension ?? 0,
+            glove: GloVeBaseline(classNames: classNames, words: words), logits: set.prepared.images.logits)
+        let weight = combineWeight ?? metadata["combine_joint_weight"].flatMap(Float.init) ?? 0
+
+        let randomTrials = identificationTrials(set.scorer, hard: false, seed: seed)!
+        let hardTrials = identificationTrials(set.scorer, hard: true, seed: seed)
+        func accuracy(_ m: Method, _ trials: [IdentificationTrial]) throws -> Double {
+            try identificationAccuracy(trials) { t in
+                switch m {
+                case .glove: return (scoring.gloveScore(t.caption, t.photo), scoring.gloveScore(t.caption, t.distractor))
+                case .joint: return (scoring.joint(t.caption, t.photo), scoring.joint(t.caption, t.distractor))
+                case .lstm: return try scoring.lstm(t)
+                case .combined:
+                    let (a, b) = try scoring.lstm(t)
+                    return (a + weight * scoring.joint(t.caption, t.photo), b + weight * scoring.joint(t.caption, t.distractor))
+                }
+            }
+        }
+        let available = Method.allCases.filter { joint != nil || ($0 != .joint && $0 != .combined) }
+        var results: [Method: (random: Double, hard: Double?)] = [:]
+        for m in (json ? [method] : available) {
+            guard available.contains(m) else { throw ValidationError("--method \(m.rawValue) needs a joint model") }
+            results[m] = (try accuracy(m, randomTrials), try hardTrials.map { try accuracy(m, $0) })
+        }
+        let modelID = metadata["model_id"] ?? "?"
+        if json {
+            let r = results[method]!
+            let report = IdentifyReport(version: 1, method: method.rawValue, scorer: modelID, joint: joint?.modelID,
+                                        combine_weight: method == .combined ? Double(weight) : nil,
+                                        pairs: randomTrials.count, accuracy: r.random, accuracy_hard: r.hard)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print("scorer \(modelID), joint \(joint?.modelID ?? "none"), combined weight \(weight); \(randomTrials.count) trials each")
+            print("method     random   hard")
+            for m in available {
+                let r = results[m]!
+                print(m.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+                      + String(format: "  %5.2f%%  ", 100 * r.random) + (r.hard.map { String(format: "%5.2f%%", 100 * $0) } ?? "  -"))
+            }
+        }
+    }
+}
+
+/// The `--json` document (version 1; keys are stable).
+struct IdentifyReport: Codable {
+    var version: Int
+    var method: String
+    var scorer: String
+    var joint: String?
+    var combine_weight: Double?
+    var pairs: Int
+    var accuracy: Double
+    var accuracy_hard: Double?
+}

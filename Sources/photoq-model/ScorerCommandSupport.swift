@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Model
+import ModelFormat
+import Training
+
+/// Loading shared by `train scorer` and `eval identify`.
+enum ScorerCommandSupport {
+    /// The installed joint model (or `path`), or nil with a note when absent
+    /// and not asked for explicitly: hard negatives then cannot be computed.
+    static func jointModel(path: String?, data: JointDataOptions) throws -> JointModel? {
+        let file = path ?? ModelPaths.model(JointModelFiles.joint, in: data.modelDir)
+        guard FileManager.default.fileExists(atPath: file) else {
+            if path != nil { throw ValidationError("no joint model at \(file)") }
+            printError("note: no joint model at \(file); no hard negatives or joint scores")
+            return nil
+        }
+        return try JointModel(weights: try WeightFile(path: file), bridge: try data.bridgeFile())
+    }
+
+    /// A captioned set prepared for the scorer (features cached), with joint-space neighbours.
+    static func prepare(captions: String, images: String, splitList: String?, words: WordVectors,
+                        joint: JointModel?, data: JointDataOptions, networks: PretrainedNetworks)
+        throws -> (prepared: PreparedSet, scorer: ScorerTrainingData, photoEmbeddings: [Float]?, captionEmbeddings: [Float]?) {
+        let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
+                                            networks: networks, cache: data.featureCache, threads: data.threads)
+        let (scorerData, photos, texts) = prepared.scorerData(words: words, joint: joint)
+        let oov = scorerData.queries.reduce(0) { $0 + $1.isOOV.filter { $0 }.count }
+        let tokens = scorerData.queries.reduce(0) { $0 + $1.count }
+        printError("\(captions): \(prepared.set.photos.count) photos, \(scorerData.queries.count) captions, "
+                   + String(format: "%.2f%% of %d words out of vocabulary", 100 * Double(oov) / Double(max(tokens, 1)), tokens))
+        return (prepared, scorerData, photos, texts)
+    }
+}
+
+/// Scores a trial set with one method; joint similarity is θ·φ (both unit length).
+struct IdentificationScorer {
+    let data: ScorerTrainingData
+    let parameters: ScorerParameters?
+    let photoEmbeddings: [Float]?
+    let captionEmbeddings: [Float]?
+    let jointDimension: Int
+    let glove: GloVeBaseline?
+    let logits: [Float]
+
+    func joint(_ caption: Int, _ photo: Int) -> Float {
+        guard let p = photoEmbeddings, let c = captionEmbeddings else { return 0 }
+        let d = jointDimension
+        var s: Float = 0
+        for j in 0..<d { s += c[caption * d + j] * p[photo * d + j] }
+        return s
+    }
+
+    /// LSTM logits of the caption against the trial's two photos.
+    func lstm(_ trial: IdentificationTrial) throws -> (Float, Float) {
+        guard let parameters else { return (0, 0) }
+        let rows = data.feature(trial.photo) + data.feature(trial.distractor)
+        let z = try rows.withUnsafeBufferPointer {
+            try parameters.score(data.queries[trial.caption], features: $0.baseAddress!, count: 2)
+        }
+        return (z[0], z[1])
+    }
+
+    func gloveScore(_ caption: Int, _ photo: Int) -> Float {
+        guard let glove else { return 0 }
+        let k = logits.count / data.photoCount
+        let query = GloVeBaseline.average(data.queries[caption])
+        return GloVeBaseline.cosine(query, glove.photoVector(logits: logits[(photo * k)..<((photo + 1) * k)]))
+    }
+}
