@@ -106,7 +106,7 @@ final class JPEGErrorTests: XCTestCase {
         assertThrows({ $0 == .emptyFile }, { _ = try JPEGDecoder().decode(data: []) }, "empty buffer")
     }
 
-    func testUnreadablePaths() throws {
+    func testDirectoryAndMissingPathsAreUnreadable() throws {
         let directory = try TestEnvironment.temporaryDirectory(self)
         assertThrows({ if case let .unreadable(path, reason) = $0 { path == directory && reason.contains("directory") } else { false } },
                      { _ = try JPEGDecoder().decode(path: directory) }, "a directory")
@@ -114,12 +114,18 @@ final class JPEGErrorTests: XCTestCase {
         assertThrows({ if case let .unreadable(path, reason) = $0 { path == missing && reason.contains("No such file") } else { false } },
                      { _ = try JPEGDecoder().decode(path: missing) }, "a missing file")
 
+    }
+
+    func testFileWithoutReadPermissionIsUnreadable() throws {
+        let directory = try TestEnvironment.temporaryDirectory(self)
         let locked = directory + "/locked.jpg"
         try ImagingFixtures.write(try sample(), to: locked)
         chmod(locked, 0)
         defer { chmod(locked, 0o600) }
         // root reads files whatever their mode; the check is meaningless there.
-        guard open(locked, O_RDONLY) < 0 else { throw XCTSkip("running with permission to read mode-000 files (root)") }
+        let probe = open(locked, O_RDONLY)
+        if probe >= 0 { close(probe) }
+        guard probe < 0 else { throw XCTSkip("running with permission to read mode-000 files (root)") }
         assertThrows({ if case let .unreadable(_, reason) = $0 { reason.contains("Permission denied") } else { false } },
                      { _ = try JPEGDecoder().decode(path: locked) }, "mode 000")
     }
