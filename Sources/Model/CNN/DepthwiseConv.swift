@@ -2,17 +2,17 @@
 //
 // Each input plane is first copied into a zero-padded scratch plane, split
 // into `stride` column phases (phase p holds padded columns p, p+s, p+2s, ...).
-// Input column s·ox + kx is then element ox + kx/s of phase kx % s, so the
-// inner loop reads contiguous memory for every stride and the compiler can
-// vectorise it; no bounds checks are needed inside it.
+// Input column s·ox + kx is then element ox + kx/s of phase kx % s, so every
+// tap reads contiguous memory and the inner loop is a plain vector
+// multiply-add with no bounds checks. For stride 1 the whole plane is computed
+// as one long run over the padded row pitch (the k−1 extra columns per row are
+// computed and dropped), so narrow 7- and 14-wide planes still fill vectors.
 
-/// The scratch floats `depthwiseConv` needs for one plane.
+/// The scratch floats `depthwiseConv` needs: the padded plane plus, for
+/// stride 1, one output plane at the padded row pitch.
 public func depthwiseScratchCount(height: Int, width: Int, kernel: Int, stride: Int) -> Int {
-    let padY = SamePadding(size: height, kernel: kernel, stride: stride)
-    let padX = SamePadding(size: width, kernel: kernel, stride: stride)
-    let paddedW = width + padX.before + padX.after
-    let phaseW = (paddedW + stride - 1) / stride
-    return (height + padY.before + padY.after) * phaseW * stride
+    let geometry = DepthwiseGeometry(height: height, width: width, kernel: kernel, stride: stride)
+    return geometry.paddedCount + geometry.wideCount
 }
 
 /// out (C·N, OH, OW) ← act(depthwise(x (C·N, H, W), w (C,k,k)) + bias (C)),
@@ -24,71 +24,162 @@ public func depthwiseConv(
     channels: Int, batch: Int, height: Int, width: Int, kernel: Int, stride: Int,
     activation: Activation, scratch: UnsafeMutablePointer<Float>
 ) {
-    let padY = SamePadding(size: height, kernel: kernel, stride: stride)
-    let padX = SamePadding(size: width, kernel: kernel, stride: stride)
-    let outH = padY.output, outW = padX.output
-    let paddedH = height + padY.before + padY.after
-    let paddedW = width + padX.before + padX.after
-    let phaseW = (paddedW + stride - 1) / stride
-    let rowLength = phaseW * stride
-    scratch.update(repeating: 0, count: paddedH * rowLength)
-    for c in 0..<channels {
-        let w = weight + c * kernel * kernel
-        for n in 0..<batch {
-            let plane = c * batch + n
-            padPlane(scratch, x + plane * height * width, height: height, width: width,
-                     top: padY.before, left: padX.before, stride: stride, phaseW: phaseW)
-            depthwisePlane(out + plane * outH * outW, scratch, weight: w, bias: bias[c],
-                           outH: outH, outW: outW, kernel: kernel, stride: stride,
-                           phaseW: phaseW, rowLength: rowLength, activation: activation)
-        }
-    }
-}
-
-/// scratch ((H+pads), stride·phaseW) ← x (H,W) placed at (top, left) and split
-/// into column phases. The padding cells are never written, so they keep the
-/// zeros the caller filled in once per layer.
-@inline(__always)
-private func padPlane(
-    _ scratch: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-    height: Int, width: Int, top: Int, left: Int, stride: Int, phaseW: Int
-) {
-    let rowLength = phaseW * stride
-    for y in 0..<height {
-        let src = x + y * width
-        let dst = scratch + (y + top) * rowLength
-        if stride == 1 {
-            (dst + left).update(from: src, count: width)
-        } else {
-            for xi in 0..<width {
-                let px = xi + left
-                dst[(px % stride) * phaseW + px / stride] = src[xi]
-            }
-        }
-    }
-}
-
-/// out (OH,OW) ← act(Σ w (k,k) ⊙ window + bias) over one padded, phase-split plane.
-@inline(__always)
-private func depthwisePlane(
-    _ out: UnsafeMutablePointer<Float>, _ padded: UnsafePointer<Float>,
-    weight: UnsafePointer<Float>, bias: Float,
-    outH: Int, outW: Int, kernel: Int, stride: Int, phaseW: Int, rowLength: Int,
-    activation: Activation
-) {
-    for oy in 0..<outH {
-        let dst = out + oy * outW
-        dst.update(repeating: bias, count: outW)
+    let g = DepthwiseGeometry(height: height, width: width, kernel: kernel, stride: stride)
+    let padded = scratch, wide = scratch + g.paddedCount
+    padded.update(repeating: 0, count: g.paddedCount)
+    let taps = kernel * kernel
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: taps) { offsets in
+        // Offset of tap (ky,kx) from an output's window origin: no division in the loop.
         for ky in 0..<kernel {
-            let row = padded + (oy * stride + ky) * rowLength
             for kx in 0..<kernel {
-                let wv = weight[ky * kernel + kx]
-                let src = row + (kx % stride) * phaseW + kx / stride
-                for ox in 0..<outW { dst[ox] += wv * src[ox] }
+                offsets[ky * kernel + kx] = ky * g.rowLength + (kx % stride) * g.phaseW + kx / stride
             }
         }
-        if activation == .relu6 {
-            for ox in 0..<outW { dst[ox] = min(max(dst[ox], 0), 6) }
+        let tapOffsets = UnsafePointer(offsets.baseAddress!)
+        for c in 0..<channels {
+            let w = weight + c * taps
+            for n in 0..<batch {
+                let plane = c * batch + n
+                let dst = out + plane * g.outH * g.outW
+                padPlane(padded, x + plane * height * width, g)
+                if stride == 1 {
+                    // One run over OH rows at the padded pitch, then keep OW of each row.
+                    let count = (g.outH - 1) * g.rowLength + g.outW
+                    depthwiseRun(wide, padded, count: count, weight: w, offsets: tapOffsets, taps: taps, bias: bias[c])
+                    for oy in 0..<g.outH {
+                        (dst + oy * g.outW).update(from: wide + oy * g.rowLength, count: g.outW)
+                    }
+                } else {
+                    for oy in 0..<g.outH {
+                        depthwiseRun(dst + oy * g.outW, padded + oy * stride * g.rowLength, count: g.outW,
+                                     weight: w, offsets: tapOffsets, taps: taps, bias: bias[c])
+                    }
+                }
+                if activation == .relu6 { relu6(dst, count: g.outH * g.outW) }
+            }
         }
+    }
+}
+
+/// Sizes of one depthwise layer's planes.
+struct DepthwiseGeometry {
+    let outH: Int, outW: Int
+    let top: Int, left: Int
+    let stride: Int
+    let width: Int, height: Int
+    /// Columns per phase, and floats per padded row (stride · phaseW).
+    let phaseW: Int, rowLength: Int
+    let paddedCount: Int
+    let wideCount: Int
+
+    init(height: Int, width: Int, kernel: Int, stride: Int) {
+        let padY = SamePadding(size: height, kernel: kernel, stride: stride)
+        let padX = SamePadding(size: width, kernel: kernel, stride: stride)
+        outH = padY.output
+        outW = padX.output
+        top = padY.before
+        left = padX.before
+        self.stride = stride
+        self.width = width
+        self.height = height
+        let paddedW = width + padX.before + padX.after
+        phaseW = (paddedW + stride - 1) / stride
+        rowLength = phaseW * stride
+        paddedCount = (height + padY.before + padY.after) * rowLength
+        wideCount = stride == 1 ? outH * rowLength : 0
+    }
+}
+
+/// padded ((H+pads), stride·phaseW) ← x (H,W) placed at (top, left), split
+/// into column phases. Padding cells are never written, so they keep the
+/// zeros filled in once per layer.
+@inline(__always)
+private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: DepthwiseGeometry) {
+    for y in 0..<g.height {
+        let src = x + y * g.width
+        let dst = padded + (y + g.top) * g.rowLength
+        if g.stride == 1 {
+            (dst + g.left).update(from: src, count: g.width)
+            continue
+        }
+        // Phase p holds padded columns p, p+s, …; padded column px is input column px − left.
+        for phase in 0..<g.stride {
+            let out = dst + phase * g.phaseW
+            var j = 0
+            var xi = phase - g.left
+            while xi < 0 { j += 1; xi += g.stride }
+            while xi < g.width {
+                out[j] = src[xi]
+                j += 1
+                xi += g.stride
+            }
+        }
+    }
+}
+
+/// dst[i] ← bias + Σ_t w[t] · src[i + offsets[t]] for i in 0..<count.
+/// 32 outputs per step in four independent accumulators (hides FMA latency,
+/// shares each weight broadcast), then 8 at a time, then scalars.
+@inline(__always)
+private func depthwiseRun(
+    _ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int,
+    weight: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, bias: Float
+) {
+    typealias V = SIMD8<Float>
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+    @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    var i = 0
+    while i + 32 <= count {
+        var a0 = V(repeating: bias), a1 = a0, a2 = a0, a3 = a0
+        let base = src + i
+        for t in 0..<taps {
+            let w = V(repeating: weight[t])
+            let p = base + offsets[t]
+            a0 += w * load(p)
+            a1 += w * load(p + 8)
+            a2 += w * load(p + 16)
+            a3 += w * load(p + 24)
+        }
+        store(a0, dst + i)
+        store(a1, dst + i + 8)
+        store(a2, dst + i + 16)
+        store(a3, dst + i + 24)
+        i += 32
+    }
+    while i + 8 <= count {
+        var a = V(repeating: bias)
+        for t in 0..<taps { a += V(repeating: weight[t]) * load(src + i + offsets[t]) }
+        store(a, dst + i)
+        i += 8
+    }
+    while i < count {
+        var a = bias
+        for t in 0..<taps { a += weight[t] * src[i + offsets[t]] }
+        dst[i] = a
+        i += 1
+    }
+}
+
+/// x (count) ← min(max(x, 0), 6). Clamping through the sign bit keeps the
+/// loop in vector integer/float ops (the generic SIMD min/max are calls).
+@inline(__always)
+func relu6(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    typealias V = SIMD8<Float>
+    typealias I = SIMD8<Int32>
+    let six = V(repeating: 6)
+    @inline(__always) func relu(_ v: V) -> V {
+        let bits = unsafeBitCast(v, to: I.self)
+        return unsafeBitCast(bits & ~(bits &>> 31), to: V.self)  // negative → +0
+    }
+    var i = 0
+    while i + 8 <= count {
+        let p = UnsafeMutableRawPointer(x + i)
+        let r = relu(p.loadUnaligned(as: V.self))
+        p.storeBytes(of: r - relu(r - six), as: V.self)  // r − max(r − 6, 0) = min(r, 6)
+        i += 8
+    }
+    while i < count {
+        x[i] = min(max(x[i], 0), 6)
+        i += 1
     }
 }

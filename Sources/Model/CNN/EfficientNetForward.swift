@@ -48,7 +48,7 @@ private struct ForwardPass {
         var size = EfficientNetLite0.imageSize
 
         // Stem: normalise (N,3,H,W) into y, im2col each image, one GEMM → x (32,N,112,112).
-        var start = monotonicSeconds()
+        var start = threadCPUSeconds()
         let inputCount = n * EfficientNetLite0.inputCount
         for i in 0..<inputCount { y[i] = (input[i] - 127) / 128 }
         let stem = network.stem
@@ -60,7 +60,7 @@ private struct ForwardPass {
                    kernel: stem.kernel, stride: EfficientNetLite0.stemStride,
                    ldCols: n * positions, columnOffset: image * positions)
         }
-        stats.otherSeconds += monotonicSeconds() - start
+        stats.otherSeconds += threadCPUSeconds() - start
         convGEMM(x, stem, columns, columns: n * positions, depth: 3 * stem.kernel * stem.kernel,
                  activation: .relu6, residual: nil)
         if keep {
@@ -84,11 +84,11 @@ private struct ForwardPass {
             }
             let dw = block.depthwise
             let outSize = SamePadding(size: size, kernel: dw.kernel, stride: block.stride).output
-            start = monotonicSeconds()
+            start = threadCPUSeconds()
             depthwiseConv(depthwiseOut, source, weight: dw.weight, bias: dw.bias, channels: dw.outChannels, batch: n,
                           height: size, width: size, kernel: dw.kernel, stride: block.stride,
                           activation: .relu6, scratch: workspace.depthwiseScratch!)
-            stats.depthwiseSeconds += monotonicSeconds() - start
+            stats.depthwiseSeconds += threadCPUSeconds() - start
             if keep {
                 record(dw.name, .depthwise(kernel: dw.kernel, stride: block.stride), .relu6, nil,
                        input: source, [dw.outChannels, n, size, size], output: depthwiseOut, [dw.outChannels, n, outSize, outSize])
@@ -114,7 +114,7 @@ private struct ForwardPass {
             record(head.name, .pointwise, .relu6, nil, input: x, [head.inChannels, n, size, size],
                    output: y, [head.outChannels, n, size, size])
         }
-        start = monotonicSeconds()
+        start = threadCPUSeconds()
         var features = [Float](repeating: 0, count: n * EfficientNetLite0.featureCount)
         var logits = [Float](repeating: 0, count: n * EfficientNetLite0.classCount)
         let fc = network.classifier
@@ -130,7 +130,7 @@ private struct ForwardPass {
                      transposeB: true, beta: 1)
             }
         }
-        stats.otherSeconds += monotonicSeconds() - start
+        stats.otherSeconds += threadCPUSeconds() - start
         if keep {
             activations.append(LayerActivation(
                 name: "pool", kind: .globalAveragePool, activation: .none, residualFrom: nil,
@@ -149,14 +149,14 @@ private struct ForwardPass {
         _ out: UnsafeMutablePointer<Float>, _ conv: EfficientNetLite0.Conv, _ x: UnsafePointer<Float>,
         columns: Int, depth: Int, activation: Activation, residual: UnsafePointer<Float>?
     ) {
-        let start = monotonicSeconds()
+        let start = threadCPUSeconds()
         gemm(out, conv.weight, x, m: conv.outChannels, n: columns, k: depth)
-        let mid = monotonicSeconds()
+        let mid = threadCPUSeconds()
         biasActivation(out, bias: conv.bias, channels: conv.outChannels, positions: columns, ldOut: columns,
                        activation: activation, residual: residual)
         stats.gemmSeconds += mid - start
         stats.gemmFlops += 2 * Double(conv.outChannels) * Double(columns) * Double(depth)
-        stats.otherSeconds += monotonicSeconds() - mid
+        stats.otherSeconds += threadCPUSeconds() - mid
     }
 
     /// Copies a layer's input and output. The stem's input is image-major

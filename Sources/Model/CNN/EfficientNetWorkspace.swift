@@ -54,7 +54,7 @@ public final class EfficientNetWorkspace {
     }
 }
 
-/// Accumulated time per kind of work, and the GEMM work done.
+/// Accumulated thread CPU time per kind of work, and the GEMM work done.
 public struct ForwardStats: Sendable {
     public var images = 0
     public var gemmSeconds = 0.0
@@ -80,10 +80,11 @@ public struct ForwardStats: Sendable {
     }
 }
 
-/// Seconds on the monotonic clock.
+/// CPU seconds used by the calling thread: per-layer timings stay meaningful
+/// on a machine busy with other work.
 @inline(__always)
-func monotonicSeconds() -> Double {
+func threadCPUSeconds() -> Double {
     var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
     return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
 }
