@@ -5,11 +5,12 @@
 
 void cjpeg_free(void *pointer) { free(pointer); }
 
-int cjpeg_encode_rgb(const unsigned char *pixels, int width, int height, int quality,
-                     unsigned char **output, unsigned long *output_size, char *message) {
+int cjpeg_encode(const unsigned char *pixels, int width, int height, int kind, int quality,
+                 unsigned char **output, unsigned long *output_size, char *message) {
     if (!pixels || !output || !output_size || !message || width <= 0 || height <= 0 ||
-        quality < 1 || quality > 100)
+        quality < 1 || quality > 100 || kind < CJPEG_ENCODE_RGB || kind > CJPEG_ENCODE_YCCK)
         return CJPEG_BAD_ARGUMENT;
+    const int components = kind == CJPEG_ENCODE_RGB ? 3 : 4;
     struct jpeg_compress_struct cinfo;
     cjpeg_error_manager errors;
     memset(&cinfo, 0, sizeof cinfo);   // so destroy is safe if create itself fails
@@ -28,12 +29,13 @@ int cjpeg_encode_rgb(const unsigned char *pixels, int width, int height, int qua
     jpeg_mem_dest(&cinfo, (unsigned char **)&buffer, &buffer_size);
     cinfo.image_width = (JDIMENSION)width;
     cinfo.image_height = (JDIMENSION)height;
-    cinfo.input_components = 3;
-    cinfo.in_color_space = JCS_RGB;
-    jpeg_set_defaults(&cinfo);
+    cinfo.input_components = components;
+    cinfo.in_color_space = components == 3 ? JCS_RGB : JCS_CMYK;
+    jpeg_set_defaults(&cinfo);   // CMYK input: stored as CMYK with an Adobe marker
+    if (kind == CJPEG_ENCODE_YCCK) jpeg_set_colorspace(&cinfo, JCS_YCCK);
     jpeg_set_quality(&cinfo, quality, TRUE);
     jpeg_start_compress(&cinfo, TRUE);
-    const size_t stride = (size_t)width * 3;
+    const size_t stride = (size_t)width * (size_t)components;
     while (cinfo.next_scanline < cinfo.image_height) {
         // libjpeg's row type is non-const but compression only reads it.
         JSAMPROW row = (JSAMPROW)(pixels + cinfo.next_scanline * stride);

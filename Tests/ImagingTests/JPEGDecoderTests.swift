@@ -92,6 +92,34 @@ final class JPEGDecoderTests: XCTestCase {
         }
     }
 
+    /// Adobe CMYK and YCCK (Photoshop's usual CMYK JPEG), written by libjpeg
+    /// from ink values chosen for known RGB colours.
+    func testAdobeCMYKAndYCCKDecodeToTheirRGBColours() throws {
+        // (inverted C, M, Y, K) -> expected RGB: red, green, blue, mid grey via K.
+        let swatches: [([UInt8], (Double, Double, Double))] = [
+            ([255, 0, 0, 255], (255, 0, 0)), ([0, 255, 0, 255], (0, 255, 0)),
+            ([0, 0, 255, 255], (0, 0, 255)), ([255, 255, 255, 128], (128, 128, 128)),
+        ]
+        let width = 64, height = 48
+        var cmyk = [UInt8](repeating: 0, count: width * height * 4)
+        for y in 0..<height {
+            for x in 0..<width {
+                let swatch = swatches[(y < height / 2 ? 0 : 2) + (x < width / 2 ? 0 : 1)].0
+                for c in 0..<4 { cmyk[(y * width + x) * 4 + c] = swatch[c] }
+            }
+        }
+        for storage in [JPEGEncoder.CMYKStorage.cmyk, .ycck] {
+            let jpeg = try JPEGEncoder.encodeCMYK(cmyk, width: width, height: height, storage: storage, quality: 95)
+            let decoded = try JPEGDecoder().decode(data: jpeg)
+            XCTAssertEqual(decoded.header.colorSpace, storage == .cmyk ? .cmyk : .ycck)
+            XCTAssertEqual(decoded.header.components, 4)
+            let means = ImagingFixtures.quadrantMeans(decoded.image)
+            for q in 0..<4 {
+                ImagingFixtures.assertColour(means[q], swatches[q].1, tolerance: 6, "\(storage) quadrant \(q)")
+            }
+        }
+    }
+
     func testGrayscaleComesOutAsEqualRGB() throws {
         let fixture = try XCTUnwrap(try ImagingFixtures.generate(self)["grayscale"])
         let image = try JPEGDecoder().decode(path: fixture.file).image

@@ -74,12 +74,19 @@ const char *cjpeg_decoder_error_message(const cjpeg_decoder *decoder);
 int cjpeg_decoder_warning(const cjpeg_decoder *decoder);
 const char *cjpeg_decoder_warning_message(const cjpeg_decoder *decoder);
 
-// Encodes (height, width, 3) RGB rows to a baseline JPEG in memory. On success
-// *output is malloc'd (free with cjpeg_free) and *output_size set. On failure
-// `message` (at least CJPEG_MESSAGE_CAPACITY bytes) receives libjpeg's text.
+// How cjpeg_encode reads its pixels and what it stores.
+enum {
+    CJPEG_ENCODE_RGB = 0,   // (H, W, 3) RGB, stored as YCbCr (JFIF)
+    CJPEG_ENCODE_CMYK = 1,  // (H, W, 4) Adobe-inverted CMYK, stored as CMYK
+    CJPEG_ENCODE_YCCK = 2,  // (H, W, 4) Adobe-inverted CMYK, stored as YCCK
+};
+
+// Encodes pixel rows to a baseline JPEG in memory. On success *output is
+// malloc'd (free with cjpeg_free) and *output_size set. On failure `message`
+// (at least CJPEG_MESSAGE_CAPACITY bytes) receives libjpeg's text.
 #define CJPEG_MESSAGE_CAPACITY 256
-int cjpeg_encode_rgb(const unsigned char *pixels, int width, int height, int quality,
-                     unsigned char **output, unsigned long *output_size, char *message);
+int cjpeg_encode(const unsigned char *pixels, int width, int height, int kind, int quality,
+                 unsigned char **output, unsigned long *output_size, char *message);
 void cjpeg_free(void *pointer);
 
 #endif
