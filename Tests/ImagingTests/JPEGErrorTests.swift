@@ -66,7 +66,14 @@ final class JPEGErrorTests: XCTestCase {
         early[start + 1000] = 0xFF; early[start + 1001] = 0xD9
         assertThrows({ if case .corrupt = $0 { true } else { false } },
                      { _ = try JPEGDecoder().decode(data: early) }, "EOI inside the scan")
-        // A run of 0xFF 0x00 .. replaced by an undefined marker.
+        // Inverted bits across a stretch of the scan: invalid Huffman codes and stray markers.
+        for offset in [300, 5000, 20000] where start + offset + 256 < bytes.count {
+            var flipped = bytes
+            for i in (start + offset)..<(start + offset + 256) { flipped[i] ^= 0xFF }
+            assertThrows({ if case .corrupt = $0 { true } else { false } },
+                         { _ = try JPEGDecoder().decode(data: flipped) }, "bits inverted at scan offset \(offset)")
+        }
+        // An undefined marker (0xFF 0x01) inside the scan.
         var badMarker = bytes
         badMarker[start + 500] = 0xFF; badMarker[start + 501] = 0x01
         assertThrows({ if case .corrupt = $0 { true } else { false } },
