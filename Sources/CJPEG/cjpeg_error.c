@@ -23,6 +23,9 @@ static void emit_message(j_common_ptr cinfo, int msg_level) {
     cjpeg_error_manager *manager = (cjpeg_error_manager *)cinfo->err;
     if (msg_level >= 0) return;
     cinfo->err->num_warnings++;
+    // Padding between the last scan and EOI (written by some cameras and
+    // editors) leaves the image complete: not worth failing a photo for.
+    if (cinfo->err->msg_code == JWRN_EXTRANEOUS_DATA && cinfo->err->msg_parm.i[1] == JPEG_EOI) return;
     if (manager->warning == CJPEG_WARNING_NONE) format_into(cinfo, manager->warning_message);
     if (cinfo->err->msg_code == JWRN_JPEG_EOF) {
         manager->warning = CJPEG_WARNING_TRUNCATED;

@@ -41,8 +41,10 @@ public struct JPEGDecoder: Sendable {
     /// any decoding; defends against decompression bombs. Default 100 MP.
     public var maximumPixels: Int
     /// When true (default), any libjpeg data warning fails the decode as
-    /// `.corrupt`; when false only truncation fails and damaged-but-readable
-    /// images are returned. Truncation is always an error.
+    /// `.corrupt` (libjpeg would otherwise fill damaged blocks with grey);
+    /// when false only truncation fails and damaged-but-readable images are
+    /// returned. Truncation is always an error; padding bytes just before the
+    /// end-of-image marker are never one.
     public var rejectsCorruptData: Bool
 
     public static let defaultMaximumPixels = 100_000_000

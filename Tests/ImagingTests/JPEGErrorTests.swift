@@ -89,6 +89,24 @@ final class JPEGErrorTests: XCTestCase {
         XCTAssertNoThrow(try lenient.decode(data: early))
     }
 
+    /// Padding after the last scan (some cameras write it) leaves the image
+    /// complete and is accepted; garbage between header markers is not.
+    func testPaddingBeforeEndOfImageIsAccepted() throws {
+        var image = RGBImage(width: 40, height: 24)
+        for y in 0..<24 { for x in 0..<40 { image[x, y] = (UInt8(x * 6), UInt8(y * 10), 77) } }
+        let jpeg = try JPEGEncoder.encode(image)
+        XCTAssertEqual(Array(jpeg.suffix(2)), [0xFF, 0xD9])
+        let padded = Array(jpeg.dropLast(2)) + [UInt8](repeating: 0, count: 16) + [0xFF, 0xD9]
+        XCTAssertEqual(try JPEGDecoder().decode(data: padded).image, try JPEGDecoder().decode(data: jpeg).image)
+
+        // The same padding between SOI's first segment and the next marker.
+        let firstLength = Int(jpeg[4]) << 8 | Int(jpeg[5])
+        let cut = 4 + firstLength
+        let garbage = Array(jpeg[..<cut]) + [1, 2, 3, 4] + Array(jpeg[cut...])
+        assertThrows({ if case .corrupt = $0 { true } else { false } },
+                     { _ = try JPEGDecoder().decode(data: garbage) }, "garbage between header markers")
+    }
+
     func testCorruptHeaderIsAnError() throws {
         let bytes = try sample()
         // Break the first marker after SOI into an unknown, zero-length one.
