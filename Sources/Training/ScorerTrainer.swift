@@ -64,7 +64,10 @@ public struct ScorerTrainer: Sendable {
             }
             pairs.photos.append(negative); pairs.captions.append(caption); pairs.labels.append(0)
         }
-        return pairs
+        // Longest captions first: the LSTM then skips the padding of shorter ones.
+        let order = pairs.captions.indices.sorted { data.queries[pairs.captions[$0]].count > data.queries[pairs.captions[$1]].count }
+        return ScorerPairs(photos: order.map { pairs.photos[$0] }, captions: order.map { pairs.captions[$0] },
+                           labels: order.map { pairs.labels[$0] })
     }
 
     /// Loss and gradients of one batch at the current parameters.

@@ -11,6 +11,11 @@ final class LSTMGradientTests: XCTestCase {
         try checkGradients(lengths: [1, 3, 5], oov: [[0], [], [1, 4]], labels: [1, 0, 1], seed: 21)
     }
 
+    /// Longest first, as training batches are: later steps run on a prefix of the rows.
+    func testGradientsSortedByDecreasingLength() throws {
+        try checkGradients(lengths: [6, 4, 4, 2, 1], oov: [[], [3], [], [0], []], labels: [1, 0, 0, 1, 1], seed: 25)
+    }
+
     func testGradientsSingleWordQuery() throws {
         try checkGradients(lengths: [1], oov: [[]], labels: [1], seed: 22, skipOOV: true)
     }
@@ -42,7 +47,7 @@ final class LSTMGradientTests: XCTestCase {
         let (_, dLogits) = binaryCrossEntropyWithLogits(act.logits, labels: labels)
         let analytic = parameters.backward(batch, act, dLogits: dLogits).tensors
 
-        let epsilon: Float = 1e-3
+        let epsilon: Float = 3e-3  // large enough to beat Float rounding of the loss, small next to ReLU kinks
         for (index, name) in ScorerParameters.names.enumerated() {
             if name == "oov" && skipOOV {
                 XCTAssertTrue(analytic[index].allSatisfy { $0 == 0 }, "OOV gradient without OOV words")

@@ -28,26 +28,21 @@ extension ScorerParameters {
                 for s in 0..<b where act.lastStep[s] == t {
                     for j in 0..<h { dHidden[s * h + j] += dLogits[s] * outputWeight[j] }
                 }
-                for s in 0..<b {
-                    let row = t * b + s
-                    let g4 = row * 4 * h
-                    for j in 0..<h {
-                        let i = act.gates[g4 + j], fg = act.gates[g4 + h + j]
-                        let g = act.gates[g4 + 2 * h + j], o = act.gates[g4 + 3 * h + j]
-                        let c = act.cells[row * h + j]
-                        let cPrevious: Float = t > 0 ? act.cells[((t - 1) * b + s) * h + j] : 0
-                        let dh = dHidden[s * h + j]
-                        let dc = dCell[s * h + j] + (c > 0 ? dh * o : 0)
-                        da[g4 + j] = dc * g * i * (1 - i)
-                        da[g4 + h + j] = dc * cPrevious * fg * (1 - fg)
-                        da[g4 + 2 * h + j] = g > 0 ? dc * i : 0
-                        da[g4 + 3 * h + j] = dh * max(c, 0) * o * (1 - o)
-                        dCell[s * h + j] = dc * fg
+                act.gates.withUnsafeBufferPointer { gates in
+                    act.cells.withUnsafeBufferPointer { cells in
+                        dHidden.withUnsafeBufferPointer { dHidden in
+                            dCell.withUnsafeMutableBufferPointer { dCell in
+                                bpttCellStep(t: t, batch: b, rows: batch.activeRows[t], hiddenSize: h, gates: gates.baseAddress!,
+                                             cells: cells.baseAddress!, dHidden: dHidden.baseAddress!,
+                                             dCell: dCell.baseAddress!, dPre: da + t * b * 4 * h)
+                            }
+                        }
                     }
                 }
                 if t > 0 {
-                    // dh_{t−1} (B,H) = da_t (B,4H) · U (4H,H)
-                    gemm(&dHidden, da + t * b * 4 * h, hiddenWeight, m: b, n: h, k: 4 * h)
+                    // dh_{t−1} (rows,H) = da_t (rows,4H) · U (4H,H). Rows that end
+                    // before t were never written, so they still hold only zeros.
+                    gemm(&dHidden, da + t * b * 4 * h, hiddenWeight, m: batch.activeRows[t], n: h, k: 4 * h)
                 }
             }
             // dU (4H,H) = Σ_{t≥1} da_tᵀ · h_{t−1}: one product over steps 1…T−1.
@@ -69,5 +64,32 @@ extension ScorerParameters {
             for d in 0..<e { grad.oovVector[d] += dInputs[(b + position) * e + d] }
         }
         return grad
+    }
+}
+
+/// One step of BPTT through the elementwise part, for the active rows.
+/// gates (T,B,4H) and cells (T,B,H) from the forward pass; dHidden (B,H) = dh_t;
+/// dCell (B,H): in dc_{t+1}⊙f_{t+1}, out dc_t⊙f_t; dPre (B,4H) out: da_t.
+@inline(__always)
+private func bpttCellStep(t: Int, batch b: Int, rows: Int, hiddenSize h: Int, gates: UnsafePointer<Float>,
+                          cells: UnsafePointer<Float>, dHidden: UnsafePointer<Float>,
+                          dCell: UnsafeMutablePointer<Float>, dPre: UnsafeMutablePointer<Float>) {
+    for s in 0..<rows {
+        let row = t * b + s
+        let gate = gates + row * 4 * h, da = dPre + s * 4 * h
+        let cell = cells + row * h
+        let previous: UnsafePointer<Float>? = t > 0 ? cells + ((t - 1) * b + s) * h : nil
+        let dh = dHidden + s * h, dc = dCell + s * h
+        for j in 0..<h {
+            let i = gate[j], f = gate[h + j], g = gate[2 * h + j], o = gate[3 * h + j]
+            let c = cell[j]
+            let cPrevious = previous?[j] ?? 0
+            let dcj = dc[j] + (c > 0 ? dh[j] * o : 0)
+            da[j] = dcj * g * i * (1 - i)
+            da[h + j] = dcj * cPrevious * f * (1 - f)
+            da[2 * h + j] = g > 0 ? dcj * i : 0
+            da[3 * h + j] = dh[j] * max(c, 0) * o * (1 - o)
+            dc[j] = dcj * f
+        }
     }
 }

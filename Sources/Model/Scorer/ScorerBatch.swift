@@ -16,6 +16,10 @@ public struct ScorerBatch: Sendable {
     public let isOOV: [Bool]
     /// lastStep (B): the step whose hidden state scores sequence b (its word count).
     public let lastStep: [Int]
+    /// activeRows (T): rows 0..<activeRows[t] cover every sequence still running
+    /// at step t; later rows are skipped. Sorting a batch by decreasing length
+    /// makes this exact and saves the padding work.
+    public let activeRows: [Int]
 
     /// features[b] (F) pairs with queries[b]; queries must not be empty.
     public init(features: [[Float]], queries: [EncodedQuery]) throws {
@@ -47,5 +51,6 @@ public struct ScorerBatch: Sendable {
         self.words = words
         self.isOOV = isOOV
         lastStep = queries.map(\.count)
+        activeRows = (0...longest).map { t in 1 + (queries.lastIndex { $0.count >= t } ?? -1) }
     }
 }

@@ -35,14 +35,17 @@ extension ScorerParameters {
                 hiddens.withUnsafeMutableBufferPointer { hs in
                     let (c, hs) = (c.baseAddress!, hs.baseAddress!)
                     for t in 0..<steps {
+                        // Rows past the active ones have ended: their gates, cells and hiddens stay 0.
+                        let rows = batch.activeRows[t]
                         let at = a + t * b * 4 * h
                         if t > 0 {
-                            // += h_{t−1} (B,H) · Uᵀ (H,4H)
-                            gemm(at, hs + (t - 1) * b * h, hiddenWeight, m: b, n: 4 * h, k: h,
+                            // += h_{t−1} (rows,H) · Uᵀ (H,4H)
+                            gemm(at, hs + (t - 1) * b * h, hiddenWeight, m: rows, n: 4 * h, k: h,
                                  transposeB: true, beta: 1)
                         }
                         reluLSTMCellStep(at, cellPrevious: t > 0 ? UnsafePointer(c + (t - 1) * b * h) : nil,
-                                         cell: c + t * b * h, hidden: hs + t * b * h, rows: b, hiddenSize: h)
+                                         cell: c + t * b * h, hidden: hs + t * b * h, rows: rows, hiddenSize: h)
+                        for r in (rows * 4 * h)..<(b * 4 * h) { at[r] = 0 }
                     }
                 }
             }
