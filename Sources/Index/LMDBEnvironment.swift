@@ -9,9 +9,11 @@ internal import CLMDB
 /// - One writer at a time: `write` calls are serialised by a mutex, and each
 ///   write transaction lives inside one synchronous closure on one thread.
 /// - Readers never wait for the writer (MVCC). Read transactions are opened
-///   with `MDB_NOTLS`, so any thread may read; they wait only while the map
-///   is being grown, which needs every transaction of this process closed.
-/// - Don't nest transactions: no `read` or `write` inside another's closure.
+///   with `MDB_NOTLS`, so any thread may read; they wait only during the
+///   instant the map size changes, which needs every transaction of this
+///   process closed (growth waits for running readers, not the reverse).
+/// - Don't start a `write` inside a `read` or `write` closure (the writer
+///   would wait for its own reader); nested reads are allowed.
 ///
 /// The map grows on `MDB_MAP_FULL`: the failed transaction is aborted, the
 /// map size doubled with `mdb_env_set_mapsize` while no transaction is
@@ -42,7 +44,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
     private let lock: StateDirectoryLock?
     private let writer = PThreadMutex()
     /// Held shared by every transaction, exclusively while the map is resized.
-    private let transactions = ReadWriteLock()
+    /// Readers are preferred: a long scan must not make queries queue behind
+    /// a pending resize (the resize waits for a moment with no reader).
+    private let transactions = ReadWriteLock(preferWriters: false)
     private let growthCounter = PThreadMutex()
     private var growths = 0
 

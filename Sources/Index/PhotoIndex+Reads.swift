@@ -61,6 +61,25 @@ extension PhotoIndex {
         }
     }
 
+    /// Records under `folder`, in path order: a range scan of the paths
+    /// table, so reconciling one folder does not read the whole index.
+    public func records(inFolder folder: String, includeFloats: Bool = false) throws -> [PhotoRecord] {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        return try environment.read { txn in
+            try Self.paths(under: prefix, txn: txn, env: environment).compactMap { entry in
+                try txn.withValue(environment.photos, key: IndexKeys.photo(entry.id)) {
+                    try PhotoRecord(decoding: $0, includeFloats: includeFloats)
+                }
+            }
+        }
+    }
+
+    /// Failure records under `folder`, in path order (a range scan).
+    public func failures(inFolder folder: String) throws -> [FailureRecord] {
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        return try environment.read { try Self.failures(under: prefix, txn: $0, env: environment) }
+    }
+
     public func failure(path: String) throws -> FailureRecord? {
         try environment.read { txn in
             try txn.withValue(environment.failed, key: IndexKeys.path(path)) { try FailureRecord(decoding: $0) }
@@ -94,6 +113,20 @@ extension PhotoIndex {
             let entry = try IndexKeys.decodePathValue(value)
             return entry.path == utf8 ? entry.id : nil
         } ?? nil
+    }
+
+    /// Every failure whose path starts with `prefix`, in path order.
+    static func failures(under prefix: String, txn: LMDBTransaction, env: LMDBEnvironment) throws -> [FailureRecord] {
+        let start = IndexKeys.pathScanStart(prefix)
+        let fullPrefix = Array(prefix.utf8)
+        var found: [FailureRecord] = []
+        try txn.forEach(env.failed, from: start) { key, value in
+            guard key.starts(with: start) else { return false }
+            let failure = try FailureRecord(decoding: value)
+            if failure.path.utf8.starts(with: fullPrefix) { found.append(failure) }
+            return true
+        }
+        return found
     }
 
     /// Every (path, id) whose path starts with `prefix`, in path order.

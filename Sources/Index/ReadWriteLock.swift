@@ -2,17 +2,23 @@
 @preconcurrency import Glibc
 #endif
 
-/// A pthread read-write lock that prefers writers, so a steady stream of
-/// searches cannot starve the single writer. Not recursive: a thread holding
-/// the read side must not take it again while a writer may be waiting.
+/// A pthread read-write lock.
+///
+/// - `preferWriters: true`: a waiting writer holds back new readers, so a
+///   steady stream of short readers cannot starve it. The read side is then
+///   not recursive: a thread holding it must not take it again.
+/// - `preferWriters: false` (glibc's default): readers never wait for a
+///   waiting writer, and may nest; the writer waits for a moment with no
+///   reader.
 final class ReadWriteLock: @unchecked Sendable {
     private let lock: UnsafeMutablePointer<pthread_rwlock_t>
 
-    init() {
+    init(preferWriters: Bool) {
         lock = .allocate(capacity: 1)
         var attributes = pthread_rwlockattr_t()
         pthread_rwlockattr_init(&attributes)
-        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        let kind = preferWriters ? PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP : PTHREAD_RWLOCK_PREFER_READER_NP
+        pthread_rwlockattr_setkind_np(&attributes, Int32(kind))
         let rc = pthread_rwlock_init(lock, &attributes)
         pthread_rwlockattr_destroy(&attributes)
         precondition(rc == 0, "pthread_rwlock_init failed: \(rc)")

@@ -36,7 +36,8 @@ public struct SearchFilter: Sendable {
 public final class VectorSearch: @unchecked Sendable {
     public let dimension: Int
 
-    private let lock = ReadWriteLock()
+    /// Searches and updates are both short: let a pending update go first.
+    private let lock = ReadWriteLock(preferWriters: true)
     /// matrix (capacity, D), rows 0..<count in use.
     private var matrix: UnsafeMutablePointer<Float>
     private var capacity: Int

@@ -41,8 +41,16 @@ struct WriteBatch {
             let base = folderPrefix(from)
             let target = folderPrefix(to)
             for path in try paths(under: base) { try move(from: path, to: target + path.dropFirst(base.count)) }
+            // Failures of files that were never indexed move along too.
+            for var failure in try failures(under: base) {
+                try txn.delete(env.failed, key: IndexKeys.path(failure.path))
+                failure.path = target + failure.path.dropFirst(base.count)
+                try txn.put(env.failed, key: IndexKeys.path(failure.path), value: failure.encoded())
+            }
         case let .removeFolder(folder):
-            for path in try paths(under: folderPrefix(folder)) { try remove(path: path) }
+            let base = folderPrefix(folder)
+            for path in try paths(under: base) { try remove(path: path) }
+            for failure in try failures(under: base) { try txn.delete(env.failed, key: IndexKeys.path(failure.path)) }
         case let .recordFailure(failure):
             try txn.put(env.failed, key: IndexKeys.path(failure.path), value: failure.encoded())
         case let .clearFailure(path):
@@ -121,6 +129,10 @@ struct WriteBatch {
 
     private func paths(under prefix: String) throws -> [String] {
         try PhotoIndex.paths(under: prefix, txn: txn, env: env).map(\.path)
+    }
+
+    private func failures(under prefix: String) throws -> [FailureRecord] {
+        try PhotoIndex.failures(under: prefix, txn: txn, env: env)
     }
 
     private func folderPrefix(_ folder: String) -> String {

@@ -92,14 +92,24 @@ final class PhotoIndexTests: XCTestCase {
         XCTAssertEqual(try index.ids(inFolder: "/r/trip/"), [1, 2])
         XCTAssertEqual(try index.ids(inFolder: "/r"), [1, 2, 3, 4, 5])
 
+        XCTAssertEqual(try index.records(inFolder: "/r/trip").map(\.path), ["/r/trip/1.jpg", "/r/trip/sub/2.jpg"])
+        XCTAssertEqual(try index.records(inFolder: "/r/trip", includeFloats: true).first?.vector,
+                       Fixtures.record(path: "", seed: 0).vector)
+        try index.recordFailure(path: "/r/trip/bad.jpg", reason: "x", size: 1, mtimeNanoseconds: 1)
+        try index.recordFailure(path: "/r/trip2/bad.jpg", reason: "x", size: 1, mtimeNanoseconds: 1)
+        XCTAssertEqual(try index.failures(inFolder: "/r/trip").map(\.path), ["/r/trip/bad.jpg"])
+
         let moved = try index.apply([.moveFolder(from: "/r/trip", to: "/r/2024/trip")])
         XCTAssertEqual(Set(moved.movedIDs), [1, 2])
         XCTAssertEqual(try index.lookup(path: "/r/2024/trip/sub/2.jpg")?.id, 2)
         XCTAssertEqual(try index.lookup(path: "/r/trip2/3.jpg")?.id, 3)
         XCTAssertEqual(try index.ids(inFolder: "/r/trip"), [])
+        XCTAssertEqual(try index.failures(inFolder: "/r/2024/trip").map(\.path), ["/r/2024/trip/bad.jpg"])
 
         let removed = try index.apply([.removeFolder("/r/2024")])
         XCTAssertEqual(Set(removed.removedIDs), [1, 2])
+        XCTAssertEqual(try index.failures(inFolder: "/r/2024"), [])
+        XCTAssertEqual(try index.failures(inFolder: "/r").map(\.path), ["/r/trip2/bad.jpg"])
         XCTAssertEqual(try index.counts().photos, 3)
         try assertConsistent(index)
     }
