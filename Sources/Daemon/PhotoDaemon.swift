@@ -164,3 +164,11 @@ public final class PhotoDaemon: @unchecked Sendable {
         if due { notifier.notify("STATUS=\(statusLine())") }
     }
 }
+
+extension PhotoDaemon {
+    /// A full rescan, as after an inotify overflow (tests).
+    func reindexForTests() { scanner.request(configuration.roots) }
+
+    /// inotify queue overflows seen so far (tests).
+    var watcherOverflows: Int { watcher.overflowCount }
+}

@@ -1,1 +1,105 @@
-print("photoqd")
+import ArgumentParser
+import Daemon
+import Foundation
+import ModelFormat
+
+/// photoqd: indexes photo folders and answers photoq's queries on a Unix socket.
+struct PhotoqDaemonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "photoqd",
+        abstract: "Index photo folders and serve semantic searches to photoq.",
+        discussion: """
+            Settings come from $XDG_CONFIG_HOME/photoq/config.toml (keys: roots, excludes, state_dir, socket, \
+            threads, batch_size, poll_interval, model_dir, log_level); flags override it. Runs without a config \
+            file when --root is given. Stops gracefully on SIGTERM or SIGINT.
+
+            EXIT STATUS: 0 stopped by a signal, 64 usage, 69 models missing, 71 socket error, 74 index error, \
+            75 another photoqd uses the state directory or socket, 78 bad configuration.
+            """)
+
+    @Option(name: .customLong("root"), help: "A folder to index (repeatable; replaces the config file's roots).",
+            completion: .directory)
+    var roots: [String] = []
+
+    @Option(name: .customLong("exclude"), help: "A folder name or absolute folder path to skip (repeatable).")
+    var excludes: [String] = []
+
+    @Option(help: "The state directory holding the index (default: $XDG_STATE_HOME/photoq).", completion: .directory)
+    var db: String?
+
+    @Option(help: "The Unix socket to listen on (default: $XDG_RUNTIME_DIR/photoq/photoq.sock).", completion: .file())
+    var socket: String?
+
+    @Option(help: "The config file (default: $XDG_CONFIG_HOME/photoq/config.toml).", completion: .file())
+    var config: String?
+
+    @Option(help: "Threads decoding photos.")
+    var threads: Int?
+
+    @Option(help: "Photos embedded per batch.")
+    var batchSize: Int?
+
+    @Option(help: "Seconds between rescans when inotify watches are exhausted.")
+    var pollInterval: Double?
+
+    @Option(help: "The model directory (default: $PHOTOQ_MODEL_DIR or ~/.local/share/photoq/models).", completion: .directory)
+    var models: String?
+
+    @Option(help: "error, warning, notice, info or debug.")
+    var logLevel: String?
+
+    func validate() throws {
+        if let logLevel, LogLevel(name: logLevel) == nil {
+            throw ValidationError("--log-level must be one of error, warning, notice, info, debug.")
+        }
+    }
+
+    func run() throws {
+        // Before any thread starts, so SIGTERM reaches only the sigwait below.
+        SignalWaiter.blockTerminationSignals()
+        let environment = ProcessInfo.processInfo.environment
+        var overrides = DaemonConfiguration.Overrides()
+        overrides.roots = roots
+        overrides.excludes = excludes
+        // Under systemd, StateDirectory= names the place for the index.
+        overrides.stateDirectory = db ?? environment["STATE_DIRECTORY"].flatMap { $0.isEmpty ? nil : $0 }
+        overrides.socketPath = socket
+        overrides.threads = threads
+        overrides.batchSize = batchSize
+        overrides.pollInterval = pollInterval
+        overrides.modelDirectory = models
+        overrides.logLevel = logLevel.flatMap(LogLevel.init(name:))
+        do {
+            try serve(overrides: overrides, environment: environment)
+        } catch {
+            Log(threshold: .error, environment: environment).error(error.message)
+            throw ExitCode(Self.status(for: error.code))
+        }
+    }
+
+    /// Runs until SIGTERM/SIGINT, then stops gracefully.
+    private func serve(overrides: DaemonConfiguration.Overrides, environment: [String: String]) throws(DaemonError) {
+        let configuration = try DaemonConfiguration.load(configPath: config, overrides: overrides, environment: environment)
+        let log = Log(threshold: configuration.logLevel, environment: environment)
+        let embedder = try ModelEmbedder(modelDirectory: configuration.modelDirectory ?? ModelPaths.modelDirectory,
+                                         threads: configuration.threads)
+        let daemon = try PhotoDaemon(configuration: configuration, embedder: embedder, log: log, environment: environment)
+        daemon.start()
+        let signal = SignalWaiter.wait()
+        log.info("received signal \(signal)")
+        daemon.stop()
+    }
+
+    static func status(for code: DaemonError.Code) -> Int32 {
+        switch code {
+        case .configuration: 78
+        case .model: 69
+        case .socket: 71
+        case .index: 74
+        case .alreadyRunning: 75
+        default: 70
+        }
+    }
+}
+
+PhotoqDaemonCommand.main()

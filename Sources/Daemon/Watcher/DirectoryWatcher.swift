@@ -21,6 +21,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var stateValue = State.starting
     private var watchCountValue = 0
+    private var overflowCountValue = 0
     private var exhaustedLogged = false
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
@@ -48,6 +49,8 @@ public final class DirectoryWatcher: @unchecked Sendable {
 
     public var state: State { lock.withLock { stateValue } }
     public var watchCount: Int { lock.withLock { watchCountValue } }
+    /// How many times the kernel's event queue overflowed.
+    public var overflowCount: Int { lock.withLock { overflowCountValue } }
 
     private func set(_ state: State) { lock.withLock { stateValue = state } }
 
@@ -129,6 +132,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
             inotify.unwatchTree(path)
             queue.push(.removeTree(path))
         case .overflow:
+            lock.withLock { overflowCountValue += 1 }
             log.warning("inotify queue overflowed; rescanning \(roots.joined(separator: ", "))")
             scanner.request(roots)
         }
