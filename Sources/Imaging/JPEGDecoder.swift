@@ -67,8 +67,11 @@ public struct JPEGDecoder: Sendable {
 
     /// Only the header: size, colour space and orientation, no pixels.
     public func readHeader(path: String) throws -> JPEGHeader {
-        let data = try FileBytes.read(path: path)
-        return try data.withUnsafeBytes { bytes in
+        try readHeader(data: FileBytes.read(path: path))
+    }
+
+    public func readHeader(data: [UInt8]) throws -> JPEGHeader {
+        try data.withUnsafeBytes { bytes in
             try withSession(bytes) { session in try session.readHeader() }
         }
     }

@@ -177,6 +177,10 @@ final class JPEGErrorTests: XCTestCase {
                      { _ = try JPEGDecoder().decode(data: bytes, targetSize: ImageSize(square: 224)) }, "60000×60000")
         XCTAssertLessThan(Date().timeIntervalSince(started), 0.5, "the guard must act before decoding")
 
+        // The header alone still reads: that is how the guard knows.
+        let header = try JPEGDecoder().readHeader(data: bytes)
+        XCTAssertEqual(header.uprightSize, ImageSize(width: 60000, height: 60000))
+
         // The limit is configurable.
         let small = JPEGDecoder(maximumPixels: 1000)
         XCTAssertThrowsError(try small.decode(data: try sample()))
