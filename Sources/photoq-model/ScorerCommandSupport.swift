@@ -4,6 +4,13 @@ import Model
 import ModelFormat
 import Training
 
+/// A progress note on stderr (stdout carries results only); on a terminal it
+/// first clears the progress bar's line.
+func scorerNote(_ text: String) {
+    let clear = isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[K" : ""
+    FileHandle.standardError.write(Data((clear + text + "\n").utf8))
+}
+
 /// Loading shared by `train scorer` and `eval identify`.
 enum ScorerCommandSupport {
     /// The installed joint model (or `path`), or nil with a note when absent
@@ -12,7 +19,7 @@ enum ScorerCommandSupport {
         let file = path ?? ModelPaths.model(JointModelFiles.joint, in: data.modelDir)
         guard FileManager.default.fileExists(atPath: file) else {
             if path != nil { throw ValidationError("no joint model at \(file)") }
-            printError("note: no joint model at \(file); no hard negatives or joint scores")
+            scorerNote("note: no joint model at \(file); no hard negatives or joint scores")
             return nil
         }
         return try JointModel(weights: try WeightFile(path: file), bridge: try data.bridgeFile())
@@ -27,7 +34,7 @@ enum ScorerCommandSupport {
         let (scorerData, photos, texts) = prepared.scorerData(words: words, joint: joint)
         let oov = scorerData.queries.reduce(0) { $0 + $1.isOOV.filter { $0 }.count }
         let tokens = scorerData.queries.reduce(0) { $0 + $1.count }
-        printError("\(captions): \(prepared.set.photos.count) photos, \(scorerData.queries.count) captions, "
+        scorerNote("\(captions): \(prepared.set.photos.count) photos, \(scorerData.queries.count) captions, "
                    + String(format: "%.2f%% of %d words out of vocabulary", 100 * Double(oov) / Double(max(tokens, 1)), tokens))
         return (prepared, scorerData, photos, texts)
     }

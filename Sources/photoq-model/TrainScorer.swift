@@ -117,14 +117,14 @@ struct TrainScorer: ParsableCommand {
                 let meanLoss = recentLoss / Float(max(recentCount, 1))
                 recentLoss = 0; recentCount = 0
                 if let accuracy = try devAccuracy(trainer.parameters) {
-                    printError(String(format: "\niteration %d: train loss %.4f, dev identification %.2f%% random, %@ hard",
+                    scorerNote(String(format: "iteration %d: train loss %.4f, dev identification %.2f%% random, %@ hard",
                                       iteration, meanLoss, 100 * accuracy.random,
                                       accuracy.hard.map { String(format: "%.2f%%", 100 * $0) } ?? "-"))
                     if best.accuracy == nil || selectionScore(accuracy) > selectionScore(best.accuracy!) {
                         best = (iteration, trainer.parameters, accuracy)
                     }
                 } else {
-                    printError(String(format: "\niteration %d: train loss %.4f", iteration, meanLoss))
+                    scorerNote(String(format: "iteration %d: train loss %.4f", iteration, meanLoss))
                     best = (iteration, trainer.parameters, nil)
                 }
             }
@@ -159,7 +159,7 @@ struct TrainScorer: ParsableCommand {
         if let combineWeight { metadata["combine_joint_weight"] = String(combineWeight) }
         let id = modelID ?? "lstm-scorer-h\(hidden)-it\(best.iteration)-seed\(seed)"
         try best.parameters.save(to: out, modelID: id, vocabularyID: words.vocabularyID, extraMetadata: metadata)
-        printError("wrote \(out) (\(id)\(combineWeight.map { ", combined = LSTM logit + \($0) × joint similarity" } ?? ""))")
+        scorerNote("wrote \(out) (\(id)\(combineWeight.map { ", combined = LSTM logit + \($0) × joint similarity" } ?? ""))")
     }
 
     /// The α in logit + α·(θ·φ) with the best dev identification accuracy
@@ -175,7 +175,7 @@ struct TrainScorer: ParsableCommand {
                 correct += a > b ? 1 : (a == b ? 0.5 : 0)
             }
             let accuracy = correct / Double(max(trials.count, 1))
-            printError(String(format: "combine weight %6.0f: dev identification %.2f%%", weight, 100 * accuracy))
+            scorerNote(String(format: "combine weight %6.0f: dev identification %.2f%%", weight, 100 * accuracy))
             if accuracy > best.accuracy { best = (weight, accuracy) }
         }
         return best.weight
