@@ -114,6 +114,45 @@ final class ConvKernelTests: XCTestCase {
         }
     }
 
+    func testDepthwiseFusedInputEpilogueEqualsSeparatePasses() {
+        let shapes: [(Int, Int, Int, Int, Int, Int)] = [(3, 2, 9, 7, 3, 2), (4, 1, 12, 12, 5, 1), (2, 2, 7, 7, 5, 1)]
+        for (c, n, h, wd, k, s) in shapes {
+            let x = randomFloats(c * n * h * wd).map { $0 * 8 }, inBias = randomFloats(c)
+            let w = randomFloats(c * k * k), bias = randomFloats(c)
+            let (oh, _) = samePad(h, k, s), (ow, _) = samePad(wd, k, s)
+            // relu6(x + inBias) computed here, plane by plane.
+            var activated = x
+            for i in 0..<activated.count { activated[i] = min(max(x[i] + inBias[i / (n * h * wd)], 0), 6) }
+            var fused = [Float](repeating: .nan, count: c * n * oh * ow), separate = fused
+            var scratch = [Float](repeating: .nan, count: depthwiseScratchCount(height: h, width: wd, kernel: k, stride: s))
+            scratch.withUnsafeMutableBufferPointer { sb in
+                fused.withUnsafeMutableBufferPointer { ob in
+                    depthwiseConv(ob.baseAddress!, x, weight: w, bias: bias, channels: c, batch: n, height: h, width: wd,
+                                  kernel: k, stride: s, activation: .none, scratch: sb.baseAddress!, inputBias: inBias)
+                }
+                separate.withUnsafeMutableBufferPointer { ob in
+                    depthwiseConv(ob.baseAddress!, activated, weight: w, bias: bias, channels: c, batch: n, height: h,
+                                  width: wd, kernel: k, stride: s, activation: .none, scratch: sb.baseAddress!)
+                }
+            }
+            assertClose(fused, separate, tolerance: 1e-5, "fused depthwise C\(c) N\(n) \(h)×\(wd) k\(k) s\(s)")
+        }
+    }
+
+    func testPoolWithBiasReLU6MatchesSeparatePasses() {
+        let (c, n, spatial) = (4, 2, 7 * 7)
+        let x = randomFloats(c * n * spatial).map { $0 * 10 }, bias = randomFloats(c)
+        var fused = [Float](repeating: .nan, count: n * c)
+        fused.withUnsafeMutableBufferPointer {
+            globalAveragePoolBiasReLU6($0.baseAddress!, x, bias: bias, channels: c, batch: n, spatial: spatial, ldOut: c)
+        }
+        for ci in 0..<c { for ni in 0..<n {
+            let plane = x[((ci * n + ni) * spatial)..<((ci * n + ni + 1) * spatial)]
+            let mean = plane.reduce(0.0) { $0 + Double(min(max($1 + bias[ci], 0), 6)) } / Double(spatial)
+            XCTAssertEqual(fused[ni * c + ci], Float(mean), accuracy: 1e-5)
+        } }
+    }
+
     func testGlobalAveragePoolMatchesMean() {
         let (c, n, spatial) = (5, 3, 7 * 7)
         let x = randomFloats(c * n * spatial)

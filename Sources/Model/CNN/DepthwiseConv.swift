@@ -18,11 +18,16 @@ public func depthwiseScratchCount(height: Int, width: Int, kernel: Int, stride: 
 /// out (C·N, OH, OW) ← act(depthwise(x (C·N, H, W), w (C,k,k)) + bias (C)),
 /// SAME padding. Planes are channel-major: plane c·N + n is channel c of
 /// image n. `scratch` holds `depthwiseScratchCount(...)` floats.
+///
+/// With `inputBias` (C), x is first replaced by relu6(x + inputBias) as it is
+/// copied into the padded plane: the preceding 1×1 conv's epilogue, fused so
+/// its large output is not swept once more.
 public func depthwiseConv(
     _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
     channels: Int, batch: Int, height: Int, width: Int, kernel: Int, stride: Int,
-    activation: Activation, scratch: UnsafeMutablePointer<Float>
+    activation: Activation, scratch: UnsafeMutablePointer<Float>,
+    inputBias: UnsafePointer<Float>? = nil
 ) {
     let g = DepthwiseGeometry(height: height, width: width, kernel: kernel, stride: stride)
     let padded = scratch, wide = scratch + g.paddedCount
@@ -41,7 +46,7 @@ public func depthwiseConv(
             for n in 0..<batch {
                 let plane = c * batch + n
                 let dst = out + plane * g.outH * g.outW
-                padPlane(padded, x + plane * height * width, g)
+                padPlane(padded, x + plane * height * width, g, bias: inputBias.map { $0[c] })
                 if stride == 1 {
                     // One run over OH rows at the padded pitch, then keep OW of each row.
                     let count = (g.outH - 1) * g.rowLength + g.outW
@@ -91,15 +96,20 @@ struct DepthwiseGeometry {
 }
 
 /// padded ((H+pads), stride·phaseW) ← x (H,W) placed at (top, left), split
-/// into column phases. Padding cells are never written, so they keep the
-/// zeros filled in once per layer.
+/// into column phases; with `bias`, relu6(x + bias) instead. Padding cells are
+/// never written, so they keep the zeros filled in once per layer.
 @inline(__always)
-private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: DepthwiseGeometry) {
+private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: DepthwiseGeometry,
+                      bias: Float?) {
     for y in 0..<g.height {
         let src = x + y * g.width
         let dst = padded + (y + g.top) * g.rowLength
         if g.stride == 1 {
-            (dst + g.left).update(from: src, count: g.width)
+            if let bias {
+                biasReLU6(dst + g.left, src, count: g.width, bias: bias)
+            } else {
+                (dst + g.left).update(from: src, count: g.width)
+            }
             continue
         }
         // Phase p holds padded columns p, p+s, …; padded column px is input column px − left.
@@ -108,10 +118,18 @@ private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
             var j = 0
             var xi = phase - g.left
             while xi < 0 { j += 1; xi += g.stride }
-            while xi < g.width {
-                out[j] = src[xi]
-                j += 1
-                xi += g.stride
+            if let bias {
+                while xi < g.width {
+                    out[j] = min(max(src[xi] + bias, 0), 6)
+                    j += 1
+                    xi += g.stride
+                }
+            } else {
+                while xi < g.width {
+                    out[j] = src[xi]
+                    j += 1
+                    xi += g.stride
+                }
             }
         }
     }
@@ -160,26 +178,32 @@ private func depthwiseRun(
     }
 }
 
-/// x (count) ← min(max(x, 0), 6). Clamping through the sign bit keeps the
-/// loop in vector integer/float ops (the generic SIMD min/max are calls).
+/// x (count) ← min(max(x, 0), 6).
 @inline(__always)
 func relu6(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    biasReLU6(x, x, count: count, bias: 0)
+}
+
+/// dst (count) ← min(max(src + bias, 0), 6); dst may be src. Clamping through
+/// the sign bit keeps the loop in vector ops (the generic SIMD min/max are
+/// calls in the standard library).
+@inline(__always)
+func biasReLU6(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int, bias: Float) {
     typealias V = SIMD8<Float>
     typealias I = SIMD8<Int32>
-    let six = V(repeating: 6)
+    let six = V(repeating: 6), b = V(repeating: bias)
     @inline(__always) func relu(_ v: V) -> V {
         let bits = unsafeBitCast(v, to: I.self)
         return unsafeBitCast(bits & ~(bits &>> 31), to: V.self)  // negative → +0
     }
     var i = 0
     while i + 8 <= count {
-        let p = UnsafeMutableRawPointer(x + i)
-        let r = relu(p.loadUnaligned(as: V.self))
-        p.storeBytes(of: r - relu(r - six), as: V.self)  // r − max(r − 6, 0) = min(r, 6)
+        let r = relu(UnsafeRawPointer(src + i).loadUnaligned(as: V.self) + b)
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: r - relu(r - six), as: V.self)  // r − max(r − 6, 0) = min(r, 6)
         i += 8
     }
     while i < count {
-        x[i] = min(max(x[i], 0), 6)
+        dst[i] = min(max(src[i] + bias, 0), 6)
         i += 1
     }
 }

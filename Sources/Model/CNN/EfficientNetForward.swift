@@ -74,8 +74,12 @@ private struct ForwardPass {
             let blockInputIndex = activations.count
             let spatial = n * size * size
             var source: UnsafeMutablePointer<Float> = x
+            // Without recording, the expand conv's bias and ReLU6 happen inside the depthwise copy.
+            var pendingBias: UnsafePointer<Float>?
             if let expand = block.expand {
-                convGEMM(expanded, expand, x, columns: spatial, depth: expand.inChannels, activation: .relu6, residual: nil)
+                convGEMM(expanded, expand, x, columns: spatial, depth: expand.inChannels, activation: .relu6,
+                         residual: nil, epilogue: keep)
+                if !keep { pendingBias = expand.bias }
                 if keep {
                     record(expand.name, .pointwise, .relu6, nil, input: x, [expand.inChannels, n, size, size],
                            output: expanded, [expand.outChannels, n, size, size])
@@ -87,7 +91,7 @@ private struct ForwardPass {
             start = threadCPUSeconds()
             depthwiseConv(depthwiseOut, source, weight: dw.weight, bias: dw.bias, channels: dw.outChannels, batch: n,
                           height: size, width: size, kernel: dw.kernel, stride: block.stride,
-                          activation: .relu6, scratch: workspace.depthwiseScratch!)
+                          activation: .relu6, scratch: workspace.depthwiseScratch!, inputBias: pendingBias)
             stats.depthwiseSeconds += threadCPUSeconds() - start
             if keep {
                 record(dw.name, .depthwise(kernel: dw.kernel, stride: block.stride), .relu6, nil,
@@ -109,7 +113,8 @@ private struct ForwardPass {
         // Head 1×1 → 1280 (ReLU6), global average pool, classifier.
         let head = network.head
         let spatial = size * size
-        convGEMM(y, head, x, columns: n * spatial, depth: head.inChannels, activation: .relu6, residual: nil)
+        convGEMM(y, head, x, columns: n * spatial, depth: head.inChannels, activation: .relu6, residual: nil,
+                 epilogue: keep)
         if keep {
             record(head.name, .pointwise, .relu6, nil, input: x, [head.inChannels, n, size, size],
                    output: y, [head.outChannels, n, size, size])
@@ -119,8 +124,13 @@ private struct ForwardPass {
         var logits = [Float](repeating: 0, count: n * EfficientNetLite0.classCount)
         let fc = network.classifier
         features.withUnsafeMutableBufferPointer { f in
-            globalAveragePool(f.baseAddress!, y, channels: head.outChannels, batch: n, spatial: spatial,
-                              ldOut: EfficientNetLite0.featureCount)
+            if keep {
+                globalAveragePool(f.baseAddress!, y, channels: head.outChannels, batch: n, spatial: spatial,
+                                  ldOut: EfficientNetLite0.featureCount)
+            } else {
+                globalAveragePoolBiasReLU6(f.baseAddress!, y, bias: head.bias, channels: head.outChannels, batch: n,
+                                           spatial: spatial, ldOut: EfficientNetLite0.featureCount)
+            }
             logits.withUnsafeMutableBufferPointer { l in
                 // logits (N,1000) = features (N,1280) · fcᵀ (1280,1000) + bias
                 for image in 0..<n {
@@ -144,16 +154,19 @@ private struct ForwardPass {
         return BackboneOutput(batch: n, features: features, logits: logits, activations: keep ? activations : nil)
     }
 
-    /// out (O, P) ← act(w (O, K) · x (K, P) + bias [+ residual (O, P)]).
+    /// out (O, P) ← act(w (O, K) · x (K, P) + bias [+ residual (O, P)]); with
+    /// `epilogue` false only the product, the caller applying bias and act later.
     private mutating func convGEMM(
         _ out: UnsafeMutablePointer<Float>, _ conv: EfficientNetLite0.Conv, _ x: UnsafePointer<Float>,
-        columns: Int, depth: Int, activation: Activation, residual: UnsafePointer<Float>?
+        columns: Int, depth: Int, activation: Activation, residual: UnsafePointer<Float>?, epilogue: Bool = true
     ) {
         let start = threadCPUSeconds()
         gemm(out, conv.weight, x, m: conv.outChannels, n: columns, k: depth)
         let mid = threadCPUSeconds()
-        biasActivation(out, bias: conv.bias, channels: conv.outChannels, positions: columns, ldOut: columns,
-                       activation: activation, residual: residual)
+        if epilogue {
+            biasActivation(out, bias: conv.bias, channels: conv.outChannels, positions: columns, ldOut: columns,
+                           activation: activation, residual: residual)
+        }
         stats.gemmSeconds += mid - start
         stats.gemmFlops += 2 * Double(conv.outChannels) * Double(columns) * Double(depth)
         stats.otherSeconds += threadCPUSeconds() - mid

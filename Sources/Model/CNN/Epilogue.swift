@@ -8,7 +8,6 @@ public enum Activation: Sendable, Equatable {
 
 /// out (O, ldOut) ← act(out + bias (O) [+ residual (O, ldOut)]), over the
 /// first `positions` columns of each row.
-@inlinable
 public func biasActivation(
     _ out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
     channels: Int, positions: Int, ldOut: Int,
@@ -20,11 +19,11 @@ public func biasActivation(
         if let residual {
             let res = residual + o * ldOut
             for p in 0..<positions { row[p] = row[p] + b + res[p] }
+            if activation == .relu6 { relu6(row, count: positions) }
+        } else if activation == .relu6 {
+            biasReLU6(row, row, count: positions, bias: b)
         } else {
             for p in 0..<positions { row[p] += b }
-        }
-        if activation == .relu6 {
-            for p in 0..<positions { row[p] = min(max(row[p], 0), 6) }
         }
     }
 }
