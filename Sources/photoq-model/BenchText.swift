@@ -45,26 +45,33 @@ struct BenchText: ParsableCommand {
 
         let queryTexts = Self.generatedQueries(queries)
         for text in queryTexts.prefix(10) { _ = encoder.encode(text) } // warm the mapped pages
+        // Wall time is what a user waits; with one BLAS thread all work runs
+        // on this thread, so its CPU time is the cost on one core even when
+        // other processes compete for the machine.
         var milliseconds: [Double] = []
+        var cpuMilliseconds: [Double] = []
         var tokenCount = 0
         for text in queryTexts {
             let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = Self.threadCPUSeconds()
             let vector = encoder.encode(text)
+            cpuMilliseconds.append((Self.threadCPUSeconds() - cpuStart) * 1e3)
             milliseconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             precondition(vector.count == encoder.dimension)
             tokenCount += encoder.tokenize(text).count
         }
-        milliseconds.sort()
-        let median = milliseconds[milliseconds.count / 2]
-        let p95 = milliseconds[min(milliseconds.count - 1, Int(Double(milliseconds.count) * 0.95))]
+        let (median, p95) = Self.medianAndP95(milliseconds)
+        let (cpuMedian, cpuP95) = Self.medianAndP95(cpuMilliseconds)
         let meanTokens = Double(tokenCount) / Double(queryTexts.count)
 
         var batchRate: Double?
+        var batchCPURate: Double?
         var batchTokens: Double?
         if sentences > 0 {
             let texts = try captions.map { try Self.flickrCaptions($0, limit: sentences) }
                 ?? Self.generatedCaptions(sentences)
             let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = Self.threadCPUSeconds()
             var index = 0
             while index < texts.count {
                 let end = min(index + batchSize, texts.count)
@@ -73,6 +80,8 @@ struct BenchText: ParsableCommand {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             batchRate = Double(texts.count) / seconds
+            // This thread's CPU time covers all the work only with one BLAS thread.
+            if threads == 1 { batchCPURate = Double(texts.count) / (Self.threadCPUSeconds() - cpuStart) }
             batchTokens = Double(texts.reduce(0) { $0 + encoder.tokenize($1).count }) / Double(max(texts.count, 1))
         }
 
@@ -81,23 +90,41 @@ struct BenchText: ParsableCommand {
                 "version": 1, "threads": threads, "queries": queryTexts.count,
                 "query_ms_median": median, "query_ms_p95": p95, "query_tokens_mean": meanTokens,
             ]
+            if threads == 1 {
+                document["query_cpu_ms_median"] = cpuMedian
+                document["query_cpu_ms_p95"] = cpuP95
+            }
             if let batchRate, let batchTokens {
                 document["batch_sentences"] = sentences
                 document["batch_size"] = batchSize
                 document["batch_sentences_per_second"] = batchRate
                 document["batch_tokens_mean"] = batchTokens
+                if let batchCPURate { document["batch_sentences_per_cpu_second"] = batchCPURate }
             }
             let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("sentence encoder: \(encoder.tokenizer.vocabulary.count) tokens, \(encoder.dimension)-d, OpenBLAS threads \(threads)")
+            let cpu = threads == 1 ? String(format: " (CPU time: median %.2f ms, p95 %.2f ms)", cpuMedian, cpuP95) : ""
             print(String(format: "query: %d queries (%.1f tokens on average): median %.2f ms, p95 %.2f ms",
-                         queryTexts.count, meanTokens, median, p95))
+                         queryTexts.count, meanTokens, median, p95) + cpu)
             if let batchRate, let batchTokens {
+                let perCPU = batchCPURate.map { String(format: " (%.0f per CPU second)", $0) } ?? ""
                 print(String(format: "batch: %d sentences (%.1f tokens on average, %d per call): %.0f sentences/s",
-                             sentences, batchTokens, batchSize, batchRate))
+                             sentences, batchTokens, batchSize, batchRate) + perCPU)
             }
         }
+    }
+
+    static func medianAndP95(_ values: [Double]) -> (Double, Double) {
+        let sorted = values.sorted()
+        return (sorted[sorted.count / 2], sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.95))])
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 
     /// Deterministic short search queries ("red car near a bridge").
