@@ -37,7 +37,7 @@ final class LibraryFollowingTests: XCTestCase {
         // A file created in the renamed folder is seen (its watch was re-pointed).
         try FakePhoto.write(lib + "/holiday/c.jpg", seed: 4)
         try eventually("photo in renamed folder") { try d.indexedPaths().contains(lib + "/holiday/c.jpg") }
-        XCTAssertEqual(d.embedder.embeddedPaths.count, embeddedBefore + 1, "moves must reuse stored vectors")
+        XCTAssertEqual(d.embedder.embeddedPaths.count, embeddedBefore + 1, "moves must reuse stored vectors: \(d.embedder.embeddedPaths)")
 
         // Overwrite: new content, new vector.
         let before = try d.get(path: lib + "/holiday/a2.jpg").vector

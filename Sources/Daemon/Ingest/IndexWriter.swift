@@ -15,6 +15,11 @@ public final class IndexWriter: @unchecked Sendable {
     private let batchSize: Int
     private let log: Log
     private var thread: Thread?
+    private var recentlyRemoved = RecentlyRemoved()
+    /// "device:inode" → the path last stored with it, to recognise a photo
+    /// that reappears under a new path before its old path is reported gone.
+    /// Only a hint: every use is checked against the disk and the record.
+    private var pathsByInode: [String: String] = [:]
     private let finished = DispatchSemaphore(value: 0)
     /// Called after each committed batch (for sd_notify STATUS=).
     var onBatchCommitted: (@Sendable () -> Void)?
@@ -32,6 +37,10 @@ public final class IndexWriter: @unchecked Sendable {
 
     public func start() {
         let t = Thread { [self] in
+            try? index.forEachRecord(includeFloats: false) { record in
+                pathsByInode[Self.inodeKey(record.device, record.inode)] = record.path
+                return true
+            }
             while let work = queue.next(maximum: batchSize) {
                 if !work.files.isEmpty { ingest(work.files) }
                 if let other = work.other { apply(other) }
@@ -56,7 +65,7 @@ public final class IndexWriter: @unchecked Sendable {
         switch task {
         case .file(let path): ingest([path])
         case .remove(let path): remove(path)
-        case .removeTree(let folder): commit([.removeFolder(folder)], "remove folder \(folder)")
+        case .removeTree(let folder): removeTree(folder)
         case .move(let from, let to): move(from: from, to: to)
         case .moveTree(let from, let to): commit([.moveFolder(from: from, to: to)], "move folder \(from) to \(to)")
         case .sweep(let folder): sweep(folder)
@@ -75,7 +84,29 @@ public final class IndexWriter: @unchecked Sendable {
             ingest([path]) // written again since the delete was queued
             return
         }
+        if let record = try? index.lookup(path: path) { recentlyRemoved.add(record) }
         commit([.remove(path: path)], "remove \(path)")
+    }
+
+    private func removeTree(_ folder: String) {
+        if let ids = try? index.ids(inFolder: folder), let records = try? index.records(ids: Array(ids)) {
+            for record in records { recentlyRemoved.add(record) }
+        }
+        commit([.removeFolder(folder)], "remove folder \(folder)")
+    }
+
+    static func inodeKey(_ device: UInt64, _ inode: UInt64) -> String { "\(device):\(inode)" }
+
+    /// The changes that re-point a record whose file now lives at `path`
+    /// (same device, inode, size, mtime and content) and is gone from its old path.
+    private func reappeared(_ path: String, _ identity: FileIdentity) -> [IndexChange]? {
+        let key = Self.inodeKey(identity.device, identity.inode)
+        guard let old = pathsByInode[key], old != path, FileIdentity.of(path: old) == nil,
+              var record = try? index.lookup(path: old), record.matches(identity), !record.vector.isEmpty,
+              let hash = try? ContentHash.of(path: path), hash == record.contentHash else { return nil }
+        pathsByInode[key] = path
+        record.path = path
+        return [.move(from: old, to: path), .upsert(record)]
     }
 
     /// Re-points a record (same vector) to its new path and refreshes its
@@ -97,6 +128,7 @@ public final class IndexWriter: @unchecked Sendable {
                 return
             }
             record.path = to
+            pathsByInode[Self.inodeKey(identity.device, identity.inode)] = to
             record.device = identity.device
             record.inode = identity.inode
             record.size = UInt64(identity.size)
@@ -159,6 +191,16 @@ public final class IndexWriter: @unchecked Sendable {
                 if let failure, failure.matches(size: UInt64(identity.size), mtimeNanoseconds: identity.mtimeNanoseconds) {
                     continue // failed before in this very state: not retried until it changes
                 }
+                if existing == nil, let change = reappeared(path, identity) {
+                    changes += change
+                    continue
+                }
+                if existing == nil, var moved = recentlyRemoved.take(identity, contentHash: { try? ContentHash.of(path: path) }) {
+                    moved.path = path // moved in after a delete we could not pair: same file, same vector
+                    pathsByInode[Self.inodeKey(identity.device, identity.inode)] = path
+                    changes.append(.upsert(moved))
+                    continue
+                }
                 candidates.append(Candidate(path: path, identity: identity, existing: existing, hadFailure: failure != nil))
             } catch {
                 log.error("cannot read the index: \(error)", ["photo.path": path])
@@ -185,6 +227,7 @@ public final class IndexWriter: @unchecked Sendable {
                                      size: UInt64(c.identity.size), mtimeNanoseconds: c.identity.mtimeNanoseconds,
                                      contentHash: hash, modelID: embedder.modelID, vector: embedding.vector,
                                      feature: embedding.feature)
+            pathsByInode[Self.inodeKey(c.identity.device, c.identity.inode)] = c.path
             return (c.hadFailure ? [.clearFailure(path: c.path)] : []) + [.upsert(record)]
         case .failure(let error):
             let reason = String(describing: error)
