@@ -56,7 +56,7 @@ struct EvalIdentify: ParsableCommand {
         let scoring = IdentificationScorer(
             data: set.scorer, parameters: parameters, photoEmbeddings: set.photoEmbeddings,
             captionEmbeddings: set.captionEmbeddings, jointDimension: joint?.dimension ?? 0,
-            glove: GloVeBaseline(classNames: classNames, words: words), logits: set.prepared.images.logits)
+            glove: GloVeBaseline(classNames: classNames, words: words), logits: set.logits)
         let weight = combineWeight ?? metadata["combine_joint_weight"].flatMap(Float.init) ?? 0
 
         let randomTrials = identificationTrials(set.scorer, hard: false, seed: seed)!

@@ -25,19 +25,47 @@ enum ScorerCommandSupport {
         return try JointModel(weights: try WeightFile(path: file), bridge: try data.bridgeFile())
     }
 
-    /// A captioned set prepared for the scorer (features cached), with joint-space neighbours.
+    /// A captioned set prepared for the scorer (features cached). Captions'
+    /// sentence embeddings, and with them joint-space neighbours, are only
+    /// computed when there is a joint model.
     static func prepare(captions: String, images: String, splitList: String?, words: WordVectors,
-                        joint: JointModel?, data: JointDataOptions, networks: PretrainedNetworks)
-        throws -> (prepared: PreparedSet, scorer: ScorerTrainingData, photoEmbeddings: [Float]?, captionEmbeddings: [Float]?) {
-        let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
-                                            networks: networks, cache: data.featureCache, threads: data.threads)
-        let (scorerData, photos, texts) = prepared.scorerData(words: words, joint: joint)
-        let oov = scorerData.queries.reduce(0) { $0 + $1.isOOV.filter { $0 }.count }
-        let tokens = scorerData.queries.reduce(0) { $0 + $1.count }
-        scorerNote("\(captions): \(prepared.set.photos.count) photos, \(scorerData.queries.count) captions, "
+                        joint: JointModel?, data: JointDataOptions, networks: PretrainedNetworks) throws -> PreparedScorerSet {
+        let result: PreparedScorerSet
+        if joint != nil {
+            let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
+                                                networks: networks, cache: data.featureCache, threads: data.threads)
+            let (scorerData, photos, texts) = prepared.scorerData(words: words, joint: joint)
+            result = PreparedScorerSet(scorer: scorerData, logits: prepared.images.logits,
+                                       photoEmbeddings: photos, captionEmbeddings: texts)
+        } else {
+            var set = try CaptionSet.load(path: captions)
+            if let splitList { set = try set.restricted(toSplitList: splitList) }
+            let (existing, missing) = set.restricted(toExistingIn: images)
+            if missing > 0 { scorerNote("note: \(missing) captioned photos are not in \(images)") }
+            guard !existing.photos.isEmpty else { throw TrainingDataError.empty(what: "the photo set from \(captions)") }
+            let (aligned, features) = try networks.imageFeatures(existing, imageDirectory: images, cache: data.featureCache,
+                                                                 threads: data.threads)
+            let (texts, owners) = aligned.flattened
+            result = PreparedScorerSet(
+                scorer: ScorerTrainingData(features: features.features, featureWidth: features.featureWidth,
+                                           queries: texts.map(words.encode), photoOfCaption: owners),
+                logits: features.logits, photoEmbeddings: nil, captionEmbeddings: nil)
+        }
+        let oov = result.scorer.queries.reduce(0) { $0 + $1.isOOV.filter { $0 }.count }
+        let tokens = result.scorer.queries.reduce(0) { $0 + $1.count }
+        scorerNote("\(captions): \(result.scorer.photoCount) photos, \(result.scorer.queries.count) captions, "
                    + String(format: "%.2f%% of %d words out of vocabulary", 100 * Double(oov) / Double(max(tokens, 1)), tokens))
-        return (prepared, scorerData, photos, texts)
+        return result
     }
+}
+
+/// Scorer data of one captioned set plus what the other methods need:
+/// class logits (N,K) and joint-space embeddings, photos (N,D) and captions (M,D).
+struct PreparedScorerSet {
+    let scorer: ScorerTrainingData
+    let logits: [Float]
+    let photoEmbeddings: [Float]?
+    let captionEmbeddings: [Float]?
 }
 
 /// Scores a trial set with one method; joint similarity is θ·φ (both unit length).

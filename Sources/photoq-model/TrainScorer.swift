@@ -74,7 +74,7 @@ struct TrainScorer: ParsableCommand {
         let joint = try ScorerCommandSupport.jointModel(path: jointModel, data: data)
         let train = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList, words: words,
                                                      joint: joint, data: data, networks: networks)
-        var dev: (prepared: PreparedSet, scorer: ScorerTrainingData, photoEmbeddings: [Float]?, captionEmbeddings: [Float]?)?
+        var dev: PreparedScorerSet?
         if devCaptions != nil || devSplitList != nil {
             dev = try ScorerCommandSupport.prepare(captions: devCaptions ?? captions, images: devImages ?? images,
                                                    splitList: devSplitList, words: words, joint: joint, data: data,
