@@ -110,6 +110,9 @@ public final class VectorSearch: @unchecked Sendable {
         return lock.withReadLock {
             let n = ids.count
             guard n > 0 else { return [] }
+            if let filter, let allowed = filter.allowedIDs, allowed.count * Self.sparseFilterRatio < n {
+                return searchAllowedRows(query, k: k, allowed: allowed, filter: filter)
+            }
             // scores (N) = matrix (N,D) · query (D)
             let scores = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1,
@@ -154,7 +157,23 @@ public final class VectorSearch: @unchecked Sendable {
         }
     }
 
+    /// Below 1/8 of the rows, scoring only the allowed rows (one dot product
+    /// each) reads less memory than one pass over the whole matrix.
+    static let sparseFilterRatio = 8
+
     // MARK: - Internals (callers hold the lock)
+
+    /// query (D) against only the rows of `allowed`; the heap's total order
+    /// (score, then id) makes the result independent of the set's order.
+    private func searchAllowedRows(_ query: [Float], k: Int, allowed: Set<UInt64>, filter: SearchFilter) -> [SearchHit] {
+        var selector = TopKSelector(k: k)
+        for id in allowed {
+            guard let row = rowOfID[id], filter.allows(id: id, mtime: mtimes[row]) else { continue }
+            let score = cblas_sdot(Int32(dimension), matrix + row * dimension, 1, query, 1)
+            selector.offer(id: id, score: score)
+        }
+        return selector.sortedHits()
+    }
 
     private func select(scores: UnsafeBufferPointer<Float>, k: Int, filter: SearchFilter?) -> [SearchHit] {
         var selector = TopKSelector(k: k)

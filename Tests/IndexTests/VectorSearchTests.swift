@@ -96,6 +96,13 @@ final class VectorSearchTests: XCTestCase {
         assertSameTopK(try search.search(query, k: 20, filter: both),
                        naiveTopK(rows, query, k: 20) { allowed.contains($0) && (100...900).contains($0) && $0 % 2 == 0 })
         XCTAssertEqual(try search.search(query, k: 5, filter: SearchFilter(allowedIDs: [])), [])
+        // A small allowed set (with unknown ids) takes the row-by-row path.
+        let few = Set(rows.map(\.id).filter { $0 % 41 == 0 } + [1_000_001])
+        XCTAssertLessThan(few.count * VectorSearch.sparseFilterRatio, rows.count)
+        assertSameTopK(try search.search(query, k: 7, filter: SearchFilter(allowedIDs: few)),
+                       naiveTopK(rows, query, k: 7) { few.contains($0) })
+        assertSameTopK(try search.search(query, k: 7, filter: SearchFilter(allowedIDs: few, mtimeRange: 0...2000)),
+                       naiveTopK(rows, query, k: 7) { few.contains($0) && $0 <= 2000 })
     }
 
     func testDeletesAndUpdatesAreReflected() throws {
