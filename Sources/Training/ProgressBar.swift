@@ -27,7 +27,7 @@ public final class ProgressBar: @unchecked Sendable {
         if let note { self.note = note }
         let now = Date()
         let interval = isTerminal ? 0.2 : logInterval
-        if now.timeIntervalSince(lastDraw) >= interval || done == total {
+        if now.timeIntervalSince(lastDraw) >= interval && done < total {
             lastDraw = now
             draw(final: false)
         }

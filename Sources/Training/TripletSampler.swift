@@ -8,7 +8,7 @@ public struct Triplet: Sendable, Equatable {
 /// query once per epoch; d⁺ is drawn from q itself and its `positivePool − 1`
 /// most tf-idf-similar photos (q is trivially its own most similar photo, and
 /// the one text search must find); d⁻ is a random photo less similar to q
-/// than d⁺.
+/// than d⁺ (if a few draws find none, the least similar drawn).
 public struct TripletSampler: Sendable {
     public let similarity: CaptionSimilarity
     public let captionsOfPhoto: [[Int]]
@@ -30,10 +30,14 @@ public struct TripletSampler: Sendable {
             let pool = [q.photo] + similarity.neighbours[q.photo].prefix(positivePool - 1)
             let positive = pool[Int.random(in: 0..<pool.count, using: &rng)]
             let positiveSimilarity = similarity.similarity(q.photo, positive)
-            var negative = Int.random(in: 0..<n, using: &rng)
+            // A few random draws; keep the first less similar than d⁺, else the least similar seen.
+            var negative = q.photo, negativeSimilarity = Float.infinity
             for _ in 0..<20 {
-                if negative != q.photo && negative != positive && similarity.similarity(q.photo, negative) < positiveSimilarity { break }
-                negative = Int.random(in: 0..<n, using: &rng)
+                let candidate = Int.random(in: 0..<n, using: &rng)
+                guard candidate != q.photo, candidate != positive else { continue }
+                let s = similarity.similarity(q.photo, candidate)
+                if s < negativeSimilarity { (negative, negativeSimilarity) = (candidate, s) }
+                if s < positiveSimilarity { break }
             }
             let positiveCaptions = captionsOfPhoto[positive].filter { $0 != q.caption }
             let positiveCaption = positiveCaptions.isEmpty ? q.caption : positiveCaptions.randomElement(using: &rng)!

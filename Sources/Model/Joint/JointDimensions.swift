@@ -20,3 +20,11 @@ public enum JointModelError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// File names of the joint space's parts inside the model directory.
+public enum JointModelFiles {
+    /// Class text embeddings C (K,D), built by `photoq-model build-bridge`.
+    public static let bridge = "imagenet-class-text.safetensors"
+    /// The default trained model (W, c, A, d), installed from Models/default.
+    public static let joint = "joint.safetensors"
+}

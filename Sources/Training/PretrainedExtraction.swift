@@ -1,0 +1,88 @@
+import Foundation
+import Imaging
+import Model
+import ModelFormat
+
+/// The pretrained networks feature extraction runs: EfficientNet-Lite0 for
+/// photos, MiniLM for captions, with ids that key the feature cache.
+public final class PretrainedNetworks: Sendable {
+    public let backbone: EfficientNetLite0
+    public let backboneID: String
+    public let sentenceEncoder: SentenceEncoder
+    public let sentenceEncoderID: String
+    public let transform: InputTransform
+
+    public init(modelDirectory: String? = nil, transform: InputTransform = .squash) throws {
+        let backboneFile = try WeightFile(path: ModelPaths.model(ModelPaths.backbone, in: modelDirectory))
+        backbone = try EfficientNetLite0(weights: backboneFile)
+        backboneID = Self.identity(backboneFile, fallback: "efficientnet-lite0")
+        let encoderFile = try WeightFile(path: ModelPaths.model(ModelPaths.sentenceEncoder, in: modelDirectory))
+        sentenceEncoder = try SentenceEncoder(weights: encoderFile,
+                                              vocabulary: ModelPaths.model(ModelPaths.sentenceVocabulary, in: modelDirectory))
+        sentenceEncoderID = Self.identity(encoderFile, fallback: "minilm-l6")
+        self.transform = transform
+    }
+
+    /// The file's model id plus its size: a reconverted model with other weights gets a new cache key.
+    static func identity(_ file: WeightFile, fallback: String) -> String {
+        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        return "\(file.metadata["model_id"] ?? file.metadata["model"] ?? fallback)#\(size)"
+    }
+
+    /// Backbone outputs of the set's photos (cached), and the set restricted to
+    /// the photos that decoded. Unreadable photos are reported on stderr and skipped.
+    public func imageFeatures(_ set: CaptionSet, imageDirectory: String, cache: FeatureCache,
+                              threads: Int) throws -> (CaptionSet, ImageFeatures) {
+        let features = try cache.imageFeatures(photos: set.photos, imageDirectory: imageDirectory,
+                                               backboneID: backboneID, transform: transform.rawValue) { photos in
+            try extract(photos: photos, imageDirectory: imageDirectory, threads: threads)
+        }
+        let index = Dictionary(features.photos.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        let kept = set.photos.indices.filter { index[set.photos[$0]] != nil }
+        let aligned = CaptionSet(photos: kept.map { set.photos[$0] }, captions: kept.map { set.captions[$0] })
+        let rows = features.rows(aligned.photos.map { index[$0]! })
+        return (aligned, ImageFeatures(photos: aligned.photos, features: rows.features, logits: rows.logits,
+                                       featureWidth: features.featureWidth, classCount: features.classCount))
+    }
+
+    private func extract(photos: [String], imageDirectory: String, threads: Int) throws -> ImageFeatures {
+        let backbone = self.backbone, transform = self.transform
+        let (outputs, failures) = try extractInParallel(count: photos.count, threads: threads, label: "photos") {
+            let workspace = WorkspaceBox(EfficientNetWorkspace())
+            return { i in
+                let input = try ImageLoader.loadNetworkInput(path: imageDirectory + "/" + photos[i],
+                                                             size: EfficientNetLite0.imageSize, transform: transform)
+                let out = try backbone.forward(input, batch: 1, workspace: workspace.value)
+                return (out.features, out.logits)
+            }
+        }
+        for failure in failures.prefix(20) {
+            FileHandle.standardError.write(Data("warning: skipping \(photos[failure.index]): \(failure.error)\n".utf8))
+        }
+        return ImageFeatures(photos: outputs.map { photos[$0.index] }, features: outputs.flatMap { $0.output.0 },
+                             logits: outputs.flatMap { $0.output.1 },
+                             featureWidth: EfficientNetLite0.featureCount, classCount: EfficientNetLite0.classCount)
+    }
+
+    /// Sentence embeddings (M,D) of `texts` (cached), encoded in chunks on `threads` threads.
+    public func sentenceEmbeddings(_ texts: [String], cache: FeatureCache, threads: Int) throws -> [Float] {
+        let encoder = sentenceEncoder, dimension = encoder.dimension
+        return try cache.sentenceEmbeddings(texts: texts, encoderID: sentenceEncoderID, dimension: dimension) { texts in
+            let chunk = 64
+            let chunks = (texts.count + chunk - 1) / chunk
+            let (outputs, failures) = try extractInParallel(count: chunks, threads: threads, label: "caption batches") {
+                return { c in
+                    encoder.encode(batch: Array(texts[(c * chunk)..<min((c + 1) * chunk, texts.count)])).flatMap { $0 }
+                }
+            }
+            precondition(failures.isEmpty, "sentence encoding does not throw")
+            return outputs.flatMap(\.output)
+        }
+    }
+}
+
+/// A per-thread workspace handed to one worker closure only.
+private final class WorkspaceBox: @unchecked Sendable {
+    let value: EfficientNetWorkspace
+    init(_ value: EfficientNetWorkspace) { self.value = value }
+}

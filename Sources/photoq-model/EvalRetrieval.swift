@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Model
+import ModelFormat
+import Training
+
+/// `photoq-model eval retrieval`: text→image retrieval on a captioned set
+/// (Karpathy protocol) plus image→image agreement with the tf-idf proxy.
+struct EvalRetrieval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retrieval",
+        abstract: "Measure text-to-image retrieval on a captioned photo set.",
+        discussion: """
+            Every caption is a query against all photos of the set; a query succeeds at K when its own \
+            photo is among the top K. Also prints image-to-image NDCG@10 against the tf-idf caption proxy. \
+            Without --model, --bridge-only or --random, evaluates the installed default model.
+            """)
+
+    @Option(help: "Captions: COCO-format JSON or Flickr8k token file.")
+    var captions: String
+
+    @Option(help: "Folder with the photos the captions name.")
+    var images: String
+
+    @Option(help: "Only the photos listed in this file (one name per line).")
+    var splitList: String?
+
+    @Option(help: "Trained joint model file.")
+    var model: String?
+
+    @Flag(help: "Evaluate the zero-shot bridge without training.")
+    var bridgeOnly = false
+
+    @Flag(help: "Evaluate random embeddings (chance level).")
+    var random = false
+
+    @Option(help: "Top classes mixed into the bridge vector (default: the model's or the bridge's).")
+    var topT: Int?
+
+    @Option(help: "Seed for --random.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Print one JSON document instead of text.")
+    var json = false
+
+    @OptionGroup var data: JointDataOptions
+
+    func validate() throws {
+        if [model != nil, bridgeOnly, random].filter({ $0 }).count > 1 {
+            throw ValidationError("choose at most one of --model, --bridge-only and --random")
+        }
+        if let topT, topT < 1 { throw ValidationError("--top-t must be at least 1") }
+    }
+
+    func run() throws {
+        let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
+                                            networks: try data.networks(), cache: data.featureCache, threads: data.threads)
+        let metrics: RetrievalMetrics
+        let modelID: String
+        if random {
+            metrics = prepared.evaluateRandom(seed: seed, dimension: prepared.dimension)
+            modelID = "random-seed\(seed)"
+        } else {
+            let jointModel = try loadModel()
+            metrics = prepared.evaluate(jointModel)
+            modelID = jointModel.modelID
+        }
+        if json {
+            let document = RetrievalReport(version: 1, model: modelID, photos: metrics.photos, queries: metrics.queries,
+                                           recall_at_1: metrics.recallAt1, recall_at_5: metrics.recallAt5,
+                                           recall_at_10: metrics.recallAt10, median_rank: metrics.medianRank,
+                                           proxy_ndcg_at_10: metrics.proxyNDCGAt10)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(document), as: UTF8.self))
+        } else {
+            print("model \(modelID): \(metrics.photos) photos, \(metrics.queries) queries")
+            print(metrics.summary)
+        }
+    }
+
+    private func loadModel() throws -> JointModel {
+        let bridge = try data.bridgeFile()
+        var weights: WeightFile?
+        if !bridgeOnly {
+            let path = model ?? ModelPaths.model(JointModelFiles.joint, in: data.modelDir)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("no joint model at \(path); pass --model, --bridge-only, or run scripts/convert-models")
+            }
+            weights = try WeightFile(path: path)
+        }
+        let loaded = try JointModel(weights: weights, bridge: bridge)
+        guard let topT else { return loaded }
+        var adjusted = loaded.bridge
+        adjusted.topT = min(topT, adjusted.classCount)
+        return JointModel(parameters: loaded.parameters, bridge: adjusted, modelID: loaded.modelID + "-top\(topT)")
+    }
+}
+
+/// The `--json` document (version 1; keys are stable).
+struct RetrievalReport: Codable {
+    var version: Int
+    var model: String
+    var photos: Int
+    var queries: Int
+    var recall_at_1: Double
+    var recall_at_5: Double
+    var recall_at_10: Double
+    var median_rank: Double
+    var proxy_ndcg_at_10: Double?
+}

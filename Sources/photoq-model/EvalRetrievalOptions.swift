@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Model
+import ModelFormat
+import Training
+
+/// Options shared by the joint-space commands (train embed, eval retrieval).
+struct JointDataOptions: ParsableArguments {
+    @Option(help: "Model directory (default $PHOTOQ_MODEL_DIR or ~/.local/share/photoq/models).")
+    var modelDir: String?
+
+    @Option(help: "Feature cache directory (default $XDG_CACHE_HOME/photoq/features).")
+    var cache: String?
+
+    @Option(help: "Threads for feature extraction.")
+    var threads = 2
+
+    var featureCache: FeatureCache { FeatureCache(directory: cache) }
+
+    func networks() throws -> PretrainedNetworks { try PretrainedNetworks(modelDirectory: modelDir) }
+
+    func bridgeFile() throws -> WeightFile {
+        let path = ModelPaths.model(JointModelFiles.bridge, in: modelDir)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("no zero-shot bridge at \(path); run `photoq-model build-bridge` first")
+        }
+        return try WeightFile(path: path)
+    }
+}
+
+/// Prints to stderr (stdout carries results only).
+func stderrLine(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+extension RetrievalMetrics {
+    /// One human-readable line: recalls in percent, median rank, proxy NDCG.
+    var summary: String {
+        var line = String(format: "R@1 %5.1f  R@5 %5.1f  R@10 %5.1f  med r %5.1f", 100 * recallAt1, 100 * recallAt5,
+                          100 * recallAt10, medianRank)
+        if let ndcg = proxyNDCGAt10 { line += String(format: "  NDCG@10 %.3f", ndcg) }
+        return line
+    }
+}
