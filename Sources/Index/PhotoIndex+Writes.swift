@@ -121,6 +121,9 @@ extension PhotoIndex {
             guard record.feature.isEmpty || record.feature.count == featureDimension else {
                 throw IndexError(.dimensionMismatch, "\(record.path): feature has \(record.feature.count) values, the index stores \(featureDimension)")
             }
+            guard record.vector.isEmpty || record.modelID == modelID else {
+                throw IndexError(.modelMismatch, "\(record.path): vector from model '\(record.modelID)', the index holds '\(modelID)'")
+            }
             guard record.vector.allSatisfy(\.isFinite), record.feature.allSatisfy(\.isFinite) else {
                 throw IndexError(.invalidArgument, "\(record.path): vector or feature contains NaN or infinity")
             }

@@ -151,6 +151,8 @@ final class PhotoIndexTests: XCTestCase {
         XCTAssertEqual(index.search.count, 1)
         XCTAssertThrowsIndexError(try index.upsert([Fixtures.record(path: "", seed: 1)]), .invalidArgument)
         XCTAssertThrowsIndexError(try index.upsert([Fixtures.record(path: "/p/x.jpg", seed: 1, featureDimension: 3)]), .dimensionMismatch)
+        // Same dimension, other model: still never mixed.
+        XCTAssertThrowsIndexError(try index.upsert([Fixtures.record(path: "/p/x.jpg", seed: 1, model: "another")]), .modelMismatch)
         try assertConsistent(index)
     }
 
