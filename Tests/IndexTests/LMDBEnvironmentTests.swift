@@ -38,6 +38,30 @@ final class LMDBEnvironmentTests: XCTestCase {
         XCTAssertEqual(try reopened.read { try $0.count(reopened.photos) }, 0)
     }
 
+    func testReadersDoNotWaitForAnOpenWriteTransaction() throws {
+        let dir = try TestEnvironment.temporaryDirectory(self)
+        let env = try LMDBEnvironment(directory: dir, mapSize: 1 << 20)
+        defer { env.close() }
+        try env.apply([.put(env.meta, key: [1], value: [10])])
+        let writing = DispatchSemaphore(value: 0), readerDone = DispatchSemaphore(value: 0)
+        let writer = Thread {
+            try? env.write { txn in
+                try txn.put(env.meta, key: [1], value: [20])
+                writing.signal()
+                // Keep the transaction open until the reader has finished.
+                _ = readerDone.wait(timeout: .now() + 10)
+            }
+        }
+        writer.start()
+        XCTAssertEqual(writing.wait(timeout: .now() + 10), .success)
+        let start = Date()
+        // The reader sees the last committed value, not the pending one, at once.
+        XCTAssertEqual(try env.read { try $0.get(env.meta, key: [1]) }, [10])
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "the read waited for the writer")
+        readerDone.signal()
+        XCTAssertTrue(ChildProcess.wait(timeout: 10) { (try? env.read { try $0.get(env.meta, key: [1]) }) == [20] })
+    }
+
     func testMapGrowsInsteadOfFailing() throws {
         let dir = try TestEnvironment.temporaryDirectory(self)
         let env = try LMDBEnvironment(directory: dir, mapSize: 64 << 10)
@@ -54,6 +78,39 @@ final class LMDBEnvironmentTests: XCTestCase {
             XCTAssertEqual(try txn.count(env.photos), 2000)
             XCTAssertEqual(try txn.get(env.photos, key: key(1999)), value)
         }
+    }
+
+    func testAPendingMapGrowthDoesNotHoldUpNewReaders() throws {
+        let dir = try TestEnvironment.temporaryDirectory(self)
+        let env = try LMDBEnvironment(directory: dir, mapSize: 64 << 10)
+        defer { env.close() }
+        try env.apply([.put(env.meta, key: [1], value: [1])])
+        // A long reader (like a library scan) keeps a transaction open...
+        let scanning = DispatchSemaphore(value: 0), finishScan = DispatchSemaphore(value: 0)
+        Thread {
+            try? env.read { _ in
+                scanning.signal()
+                _ = finishScan.wait(timeout: .now() + 20)
+            }
+        }.start()
+        XCTAssertEqual(scanning.wait(timeout: .now() + 10), .success)
+        // ...so a write that must grow the map waits for it...
+        let written = DispatchSemaphore(value: 0)
+        let growths = env.mapGrowthCount
+        Thread {
+            try? env.write { txn in try txn.put(env.photos, key: [2], value: [UInt8](repeating: 3, count: 1 << 20)) }
+            written.signal()
+        }.start()
+        usleep(200_000) // let the writer hit MDB_MAP_FULL and wait to grow
+        // ...while new readers still get through at once.
+        let start = Date()
+        XCTAssertEqual(try env.read { try $0.get(env.meta, key: [1]) }, [1])
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "a reader queued behind the pending growth")
+        XCTAssertEqual(env.mapGrowthCount, growths, "the map grew under an open reader")
+        finishScan.signal()
+        XCTAssertEqual(written.wait(timeout: .now() + 20), .success, "the write never completed")
+        XCTAssertGreaterThan(env.mapGrowthCount, growths)
+        XCTAssertEqual(try env.read { try $0.get(env.photos, key: [2])?.count }, 1 << 20)
     }
 
     func testAValueLargerThanTheWholeMapStillFits() throws {
