@@ -216,6 +216,30 @@ final class PhotoIndexTests: XCTestCase {
         try assertConsistent(reopened)
     }
 
+    func testGarbledRecordIsReportedAtOpenAndCanBeDropped() throws {
+        var index: PhotoIndex? = try Fixtures.openIndex(directory)
+        try index!.upsert((0..<3).map { Fixtures.record(path: "/p/\($0).jpg", seed: UInt64($0)) })
+        // Flip one byte of record 2 behind the index's back.
+        let env = index!.environment
+        try env.write { txn in
+            var bytes = try XCTUnwrap(txn.get(env.photos, key: IndexKeys.photo(2)))
+            bytes[bytes.count / 2] ^= 0x40
+            try txn.put(env.photos, key: IndexKeys.photo(2), value: bytes)
+        }
+        index!.close()
+        index = nil
+
+        let reopened = try Fixtures.openIndex(directory)
+        defer { reopened.close() }
+        XCTAssertEqual(reopened.corruptRecordIDsAtOpen, [2])
+        XCTAssertEqual(Set(reopened.search.allIDs), [1, 3])
+        XCTAssertThrowsIndexError(try reopened.lookup(path: "/p/1.jpg"), .corruptRecord)
+        try reopened.removeRecords(ids: reopened.corruptRecordIDsAtOpen)
+        XCTAssertNil(try reopened.id(forPath: "/p/1.jpg"))
+        XCTAssertEqual(try reopened.counts().photos, 2)
+        try assertConsistent(reopened)
+    }
+
     func testModelChangeIsDetectedAndNeverMixesDimensions() throws {
         var index: PhotoIndex? = try Fixtures.openIndex(directory)
         try index!.upsert((0..<10).map { Fixtures.record(path: "/p/\($0).jpg", seed: UInt64($0)) })
