@@ -35,6 +35,8 @@ struct EvalIdentify: ParsableCommand {
     var method: Method = .combined
     @Option(help: "Weight of the joint similarity in combined (default: the scorer's stored weight).")
     var combineWeight: Float?
+    @Option(help: "Also report text-to-image recall with the joint space's top K reranked by the combined score.")
+    var rerank: Int?
     @Option(help: "Seed for drawing distractors.")
     var seed: UInt64 = 1
     @Flag(help: "Print one JSON document instead of a table.")
@@ -79,6 +81,14 @@ struct EvalIdentify: ParsableCommand {
             guard available.contains(m) else { throw ValidationError("--method \(m.rawValue) needs a joint model") }
             results[m] = (try accuracy(m, randomTrials), try hardTrials.map { try accuracy(m, $0) })
         }
+        var rerankFigures: (joint: RetrievalMetrics, reranked: RetrievalMetrics, weight: Float)?
+        if let rerank, let photos = set.photoEmbeddings, let texts = set.captionEmbeddings, let joint {
+            let rerankWeight = combineWeight ?? metadata["rerank_joint_weight"].flatMap(Float.init) ?? weight
+            let ranks = try rerankedRanks(set.scorer, parameters: parameters, photoEmbeddings: photos, captionEmbeddings: texts,
+                                          dimension: joint.dimension, topK: rerank, weights: [rerankWeight])
+            rerankFigures = (RetrievalMetrics(ranks: ranks.joint, photos: set.scorer.photoCount),
+                             RetrievalMetrics(ranks: ranks.reranked[0], photos: set.scorer.photoCount), rerankWeight)
+        }
         let modelID = metadata["model_id"] ?? "?"
         if json {
             let r = results[method]!
@@ -95,6 +105,13 @@ struct EvalIdentify: ParsableCommand {
                 let r = results[m]!
                 print(m.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
                       + String(format: "  %5.2f%%  ", 100 * r.random) + (r.hard.map { String(format: "%5.2f%%", 100 * $0) } ?? "  -"))
+            }
+            if let f = rerankFigures {
+                print(String(format: "retrieval, joint space alone:          R@1 %5.2f%%  R@5 %5.2f%%  R@10 %5.2f%%",
+                             100 * f.joint.recallAt1, 100 * f.joint.recallAt5, 100 * f.joint.recallAt10))
+                print(String(format: "retrieval, top %d reranked (weight %g): R@1 %5.2f%%  R@5 %5.2f%%  R@10 %5.2f%%",
+                             rerank ?? 0, Double(f.weight), 100 * f.reranked.recallAt1, 100 * f.reranked.recallAt5,
+                             100 * f.reranked.recallAt10))
             }
         }
     }
