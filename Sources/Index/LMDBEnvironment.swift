@@ -52,8 +52,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Opens (creating if needed) the environment in `directory`.
     /// - Parameters:
-    ///   - mapSize: initial map size for a new environment; an existing one
-    ///     keeps at least the size of its data.
+    ///   - mapSize: the smallest map size to use; an existing environment
+    ///     keeps the larger size it grew to.
     ///   - lockDirectory: take the state directory's lock (only tests that
     ///     simulate a second process turn it off).
     public init(directory: String, mapSize: Int = LMDBEnvironment.defaultMapSize, lockDirectory: Bool = true) throws {
@@ -69,6 +69,14 @@ public final class LMDBEnvironment: @unchecked Sendable {
             try lmdbCheck(mdb_env_set_maxdbs(handle, 8), "setting maxdbs")
             try lmdbCheck(mdb_env_set_mapsize(handle, max(mapSize, 1 << 16)), "setting the map size")
             try lmdbCheck(mdb_env_open(handle, directory, UInt32(MDB_NOTLS), 0o600), "opening \(directory)")
+            // Keep the size an earlier run grew to (size 0 adopts the one
+            // recorded in the file) rather than growing again step by step.
+            try lmdbCheck(mdb_env_set_mapsize(handle, 0), "adopting the recorded map size")
+            var info = MDB_envinfo()
+            mdb_env_info(handle, &info)
+            if info.me_mapsize < mapSize {
+                try lmdbCheck(mdb_env_set_mapsize(handle, mapSize), "setting the map size")
+            }
             var dead: Int32 = 0
             try lmdbCheck(mdb_reader_check(handle, &dead), "checking for stale readers")
             staleReadersClearedAtOpen = Int(dead)

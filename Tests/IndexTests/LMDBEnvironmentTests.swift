@@ -65,7 +65,6 @@ final class LMDBEnvironmentTests: XCTestCase {
     func testMapGrowsInsteadOfFailing() throws {
         let dir = try TestEnvironment.temporaryDirectory(self)
         let env = try LMDBEnvironment(directory: dir, mapSize: 64 << 10)
-        defer { env.close() }
         let initial = env.mapSize
         let value = [UInt8](repeating: 0xAB, count: 3000)
         // ~6 MB in batches of 100: far beyond 64 KiB.
@@ -78,6 +77,13 @@ final class LMDBEnvironmentTests: XCTestCase {
             XCTAssertEqual(try txn.count(env.photos), 2000)
             XCTAssertEqual(try txn.get(env.photos, key: key(1999)), value)
         }
+        let grown = env.mapSize
+        env.close()
+        // Reopening with the small request keeps the grown map.
+        let reopened = try LMDBEnvironment(directory: dir, mapSize: 64 << 10)
+        defer { reopened.close() }
+        XCTAssertEqual(reopened.mapSize, grown)
+        XCTAssertEqual(try reopened.read { try $0.count(reopened.photos) }, 2000)
     }
 
     func testAPendingMapGrowthDoesNotHoldUpNewReaders() throws {
