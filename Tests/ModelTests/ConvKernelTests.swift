@@ -82,34 +82,41 @@ final class ConvKernelTests: XCTestCase {
     }
 
     func testDepthwiseMatchesNaiveLoop() {
+        // Widths past 64 and 16 reach every vector block of the kernels; odd
+        // widths and odd left padding (k5 s2) reach the deinterleave edges.
         let shapes: [(Int, Int, Int, Int, Int, Int)] = [(3, 2, 9, 7, 3, 2), (4, 1, 8, 8, 3, 1), (2, 3, 11, 13, 5, 2), (5, 2, 7, 6, 5, 1),
-                                                         (2, 1, 1, 1, 3, 1), (2, 2, 2, 3, 5, 2)]
+                                                         (2, 1, 1, 1, 3, 1), (2, 2, 2, 3, 5, 2), (2, 1, 9, 75, 3, 1),
+                                                         (2, 1, 6, 67, 5, 2), (1, 2, 5, 40, 3, 2)]
         for (c, n, h, wd, k, s) in shapes {
             let x = randomFloats(c * n * h * wd), w = randomFloats(c * k * k), bias = randomFloats(c)
             let (oh, _) = samePad(h, k, s), (ow, _) = samePad(wd, k, s)
-            for activation in [Activation.none, .relu6] {
-                var out = [Float](repeating: .nan, count: c * n * oh * ow)
-                var scratch = [Float](repeating: .nan, count: depthwiseScratchCount(height: h, width: wd, kernel: k, stride: s))
-                out.withUnsafeMutableBufferPointer { ob in
-                    scratch.withUnsafeMutableBufferPointer { sb in
-                        depthwiseConv(ob.baseAddress!, x, weight: w, bias: bias, channels: c, batch: n, height: h, width: wd,
-                                      kernel: k, stride: s, activation: activation, scratch: sb.baseAddress!)
-                    }
-                }
-                // Channel-major planes: plane ci·N + ni; each is a 1-channel conv.
-                var expected: [Float] = []
-                for ci in 0..<c {
-                    let filter = Array(w[(ci * k * k)..<((ci + 1) * k * k)])
-                    for ni in 0..<n {
-                        let plane = Array(x[((ci * n + ni) * h * wd)..<((ci * n + ni + 1) * h * wd)])
-                        let conv = naiveConv(plane, filter, c: 1, h: h, wd: wd, o: 1, k: k, s: s)
-                        expected += conv.map { v in
-                            let z = v + bias[ci]
-                            return activation == .relu6 ? min(max(z, 0), 6) : z
+            for kernelImplementation in [DepthwiseKernel.native, .swift] {
+                DepthwiseKernel.selected = kernelImplementation
+                defer { DepthwiseKernel.selected = .native }
+                for activation in [Activation.none, .relu6] {
+                    var out = [Float](repeating: .nan, count: c * n * oh * ow)
+                    var scratch = [Float](repeating: .nan, count: depthwiseScratchCount(height: h, width: wd, kernel: k, stride: s))
+                    out.withUnsafeMutableBufferPointer { ob in
+                        scratch.withUnsafeMutableBufferPointer { sb in
+                            depthwiseConv(ob.baseAddress!, x, weight: w, bias: bias, channels: c, batch: n, height: h, width: wd,
+                                          kernel: k, stride: s, activation: activation, scratch: sb.baseAddress!)
                         }
                     }
+                    // Channel-major planes: plane ci·N + ni; each is a 1-channel conv.
+                    var expected: [Float] = []
+                    for ci in 0..<c {
+                        let filter = Array(w[(ci * k * k)..<((ci + 1) * k * k)])
+                        for ni in 0..<n {
+                            let plane = Array(x[((ci * n + ni) * h * wd)..<((ci * n + ni + 1) * h * wd)])
+                            let conv = naiveConv(plane, filter, c: 1, h: h, wd: wd, o: 1, k: k, s: s)
+                            expected += conv.map { v in
+                                let z = v + bias[ci]
+                                return activation == .relu6 ? min(max(z, 0), 6) : z
+                            }
+                        }
+                    }
+                    assertClose(out, expected, "depthwise (\(kernelImplementation)) C\(c) N\(n) \(h)×\(wd) k\(k) s\(s) \(activation)")
                 }
-                assertClose(out, expected, "depthwise C\(c) N\(n) \(h)×\(wd) k\(k) s\(s) \(activation)")
             }
         }
     }

@@ -1,3 +1,5 @@
+import CConvKernels
+
 // Depthwise convolution: one k×k filter per channel, as a direct loop.
 //
 // Each input plane is first copied into a zero-padded scratch plane, split
@@ -7,6 +9,9 @@
 // multiply-add with no bounds checks. For stride 1 the whole plane is computed
 // as one long run over the padded row pitch (the k−1 extra columns per row are
 // computed and dropped), so narrow 7- and 14-wide planes still fill vectors.
+// The multiply-add run itself is `cconv_depthwise_run` (C, built for AVX-512,
+// AVX2 and baseline and chosen at load time); `depthwiseRun` below is the
+// same loop in portable Swift SIMD, kept as the tested fallback.
 
 /// The scratch floats `depthwiseConv` needs: the padded plane plus, for
 /// stride 1, one output plane at the padded row pitch.
@@ -50,17 +55,23 @@ public func depthwiseConv(
                 if stride == 1 {
                     // One run over OH rows at the padded pitch, then keep OW of each row.
                     let count = (g.outH - 1) * g.rowLength + g.outW
-                    depthwiseRun(wide, padded, count: count, weight: w, offsets: tapOffsets, taps: taps, bias: bias[c])
+                    runTaps(wide, padded, count: count, weight: w, offsets: tapOffsets, taps: taps, bias: bias[c])
                     for oy in 0..<g.outH {
-                        (dst + oy * g.outW).update(from: wide + oy * g.rowLength, count: g.outW)
+                        let row = dst + oy * g.outW, source = wide + oy * g.rowLength
+                        if activation == .relu6 {
+                            biasReLU6(row, source, count: g.outW, bias: 0)
+                        } else {
+                            row.update(from: source, count: g.outW)
+                        }
                     }
                 } else {
                     for oy in 0..<g.outH {
-                        depthwiseRun(dst + oy * g.outW, padded + oy * stride * g.rowLength, count: g.outW,
-                                     weight: w, offsets: tapOffsets, taps: taps, bias: bias[c])
+                        let row = dst + oy * g.outW
+                        runTaps(row, padded + oy * stride * g.rowLength, count: g.outW,
+                                weight: w, offsets: tapOffsets, taps: taps, bias: bias[c])
+                        if activation == .relu6 { relu6(row, count: g.outW) }
                     }
                 }
-                if activation == .relu6 { relu6(dst, count: g.outH * g.outW) }
             }
         }
     }
@@ -112,6 +123,18 @@ private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
             }
             continue
         }
+        if g.stride == 2 {
+            // Even input columns land in phase left % 2 from column left / 2,
+            // odd ones in the other phase from (left + 1) / 2.
+            let first = dst + (g.left % 2) * g.phaseW + g.left / 2
+            let second = dst + (1 - g.left % 2) * g.phaseW + (g.left + 1) / 2
+            cconv_deinterleave2(first, second, src, g.width)
+            if let bias {
+                biasReLU6(first, first, count: (g.width + 1) / 2, bias: bias)
+                biasReLU6(second, second, count: g.width / 2, bias: bias)
+            }
+            continue
+        }
         // Phase p holds padded columns p, p+s, …; padded column px is input column px − left.
         for phase in 0..<g.stride {
             let out = dst + phase * g.phaseW
@@ -132,6 +155,31 @@ private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
                 }
             }
         }
+    }
+}
+
+/// Which implementation runs the depthwise multiply-add loops.
+public enum DepthwiseKernel: Sendable {
+    /// The C kernel, compiled for the widest vectors the CPU has.
+    case native
+    /// Portable Swift SIMD (8 lanes).
+    case swift
+
+    /// Tests switch it to check both against the naive loop.
+    nonisolated(unsafe) public static var selected = DepthwiseKernel.native
+
+    /// "avx512f", "avx2" or "baseline": what `.native` runs with here.
+    public static var nativeInstructionSet: String { String(cString: cconv_instruction_set()) }
+}
+
+@inline(__always)
+private func runTaps(
+    _ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int,
+    weight: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, bias: Float
+) {
+    switch DepthwiseKernel.selected {
+    case .native: cconv_depthwise_run(dst, src, count, weight, offsets, Int32(taps), bias)
+    case .swift: depthwiseRun(dst, src, count: count, weight: weight, offsets: offsets, taps: taps, bias: bias)
     }
 }
 

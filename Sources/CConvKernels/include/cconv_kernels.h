@@ -1,0 +1,30 @@
+// Inner loops of photoq's CNN that need wider vectors than Swift can emit for
+// a generic x86-64 target: compiled once per instruction set (AVX-512,
+// AVX2+FMA, baseline) and picked at load time by the CPU it runs on.
+#ifndef CCONV_KERNELS_H
+#define CCONV_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// dst[i] = bias + sum_t weight[t] * src[i + offsets[t]] for i in [0, count):
+/// one run of a depthwise convolution over a padded plane (taps = k*k).
+void cconv_depthwise_run(float *dst, const float *src, ptrdiff_t count,
+                         const float *weight, const ptrdiff_t *offsets, int taps, float bias);
+
+/// even[j] = src[2j], odd[j] = src[2j+1] for the count elements of src: splits
+/// a row into the column phases a stride-2 convolution reads contiguously.
+void cconv_deinterleave2(float *even, float *odd, const float *src, ptrdiff_t count);
+
+/// The instruction set the kernels above run with on this CPU ("avx512f",
+/// "avx2" or "baseline"), for benchmark reports.
+const char *cconv_instruction_set(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
