@@ -19,9 +19,9 @@ final class InotifyOverflowTests: XCTestCase {
         let library = dir + "/library"
         try FileManager.default.createDirectory(atPath: library + "/burst", withIntermediateDirectories: true)
         var configuration = DaemonConfiguration(roots: [library], stateDirectory: dir + "/state", socketPath: dir + "/photoq.sock",
-                                                threads: 1, batchSize: 256, queueCapacity: 8, clientTimeout: 2, logLevel: .error)
+                                                threads: 1, batchSize: 256, queueCapacity: 256, clientTimeout: 2, logLevel: .error)
         configuration.pollInterval = 3600
-        let daemon = try PhotoDaemon(configuration: configuration, embedder: embedder, log: Log(threshold: .error), environment: [:])
+        let daemon = try PhotoDaemon(configuration: configuration, embedder: embedder, log: Log(threshold: ProcessInfo.processInfo.environment["PQ_DEBUG"] != nil ? .debug : .error), environment: [:])
         daemon.start()
         defer { daemon.stop() }
         usleep(200_000) // watches in place

@@ -41,7 +41,7 @@ public final class IndexWriter: @unchecked Sendable {
                 pathsByInode[Self.inodeKey(record.device, record.inode)] = record.path
                 return true
             }
-            while let work = queue.next(maximum: batchSize) {
+            while let work = queue.next(maximum: batchSize, gather: 0.05) {
                 if !work.files.isEmpty { ingest(work.files) }
                 if let other = work.other { apply(other) }
                 queue.finished()

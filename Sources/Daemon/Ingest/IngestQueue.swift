@@ -51,12 +51,20 @@ public final class IngestQueue: @unchecked Sendable {
 
     /// The next work: up to `maximum` consecutive file paths, or one other
     /// task. Blocks until there is work; nil once closed and drained, or
-    /// right away after `close(discardPending: true)`.
-    public func next(maximum: Int) -> (files: [String], other: IngestTask?)? {
+    /// right away after `close(discardPending: true)`. When fewer than
+    /// `maximum` files are waiting, waits up to `gather` seconds for more, so
+    /// files arriving one by one are still embedded and committed in batches.
+    public func next(maximum: Int, gather: Double = 0) -> (files: [String], other: IngestTask?)? {
         condition.lock()
         defer { condition.unlock() }
         while head == tasks.count && !closed { condition.wait() }
         if head == tasks.count { return nil }
+        if gather > 0, case .file = tasks[head] {
+            let until = Date(timeIntervalSinceNow: gather)
+            while !closed, tasks.count - head < maximum, tasks[head...].allSatisfy({ if case .file = $0 { true } else { false } }),
+                  condition.wait(until: until) {}
+            if head == tasks.count { return nil }
+        }
         var files: [String] = []
         while head < tasks.count, files.count < maximum, case .file(let path) = tasks[head] {
             files.append(path)
