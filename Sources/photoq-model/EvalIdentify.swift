@@ -127,4 +127,17 @@ struct IdentifyReport: Codable {
     var pairs: Int
     var accuracy: Double
     var accuracy_hard: Double?
+
+    /// Writes absent values as null so every key is always present.
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(version, forKey: .version)
+        try c.encode(method, forKey: .method)
+        try c.encode(scorer, forKey: .scorer)
+        try c.encode(joint, forKey: .joint)
+        try c.encode(combine_weight, forKey: .combine_weight)
+        try c.encode(pairs, forKey: .pairs)
+        try c.encode(accuracy, forKey: .accuracy)
+        try c.encode(accuracy_hard, forKey: .accuracy_hard)
+    }
 }
