@@ -40,7 +40,8 @@ extension Excitation {
     /// `activations` come from `forward(keepActivations: true)` with batch 1.
     public static func backbone(_ network: EfficientNetLite0, activations: [LayerActivation],
                                 featureSignal: [Float], map: FeatureMap = .block14,
-                                method: Method = .excitation) throws -> SaliencyMap {
+                                method: Method = .excitation,
+                                onLayer: ((_ name: String, _ signalAtInput: [Float]) -> Void)? = nil) throws -> SaliencyMap {
         try SaliencyError.check("feature signal", featureSignal.count, EfficientNetLite0.featureCount)
         guard let poolIndex = activations.firstIndex(where: { $0.kind == .globalAveragePool }) else {
             throw SaliencyError(.missingActivation, "no pooling layer recorded; run forward with keepActivations")
@@ -66,6 +67,7 @@ extension Excitation {
             signal = try backward(network, layer, index: index, signal: signal, activations: activations,
                                   method: method, pendingSkip: &pendingSkip)
             if let skip = pendingSkip.removeValue(forKey: index) { signal = zip(signal, skip).map(+) }
+            onLayer?(layer.name, signal)
             atTensor = layer.input
             shape = layer.inputShape
             if layer.name == map.inputOfLayer { break }

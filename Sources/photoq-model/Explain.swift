@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Model
+
+/// `photoq-model explain IMAGE "query"`: why a photo matches a query, for a
+/// photo that is in no index (no daemon needed).
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show where in a photo, and through which words, it matches a query.",
+        discussion: """
+            Writes the photo with a heat map of the saliency (Excitation Backprop by default) and \
+            prints the query with each word's share of the match.
+            """)
+
+    @Argument(help: "A JPEG photo.")
+    var image: String
+
+    @Argument(help: "The query to explain (default: the photo's top ImageNet class).")
+    var query: String?
+
+    @Option(help: "Where to write the heat map: .png for PNG, otherwise JPEG (default: a temporary file).")
+    var out: String?
+
+    @Option(help: "eb (Excitation Backprop), cmwp (contrastive EB) or gradient (gradient × activation).")
+    var method: ExplanationMethod = .eb
+
+    @Flag(help: "Print one JSON document: word scores and the saliency as a downsampled grid.")
+    var json = false
+
+    @Option(help: "Largest side of the JSON grid.")
+    var grid = 14
+
+    @OptionGroup var models: ExplainModelOptions
+
+    func validate() throws {
+        guard grid >= 1 else { throw ValidationError("--grid must be at least 1.") }
+    }
+
+    func run() throws {
+        let (explainer, target) = try models.makeExplainer()
+        let photo = try JPEGDecoder().decode(path: image).image
+        let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
+        let explanation = try explainer.explain(input: input, query: query ?? "", method: method)
+        let rendered = try HeatMap.render(photo, grid: explanation.map.values,
+                                          gridWidth: explanation.map.width, gridHeight: explanation.map.height)
+        let path = out ?? NSTemporaryDirectory() + "photoq-explain-\(getpid()).jpg"
+        let bytes = try HeatMap.encode(rendered, forPath: path)
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw ValidationError("cannot write \(path)")
+        }
+        let report = ExplainReport(image: image, query: query ?? "", target: target, explanation: explanation,
+                                   photoWidth: photo.width, photoHeight: photo.height, out: path, gridSide: grid)
+        if json {
+            print(try report.json())
+        } else {
+            print(report.text(color: ExplainReport.useColor))
+        }
+    }
+}
