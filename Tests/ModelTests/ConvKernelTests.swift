@@ -121,6 +121,38 @@ final class ConvKernelTests: XCTestCase {
         }
     }
 
+    func testPointwiseConvMatchesNaiveProductForBothKernels() {
+        // P past 64 with a remainder, P under 16, rows not a multiple of 8.
+        let shapes: [(o: Int, k: Int, p: Int)] = [(16, 24, 200), (8, 40, 49), (12, 7, 70), (24, 96, 64), (5, 3, 17)]
+        for (o, k, p) in shapes {
+            let w = randomFloats(o * k), x = randomFloats(k * p), bias = randomFloats(o), residual = randomFloats(o * p)
+            var expected = [Float](repeating: 0, count: o * p)
+            for oc in 0..<o { for j in 0..<p {
+                var sum = Double(bias[oc])
+                for i in 0..<k { sum += Double(w[oc * k + i]) * Double(x[i * p + j]) }
+                expected[oc * p + j] = Float(sum)
+            } }
+            for kernelImplementation in [PointwiseKernel.native, .blas] {
+                PointwiseKernel.selected = kernelImplementation
+                defer { PointwiseKernel.selected = DepthwiseKernel.nativeInstructionSet == "avx512f" ? .native : .blas }
+                for (activation, withResidual) in [(Activation.none, false), (.relu6, false), (.none, true), (.relu6, true)] {
+                    var out = [Float](repeating: .nan, count: o * p)
+                    residual.withUnsafeBufferPointer { r in
+                        out.withUnsafeMutableBufferPointer {
+                            pointwiseConv($0.baseAddress!, weight: w, x, bias: bias, outChannels: o, inChannels: k, positions: p,
+                                          activation: activation, residual: withResidual ? r.baseAddress! : nil)
+                        }
+                    }
+                    let want = zip(expected, residual).map { value, res in
+                        let z = value + (withResidual ? res : 0)
+                        return activation == .relu6 ? min(max(z, 0), 6) : z
+                    }
+                    assertClose(out, want, "pointwise (\(kernelImplementation)) O\(o) K\(k) P\(p) \(activation) residual \(withResidual)")
+                }
+            }
+        }
+    }
+
     func testDepthwiseFusedInputEpilogueEqualsSeparatePasses() {
         let shapes: [(Int, Int, Int, Int, Int, Int)] = [(3, 2, 9, 7, 3, 2), (4, 1, 12, 12, 5, 1), (2, 2, 7, 7, 5, 1)]
         for (c, n, h, wd, k, s) in shapes {

@@ -63,6 +63,19 @@ final class EfficientNetReferenceTests: XCTestCase {
         }
     }
 
+    func testNativeAndBLASProductsGiveTheSameNetwork() throws {
+        let network = try loadNetwork()
+        let (input, _) = try referenceRun(["samples/dog.jpg"])
+        let original = PointwiseKernel.selected
+        defer { PointwiseKernel.selected = original }
+        PointwiseKernel.selected = .blas
+        let viaBLAS = try network.forward(input, batch: 1)
+        PointwiseKernel.selected = .native
+        let viaNative = try network.forward(input, batch: 1)
+        let diff = zip(viaBLAS.logits, viaNative.logits).map { abs($0 - $1) }.max()!
+        XCTAssertLessThanOrEqual(diff, 1e-3, "logits, BLAS vs native 1×1 kernel")
+    }
+
     func testKeptActivationsChainFromInputToLogits() throws {
         let network = try loadNetwork()
         let (input, _) = try referenceRun(["samples/dog.jpg"])

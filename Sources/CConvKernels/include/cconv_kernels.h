@@ -19,6 +19,12 @@ void cconv_depthwise_run(float *dst, const float *src, ptrdiff_t count,
 /// a row into the column phases a stride-2 convolution reads contiguously.
 void cconv_deinterleave2(float *even, float *odd, const float *src, ptrdiff_t count);
 
+/// out (M,N) = act(w (M,K) · x (K,N) + bias (M) [+ residual (M,N)]), all
+/// row-major and dense; act is ReLU6 when relu6 != 0, else identity;
+/// residual may be NULL. A 1×1 convolution over N positions.
+void cconv_pointwise(float *out, const float *w, const float *x, ptrdiff_t M, ptrdiff_t N, ptrdiff_t K,
+                     const float *bias, const float *residual, int relu6);
+
 /// The instruction set the kernels above run with on this CPU ("avx512f",
 /// "avx2" or "baseline"), for benchmark reports.
 const char *cconv_instruction_set(void);

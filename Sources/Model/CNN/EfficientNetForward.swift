@@ -33,6 +33,10 @@ private struct ForwardPass {
     let keep: Bool
     var stats = ForwardStats()
     var activations: [LayerActivation] = []
+    /// Whether bias and ReLU6 of expand/head convs move into the next layer's
+    /// pass: only for the BLAS product (the native kernel applies them in
+    /// registers) and only when intermediate outputs are not recorded.
+    var deferEpilogue: Bool { PointwiseKernel.selected == .blas && !keep }
 
     init(network: EfficientNetLite0, workspace: EfficientNetWorkspace, batch: Int, keep: Bool) {
         self.network = network
@@ -74,12 +78,13 @@ private struct ForwardPass {
             let blockInputIndex = activations.count
             let spatial = n * size * size
             var source: UnsafeMutablePointer<Float> = x
-            // Without recording, the expand conv's bias and ReLU6 happen inside the depthwise copy.
+            // With the BLAS product and no recording, the expand conv's bias and
+            // ReLU6 happen inside the depthwise copy instead of in a separate pass.
             var pendingBias: UnsafePointer<Float>?
             if let expand = block.expand {
                 convGEMM(expanded, expand, x, columns: spatial, depth: expand.inChannels, activation: .relu6,
-                         residual: nil, epilogue: keep)
-                if !keep { pendingBias = expand.bias }
+                         residual: nil, epilogue: !deferEpilogue)
+                if deferEpilogue { pendingBias = expand.bias }
                 if keep {
                     record(expand.name, .pointwise, .relu6, nil, input: x, [expand.inChannels, n, size, size],
                            output: expanded, [expand.outChannels, n, size, size])
@@ -114,7 +119,7 @@ private struct ForwardPass {
         let head = network.head
         let spatial = size * size
         convGEMM(y, head, x, columns: n * spatial, depth: head.inChannels, activation: .relu6, residual: nil,
-                 epilogue: keep)
+                 epilogue: !deferEpilogue)
         if keep {
             record(head.name, .pointwise, .relu6, nil, input: x, [head.inChannels, n, size, size],
                    output: y, [head.outChannels, n, size, size])
@@ -124,7 +129,7 @@ private struct ForwardPass {
         var logits = [Float](repeating: 0, count: n * EfficientNetLite0.classCount)
         let fc = network.classifier
         features.withUnsafeMutableBufferPointer { f in
-            if keep {
+            if !deferEpilogue {
                 globalAveragePool(f.baseAddress!, y, channels: head.outChannels, batch: n, spatial: spatial,
                                   ldOut: EfficientNetLite0.featureCount)
             } else {
@@ -155,21 +160,21 @@ private struct ForwardPass {
     }
 
     /// out (O, P) ← act(w (O, K) · x (K, P) + bias [+ residual (O, P)]); with
-    /// `epilogue` false only the product, the caller applying bias and act later.
+    /// `epilogue` false only the BLAS product, the caller applying bias and act later.
     private mutating func convGEMM(
         _ out: UnsafeMutablePointer<Float>, _ conv: EfficientNetLite0.Conv, _ x: UnsafePointer<Float>,
         columns: Int, depth: Int, activation: Activation, residual: UnsafePointer<Float>?, epilogue: Bool = true
     ) {
         let start = threadCPUSeconds()
-        gemm(out, conv.weight, x, m: conv.outChannels, n: columns, k: depth)
-        let mid = threadCPUSeconds()
         if epilogue {
-            biasActivation(out, bias: conv.bias, channels: conv.outChannels, positions: columns, ldOut: columns,
-                           activation: activation, residual: residual)
+            // With the native kernel the epilogue is part of the product (and of its time).
+            pointwiseConv(out, weight: conv.weight, x, bias: conv.bias, outChannels: conv.outChannels,
+                          inChannels: depth, positions: columns, activation: activation, residual: residual)
+        } else {
+            gemm(out, conv.weight, x, m: conv.outChannels, n: columns, k: depth)
         }
-        stats.gemmSeconds += mid - start
+        stats.gemmSeconds += threadCPUSeconds() - start
         stats.gemmFlops += 2 * Double(conv.outChannels) * Double(columns) * Double(depth)
-        stats.otherSeconds += threadCPUSeconds() - mid
     }
 
     /// Copies a layer's input and output. The stem's input is image-major
