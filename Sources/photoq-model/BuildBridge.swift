@@ -15,7 +15,8 @@ struct BuildBridge: ParsableCommand {
             data.noun when present, else the names alone).
             """)
 
-    @Option(help: "Model directory (default $PHOTOQ_MODEL_DIR or ~/.local/share/photoq/models).")
+    @Option(name: [.customLong("model-dir"), .customLong("models")],
+            help: "Model directory (default $PHOTOQ_MODEL_DIR or ~/.local/share/photoq/models).")
     var modelDir: String?
 
     @Option(help: "WordNet noun data file.")

@@ -64,6 +64,7 @@ struct EvalRetrieval: ParsableCommand {
             let jointModel = try loadModel()
             metrics = prepared.evaluate(jointModel)
             modelID = jointModel.modelID
+            if !json { stderrLine(embeddingCost(jointModel, prepared)) }
         }
         if json {
             let document = RetrievalReport(version: 1, model: modelID, photos: metrics.photos, queries: metrics.queries,
@@ -77,6 +78,25 @@ struct EvalRetrieval: ParsableCommand {
             print("model \(modelID): \(metrics.photos) photos, \(metrics.queries) queries")
             print(metrics.summary)
         }
+    }
+
+    /// What the joint space adds per photo and per query on top of the
+    /// backbone and the sentence encoder, one at a time as the daemon does.
+    private func embeddingCost(_ model: JointModel, _ prepared: PreparedSet) -> String {
+        let images = prepared.images, count = min(images.count, 200)
+        let d = prepared.dimension
+        var start = Date()
+        for i in 0..<count {
+            let feature = Array(images.features[(i * images.featureWidth)..<((i + 1) * images.featureWidth)])
+            let logits = Array(images.logits[(i * images.classCount)..<((i + 1) * images.classCount)])
+            _ = model.embedImage(feature: feature, logits: logits)
+        }
+        let perPhoto = Date().timeIntervalSince(start) / Double(count) * 1000
+        start = Date()
+        for i in 0..<count { _ = model.embedText(sentenceEmbedding: Array(prepared.sentences[(i * d)..<((i + 1) * d)])) }
+        let perQuery = Date().timeIntervalSince(start) / Double(count) * 1000
+        return String(format: "joint embedding cost beyond the networks: %.3f ms per photo, %.3f ms per query (one thread)",
+                      perPhoto, perQuery)
     }
 
     private func loadModel() throws -> JointModel {

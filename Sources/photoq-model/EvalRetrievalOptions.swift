@@ -6,7 +6,8 @@ import Training
 
 /// Options shared by the joint-space commands (train embed, eval retrieval).
 struct JointDataOptions: ParsableArguments {
-    @Option(help: "Model directory (default $PHOTOQ_MODEL_DIR or ~/.local/share/photoq/models).")
+    @Option(name: [.customLong("model-dir"), .customLong("models")],
+            help: "Model directory (default $PHOTOQ_MODEL_DIR or ~/.local/share/photoq/models).")
     var modelDir: String?
 
     @Option(help: "Feature cache directory (default $XDG_CACHE_HOME/photoq/features).")
