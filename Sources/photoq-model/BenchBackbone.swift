@@ -84,7 +84,10 @@ struct BenchBackbone: ParsableCommand {
             }
         }
         let report = BackboneBenchReport(mine!, onnx: onnx, onnxError: onnxError, photos: paths.count,
-                                         transform: transform.rawValue, load: [loadBefore, loadAverage()])
+                                         transform: transform.rawValue, load: [loadBefore, loadAverage()],
+                                         kernels: .init(openblas_core: String(cString: openblas_get_corename()),
+                                                        pointwise: "\(PointwiseKernel.selected)",
+                                                        native_instruction_set: DepthwiseKernel.nativeInstructionSet))
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -205,6 +208,9 @@ struct BackboneBenchReport: Encodable {
     struct EndToEnd: Codable { let threads: Int; let photos_per_second: Double }
     struct Breakdown: Encodable { let gemm: Double; let depthwise: Double; let other: Double }
     struct Ratio: Encodable { let threads: Int; let ratio: Double }
+    /// Which code ran: OpenBLAS's kernel family (OPENBLAS_CORETYPE can force
+    /// one), the 1×1 convolution kernel, and the instruction set of the C kernels.
+    struct Kernels: Encodable { let openblas_core: String; let pointwise: String; let native_instruction_set: String }
     let version: Int
     let photos: Int
     let transform: String
@@ -219,8 +225,11 @@ struct BackboneBenchReport: Encodable {
     let onnxruntime: OnnxReport?
     let onnxruntime_error: String?
     let ratio_vs_onnxruntime: [Ratio]?
+    let kernels: Kernels
 
-    init(_ mine: PhotoqFigures, onnx: OnnxReport?, onnxError: String?, photos: Int, transform: String, load: [Double]) {
+    init(_ mine: PhotoqFigures, onnx: OnnxReport?, onnxError: String?, photos: Int, transform: String, load: [Double],
+         kernels: Kernels) {
+        self.kernels = kernels
         let images = Double(max(mine.stats.images, 1))
         version = 1
         self.photos = photos
@@ -265,6 +274,8 @@ struct BackboneBenchReport: Encodable {
             + "\(fixed(network_breakdown_ms.depthwise)), other \(fixed(network_breakdown_ms.other))"
         text += "\nconv GEMMs: \(fixed(conv_gemm_gflops, 1)) GFLOP/s = \(fixed(conv_gemm_fraction_of_peak * 100, 0))% "
             + "of cblas_sgemm peak \(fixed(sgemm_peak_gflops, 1)) GFLOP/s (1024³, 1 thread)"
+        text += "\nkernels: 1×1 convs \(kernels.pointwise), C kernels \(kernels.native_instruction_set), "
+            + "OpenBLAS core \(kernels.openblas_core)"
         text += "\nload average before/after: \(load_average.map { fixed($0) }.joined(separator: " / "))"
         if let o { text += "\nONNX Runtime \(o.onnxruntime)" }
         if let onnxruntime_error { text += "\nONNX Runtime comparison failed: \(onnxruntime_error)" }
