@@ -9,7 +9,8 @@ public struct JointTrainingOptions: Sendable, Equatable {
     public var batchSize = 128
     public var epochs = 5
     public var hardNegatives = false
-    public var positivePool = 3
+    public var positivePool = 1
+    public var visualNeighbours = 3
     public var seed: UInt64 = 1
     public init() {}
 }
@@ -33,41 +34,41 @@ public struct JointTrainer: Sendable {
     public func lossAndGradients(_ batch: [Triplet], data: JointTrainingData,
                                  similarity: CaptionSimilarity?) -> (loss: Float, gradients: JointGradients) {
         let p = parameters, d = p.dimension, b = batch.count
-        // Images and captions of q, d⁺, d⁻ stacked: rows [0,B) q, [B,2B) d⁺, [2B,3B) d⁻.
-        let photos = batch.map(\.query) + batch.map(\.positive) + batch.map(\.negative)
+        // Images of q, d⁺, d⁻, Lv's d⁺ stacked: rows [0,B) q, [B,2B) d⁺, [2B,3B) d⁻, [3B,4B) visual d⁺;
+        // captions of q, d⁺, d⁻: rows [0,B), [B,2B), [2B,3B).
+        let photos = batch.map(\.query) + batch.map(\.positive) + batch.map(\.negative) + batch.map(\.visualPositive)
         let captions = batch.map(\.queryCaption) + batch.map(\.positiveCaption) + batch.map(\.negativeCaption)
         let image = p.imageForward(bridge: JointTrainingData.gather(data.bridge, width: d, rows: photos),
                                    features: JointTrainingData.gather(data.features, width: data.featureWidth, rows: photos),
-                                   batch: 3 * b)
+                                   batch: 4 * b)
         let text = p.textForward(sentences: JointTrainingData.gather(data.sentences, width: d, rows: captions), batch: 3 * b)
         let phi = image.output, theta = text.output
         func slice(_ m: [Float], _ part: Int) -> [Float] { Array(m[(part * b * d)..<((part + 1) * b * d)]) }
-        let (phiQ, phiP, phiN) = (slice(phi, 0), slice(phi, 1), slice(phi, 2))
+        let (phiQ, phiP, phiN, phiV) = (slice(phi, 0), slice(phi, 1), slice(phi, 2), slice(phi, 3))
         let (thetaQ, thetaP, thetaN) = (slice(theta, 0), slice(theta, 1), slice(theta, 2))
 
         let zero = [Float](repeating: 0, count: b * d)
-        var (dPhiQ, dPhiP, dPhiN) = (zero, zero, zero)
+        var (dPhiQ, dPhiP, dPhiN, dPhiV) = (zero, zero, zero, zero)
         var (dThetaQ, dThetaP, dThetaN) = (zero, zero, zero)
         let ownNegative = Array(0..<b)
         // VSE++: the hardest in-batch positive of another triplet that is less caption-similar to q.
-        func hard(_ anchors: [Float], _ pool: [Float]) -> [Int] {
+        func hard(_ anchors: [Float], _ pool: [Float], positives: KeyPath<Triplet, Int> = \.positive) -> [Int] {
             guard options.hardNegatives, let similarity else { return ownNegative }
             return hardestNegatives(anchors: anchors, pool: pool, dimension: d, fallback: ownNegative) { i, k in
-                let candidate = batch[k].positive, q = batch[i].query
-                return candidate != q && candidate != batch[i].positive
-                    && similarity.similarity(q, candidate) < similarity.similarity(q, batch[i].positive)
+                let candidate = batch[k][keyPath: positives], q = batch[i].query, own = batch[i][keyPath: positives]
+                return candidate != q && candidate != own && similarity.similarity(q, candidate) < similarity.similarity(q, own)
             }
         }
         let useHard = options.hardNegatives && similarity != nil
         var loss: Float = 0
         let w = options.losses, m = options.margin
         if w.visual > 0 {
-            let pool = useHard ? phiP : phiN, index = hard(phiQ, phiP)
+            let pool = useHard ? phiV : phiN, index = hard(phiQ, phiV, positives: \.visualPositive)
             var dPool = [Float](repeating: 0, count: pool.count)
-            loss += tripletHingeLoss(anchors: phiQ, positives: phiP, negativePool: pool, negativeIndex: index,
+            loss += tripletHingeLoss(anchors: phiQ, positives: phiV, negativePool: pool, negativeIndex: index,
                                      margin: m, weight: w.visual, dimension: d,
-                                     dAnchors: &dPhiQ, dPositives: &dPhiP, dNegativePool: &dPool)
-            if useHard { add(&dPhiP, dPool) } else { add(&dPhiN, dPool) }
+                                     dAnchors: &dPhiQ, dPositives: &dPhiV, dNegativePool: &dPool)
+            if useHard { add(&dPhiV, dPool) } else { add(&dPhiN, dPool) }
         }
         if w.imageToText > 0 {
             let pool = useHard ? thetaP : thetaN, index = hard(phiQ, thetaP)
@@ -86,7 +87,7 @@ public struct JointTrainer: Sendable {
             if useHard { add(&dPhiP, dPool) } else { add(&dPhiN, dPool) }
         }
         var gradients = JointGradients(like: p)
-        p.imageBackward(&gradients, outputGradient: dPhiQ + dPhiP + dPhiN, image)
+        p.imageBackward(&gradients, outputGradient: dPhiQ + dPhiP + dPhiN + dPhiV, image)
         if w.imageToText > 0 || w.textToImage > 0 {
             p.textBackward(&gradients, outputGradient: dThetaQ + dThetaP + dThetaN, text)
         }

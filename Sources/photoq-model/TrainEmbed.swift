@@ -43,8 +43,10 @@ struct TrainEmbed: ParsableCommand {
     var batchSize = 128
     @Option(help: "Decoupled weight decay.")
     var weightDecay: Float = 0
-    @Option(help: "d⁺ is drawn from q and its (N−1) most caption-similar photos.")
-    var positivePool = 3
+    @Option(help: "The text losses' d⁺ is drawn from q and its (N−1) most caption-similar photos.")
+    var positivePool = 1
+    @Option(help: "Lv's d⁺ is drawn from q's N most caption-similar other photos.")
+    var visualNeighbours = 3
     @Option(help: "Candidate top-T values for the bridge, chosen on dev (comma-separated).")
     var topT = "1,3,5,10"
     @Option(help: "Random seed (triplets and batches).")
@@ -58,7 +60,7 @@ struct TrainEmbed: ParsableCommand {
 
     func validate() throws {
         guard LossWeights(list: losses) != nil else { throw ValidationError("--losses must be a non-empty subset of v,t1,t2") }
-        guard epochs >= 0, batchSize >= 2, lr > 0, margin >= 0 else {
+        guard epochs >= 0, batchSize >= 2, lr > 0, margin >= 0, positivePool >= 1, visualNeighbours >= 1 else {
             throw ValidationError("need --epochs ≥ 0, --batch-size ≥ 2, --lr > 0, --margin ≥ 0")
         }
         guard !topTCandidates.isEmpty, topTCandidates.allSatisfy({ $0 >= 1 }) else {
@@ -108,11 +110,13 @@ struct TrainEmbed: ParsableCommand {
         options.epochs = epochs
         options.hardNegatives = hardNegatives
         options.positivePool = positivePool
+        options.visualNeighbours = visualNeighbours
         options.seed = seed
 
         let tfidf = TfIdfModel(documents: train.set.captions)
-        let similarity = CaptionSimilarity(captions: train.set.captions, model: tfidf, neighbourCount: max(positivePool, 1))
-        let sampler = TripletSampler(similarity: similarity, captionsOfPhoto: train.captionsOfPhoto, positivePool: positivePool)
+        let similarity = CaptionSimilarity(captions: train.set.captions, model: tfidf, neighbourCount: max(positivePool, visualNeighbours, 1))
+        let sampler = TripletSampler(similarity: similarity, captionsOfPhoto: train.captionsOfPhoto, positivePool: positivePool,
+                                    visualNeighbours: visualNeighbours)
         let trainingData = train.trainingData(bridge: bridge)
         var trainer = JointTrainer(parameters: untrained, options: options)
         var rng = SeededGenerator(seed: seed)
@@ -148,6 +152,7 @@ struct TrainEmbed: ParsableCommand {
             "losses": options.losses.description, "hard_negatives": String(hardNegatives), "epochs": String(epochs),
             "selected_epoch": String(best.epoch), "learning_rate": String(lr), "margin": String(margin),
             "batch_size": String(batchSize), "weight_decay": String(weightDecay), "positive_pool": String(positivePool),
+            "visual_neighbours": String(visualNeighbours),
             "seed": String(seed),
         ]
         if let m = best.metrics {

@@ -106,6 +106,7 @@ final class JointTrainerTests: XCTestCase {
         XCTAssertEqual(Set(triplets.map(\.queryCaption)).count, problem.data.captionCount, "every caption is a query once")
         for t in triplets {
             XCTAssertTrue(([t.query] + problem.similarity.neighbours[t.query].prefix(2)).contains(t.positive))
+            XCTAssertTrue(problem.similarity.neighbours[t.query].prefix(3).contains(t.visualPositive))
             XCTAssertNotEqual(t.negative, t.query)
             XCTAssertLessThanOrEqual(problem.similarity.similarity(t.query, t.negative), problem.similarity.similarity(t.query, t.positive))
             XCTAssertTrue(problem.data.captionsOfPhoto[t.positive].contains(t.positiveCaption))
