@@ -31,6 +31,9 @@ struct Explain: ParsableCommand {
     @Option(help: "Largest side of the JSON grid.")
     var grid = 14
 
+    @Flag(help: "Print the time of each phase (decode, explain, render) to stderr, on the calling thread.")
+    var timings = false
+
     @OptionGroup var models: ExplainModelOptions
 
     func validate() throws {
@@ -39,13 +42,18 @@ struct Explain: ParsableCommand {
 
     func run() throws {
         let (explainer, target) = try models.makeExplainer()
+        var clock = PhaseClock()
         let photo = try JPEGDecoder().decode(path: image).image
         let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
+        clock.lap("decode")
         let explanation = try explainer.explain(input: input, query: query ?? "", method: method)
+        clock.lap("explain")
         let rendered = try HeatMap.render(photo, grid: explanation.map.values,
                                           gridWidth: explanation.map.width, gridHeight: explanation.map.height)
         let path = out ?? NSTemporaryDirectory() + "photoq-explain-\(getpid()).jpg"
         let bytes = try HeatMap.encode(rendered, forPath: path)
+        clock.lap("render")
+        if timings { stderrLine(clock.summary) }
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw ValidationError("cannot write \(path)")
         }
@@ -56,5 +64,23 @@ struct Explain: ParsableCommand {
         } else {
             print(report.text(color: ExplainReport.useColor))
         }
+    }
+}
+
+/// Wall-clock phases of one explanation (models already loaded).
+struct PhaseClock {
+    private var last = Date()
+    private var phases: [(String, Double)] = []
+
+    mutating func lap(_ name: String) {
+        let now = Date()
+        phases.append((name, now.timeIntervalSince(last) * 1000))
+        last = now
+    }
+
+    var summary: String {
+        let total = phases.reduce(0) { $0 + $1.1 }
+        return phases.map { String(format: "%@ %.0f ms", $0.0, $0.1) }.joined(separator: ", ")
+            + String(format: ", total %.0f ms", total)
     }
 }
