@@ -33,6 +33,9 @@ struct BenchBackbone: ParsableCommand {
     @Option(help: "Use only the first N photos (0: all).")
     var limit = 0
 
+    @Option(help: "Photos per forward pass (photoq batches the 1×1 convolutions over them).")
+    var batch = 1
+
     @Option(help: "Alternating photoq / ONNX Runtime rounds; the best of each is reported.")
     var repeats = 2
 
@@ -48,6 +51,7 @@ struct BenchBackbone: ParsableCommand {
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1.") }
         guard limit >= 0 else { throw ValidationError("--limit must not be negative.") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1.") }
     }
 
     func run() throws {
@@ -83,7 +87,7 @@ struct BenchBackbone: ParsableCommand {
                 } catch { onnxError = "\(error)" }
             }
         }
-        let report = BackboneBenchReport(mine!, onnx: onnx, onnxError: onnxError, photos: paths.count,
+        let report = BackboneBenchReport(mine!, onnx: onnx, onnxError: onnxError, photos: paths.count, batch: batch,
                                          transform: transform.rawValue, load: [loadBefore, loadAverage()],
                                          kernels: .init(openblas_core: String(cString: openblas_get_corename()),
                                                         pointwise: "\(PointwiseKernel.selected)",
@@ -108,33 +112,39 @@ struct BenchBackbone: ParsableCommand {
         for path in paths { inputs.append(try ImageLoader.loadNetworkInput(path: path, transform: transform)) }
         let decodeMs = (BenchClock.threadCPU() - start) * 1000 / Double(paths.count)
 
-        // Network only, one thread, on the decoded inputs.
+        // Network only, one thread, on the decoded inputs, `batch` photos per pass.
+        let batch = self.batch
+        let chunks = stride(from: 0, to: paths.count, by: batch).map { $0..<min($0 + batch, paths.count) }
+        let batched = chunks.map { range in Array(inputs[range].joined()) }
         let workspace = EfficientNetWorkspace()
-        _ = try network.forward(inputs[0], batch: 1, workspace: workspace)
+        _ = try network.forward(batched[0], batch: chunks[0].count, workspace: workspace)
         workspace.stats = ForwardStats()
         start = BenchClock.threadCPU()
-        for input in inputs { _ = try network.forward(input, batch: 1, workspace: workspace) }
+        for (range, input) in zip(chunks, batched) { _ = try network.forward(input, batch: range.count, workspace: workspace) }
         let networkMs = (BenchClock.threadCPU() - start) * 1000 / Double(paths.count)
         let stats = workspace.stats
 
-        // End to end: decode + network, parallel over photos, wall clock.
+        // End to end: decode + network, parallel over chunks of photos, wall clock.
         var endToEnd: [BackboneBenchReport.EndToEnd] = []
         for count in threadCounts {
             let workspaces = PerWorker(count: count) { EfficientNetWorkspace() }
             let failures = PerWorker(count: count) { 0 }
-            for w in 0..<count { _ = try network.forward(inputs[0], batch: 1, workspace: workspaces.slots[w]) }
+            for w in 0..<count { _ = try network.forward(batched[0], batch: chunks[0].count, workspace: workspaces.slots[w]) }
             start = BenchClock.now()
-            parallelForEach(count: paths.count, threads: count) { worker, index in
+            parallelForEach(count: chunks.count, threads: count) { worker, index in
                 do {
-                    let input = try ImageLoader.loadNetworkInput(path: paths[index], transform: transform)
-                    _ = try network.forward(input, batch: 1, workspace: workspaces.slots[worker])
+                    var input: [Float] = []
+                    for photo in chunks[index] {
+                        input += try ImageLoader.loadNetworkInput(path: paths[photo], transform: transform)
+                    }
+                    _ = try network.forward(input, batch: chunks[index].count, workspace: workspaces.slots[worker])
                 } catch {
                     failures.slots[worker] += 1
                 }
             }
             let seconds = BenchClock.now() - start
             let failed = failures.slots.reduce(0, +)
-            guard failed == 0 else { throw ToolError("\(failed) photos failed during the end-to-end run") }
+            guard failed == 0 else { throw ToolError("\(failed) batches failed during the end-to-end run") }
             endToEnd.append(.init(threads: count, photos_per_second: Double(paths.count) / seconds))
         }
         return PhotoqFigures(decodeMs: decodeMs, networkMs: networkMs, stats: stats, peak: peak, endToEnd: endToEnd)
@@ -213,6 +223,7 @@ struct BackboneBenchReport: Encodable {
     struct Kernels: Encodable { let openblas_core: String; let pointwise: String; let native_instruction_set: String }
     let version: Int
     let photos: Int
+    let batch: Int
     let transform: String
     let load_average: [Double]
     let decode_ms_per_photo: Double
@@ -227,9 +238,10 @@ struct BackboneBenchReport: Encodable {
     let ratio_vs_onnxruntime: [Ratio]?
     let kernels: Kernels
 
-    init(_ mine: PhotoqFigures, onnx: OnnxReport?, onnxError: String?, photos: Int, transform: String, load: [Double],
-         kernels: Kernels) {
+    init(_ mine: PhotoqFigures, onnx: OnnxReport?, onnxError: String?, photos: Int, batch: Int, transform: String,
+         load: [Double], kernels: Kernels) {
         self.kernels = kernels
+        self.batch = batch
         let images = Double(max(mine.stats.images, 1))
         version = 1
         self.photos = photos
@@ -269,7 +281,8 @@ struct BackboneBenchReport: Encodable {
             rows.append(["end to end photos/s, \(e.threads) thread\(e.threads == 1 ? "" : "s")", fixed(e.photos_per_second, 1),
                          theirs.map { fixed($0, 1) } ?? "–", theirs.map { fixed(e.photos_per_second / $0) + "×" } ?? ""])
         }
-        var text = "EfficientNet-Lite0 on \(photos) photos (\(transform) to 224×224)\n" + formatTable(rows)
+        var text = "EfficientNet-Lite0 on \(photos) photos (\(transform) to 224×224; photoq batch \(batch), ONNX Runtime 1)\n"
+            + formatTable(rows)
         text += "\n\nnetwork CPU ms/photo: conv GEMMs \(fixed(network_breakdown_ms.gemm)), depthwise "
             + "\(fixed(network_breakdown_ms.depthwise)), other \(fixed(network_breakdown_ms.other))"
         text += "\nconv GEMMs: \(fixed(conv_gemm_gflops, 1)) GFLOP/s = \(fixed(conv_gemm_fraction_of_peak * 100, 0))% "
