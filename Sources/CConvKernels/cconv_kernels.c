@@ -19,12 +19,18 @@ enum { BLOCK = 64 };
             const float *s = src + i + offsets[t];                          \
             for (int j = 0; j < (width); j++) acc[j] += w * s[j];           \
         }                                                                   \
+        if (relu6)                                                          \
+            for (int j = 0; j < (width); j++) {                             \
+                float v = acc[j] > 0.0f ? acc[j] : 0.0f; /* maxps, minps */ \
+                acc[j] = v < 6.0f ? v : 6.0f;                               \
+            }                                                               \
         for (int j = 0; j < (width); j++) dst[i + j] = acc[j];              \
     }
 
 MULTIVERSION
 void cconv_depthwise_run(float *restrict dst, const float *restrict src, ptrdiff_t count,
-                         const float *restrict weight, const ptrdiff_t *restrict offsets, int taps, float bias) {
+                         const float *restrict weight, const ptrdiff_t *restrict offsets, int taps, float bias,
+                         int relu6) {
     ptrdiff_t i = 0;
     DEPTHWISE_BLOCK(BLOCK)
     DEPTHWISE_BLOCK(16)
@@ -32,7 +38,7 @@ void cconv_depthwise_run(float *restrict dst, const float *restrict src, ptrdiff
     for (; i < count; i++) {
         float a = bias;
         for (int t = 0; t < taps; t++) a += weight[t] * src[i + offsets[t]];
-        dst[i] = a;
+        dst[i] = relu6 ? (a < 0.0f ? 0.0f : (a > 6.0f ? 6.0f : a)) : a;
     }
 }
 

@@ -10,10 +10,11 @@
 extern "C" {
 #endif
 
-/// dst[i] = bias + sum_t weight[t] * src[i + offsets[t]] for i in [0, count):
-/// one run of a depthwise convolution over a padded plane (taps = k*k).
+/// dst[i] = act(bias + sum_t weight[t] * src[i + offsets[t]]) for i in
+/// [0, count): one run of a depthwise convolution over a padded plane
+/// (taps = k*k); act is ReLU6 when relu6 != 0, else identity.
 void cconv_depthwise_run(float *dst, const float *src, ptrdiff_t count,
-                         const float *weight, const ptrdiff_t *offsets, int taps, float bias);
+                         const float *weight, const ptrdiff_t *offsets, int taps, float bias, int relu6);
 
 /// even[j] = src[2j], odd[j] = src[2j+1] for the count elements of src: splits
 /// a row into the column phases a stride-2 convolution reads contiguously.

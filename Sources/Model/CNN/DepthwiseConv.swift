@@ -2,19 +2,21 @@ import CConvKernels
 
 // Depthwise convolution: one k×k filter per channel, as a direct loop.
 //
-// Each input plane is first copied into a zero-padded scratch plane, split
-// into `stride` column phases (phase p holds padded columns p, p+s, p+2s, ...).
-// Input column s·ox + kx is then element ox + kx/s of phase kx % s, so every
-// tap reads contiguous memory and the inner loop is a plain vector
-// multiply-add with no bounds checks. For stride 1 the whole plane is computed
-// as one long run over the padded row pitch (the k−1 extra columns per row are
-// computed and dropped), so narrow 7- and 14-wide planes still fill vectors.
+// Each input plane is first copied into a zero-padded scratch plane split into
+// stride × stride phase sub-planes: sub-plane (py % s, px % s) holds padded
+// rows py ≡ py % s and columns px ≡ px % s, at (py / s, px / s). Input
+// position (s·oy + ky, s·ox + kx) is then element (oy + ky/s, ox + kx/s) of
+// sub-plane (ky % s, kx % s), so every tap of every output reads contiguous
+// memory at a fixed offset, for stride 1 and 2 alike. Narrow planes (7 to 28
+// wide) are computed as one long run at the sub-plane pitch, the few columns
+// past OW in each row computed and dropped, so they still fill vectors; wide
+// planes run row by row straight into the output.
 // The multiply-add run itself is `cconv_depthwise_run` (C, built for AVX-512,
 // AVX2 and baseline and chosen at load time); `depthwiseRun` below is the
 // same loop in portable Swift SIMD, kept as the tested fallback.
 
-/// The scratch floats `depthwiseConv` needs: the padded plane plus, for
-/// stride 1, one output plane at the padded row pitch.
+/// The scratch floats `depthwiseConv` needs: the padded phase planes plus
+/// one output plane at the sub-plane pitch.
 public func depthwiseScratchCount(height: Int, width: Int, kernel: Int, stride: Int) -> Int {
     let geometry = DepthwiseGeometry(height: height, width: width, kernel: kernel, stride: stride)
     return geometry.paddedCount + geometry.wideCount
@@ -39,10 +41,11 @@ public func depthwiseConv(
     padded.update(repeating: 0, count: g.paddedCount)
     let taps = kernel * kernel
     withUnsafeTemporaryAllocation(of: Int.self, capacity: taps) { offsets in
-        // Offset of tap (ky,kx) from an output's window origin: no division in the loop.
+        // Offset of tap (ky,kx) from an output's position in its sub-plane: no division in the loop.
         for ky in 0..<kernel {
             for kx in 0..<kernel {
-                offsets[ky * kernel + kx] = ky * g.rowLength + (kx % stride) * g.phaseW + kx / stride
+                offsets[ky * kernel + kx] = ((ky % stride) * stride + kx % stride) * g.subPlaneCount
+                    + (ky / stride) * g.phaseW + kx / stride
             }
         }
         let tapOffsets = UnsafePointer(offsets.baseAddress!)
@@ -52,24 +55,18 @@ public func depthwiseConv(
                 let plane = c * batch + n
                 let dst = out + plane * g.outH * g.outW
                 padPlane(padded, x + plane * height * width, g, bias: inputBias.map { $0[c] })
-                if stride == 1 {
-                    // One run over OH rows at the padded pitch, then keep OW of each row.
-                    let count = (g.outH - 1) * g.rowLength + g.outW
-                    runTaps(wide, padded, count: count, weight: w, offsets: tapOffsets, taps: taps, bias: bias[c])
+                if g.outW < 32 {
+                    // Narrow planes: one run over OH rows at the sub-plane pitch, then keep OW of each row.
+                    let count = (g.outH - 1) * g.phaseW + g.outW
+                    runTaps(wide, padded, count: count, weight: w, offsets: tapOffsets, taps: taps, bias: bias[c],
+                            activation: activation)
                     for oy in 0..<g.outH {
-                        let row = dst + oy * g.outW, source = wide + oy * g.rowLength
-                        if activation == .relu6 {
-                            biasReLU6(row, source, count: g.outW, bias: 0)
-                        } else {
-                            row.update(from: source, count: g.outW)
-                        }
+                        (dst + oy * g.outW).update(from: wide + oy * g.phaseW, count: g.outW)
                     }
                 } else {
                     for oy in 0..<g.outH {
-                        let row = dst + oy * g.outW
-                        runTaps(row, padded + oy * stride * g.rowLength, count: g.outW,
-                                weight: w, offsets: tapOffsets, taps: taps, bias: bias[c])
-                        if activation == .relu6 { relu6(row, count: g.outW) }
+                        runTaps(dst + oy * g.outW, padded + oy * g.phaseW, count: g.outW,
+                                weight: w, offsets: tapOffsets, taps: taps, bias: bias[c], activation: activation)
                     }
                 }
             }
@@ -83,8 +80,8 @@ struct DepthwiseGeometry {
     let top: Int, left: Int
     let stride: Int
     let width: Int, height: Int
-    /// Columns per phase, and floats per padded row (stride · phaseW).
-    let phaseW: Int, rowLength: Int
+    /// Rows and columns of each phase sub-plane, and its floats.
+    let phaseH: Int, phaseW: Int, subPlaneCount: Int
     let paddedCount: Int
     let wideCount: Int
 
@@ -98,36 +95,39 @@ struct DepthwiseGeometry {
         self.stride = stride
         self.width = width
         self.height = height
-        let paddedW = width + padX.before + padX.after
-        phaseW = (paddedW + stride - 1) / stride
-        rowLength = phaseW * stride
-        paddedCount = (height + padY.before + padY.after) * rowLength
-        wideCount = stride == 1 ? outH * rowLength : 0
+        phaseH = (height + padY.before + padY.after + stride - 1) / stride
+        phaseW = (width + padX.before + padX.after + stride - 1) / stride
+        subPlaneCount = phaseH * phaseW
+        paddedCount = stride * stride * subPlaneCount
+        wideCount = outH * phaseW
     }
 }
 
-/// padded ((H+pads), stride·phaseW) ← x (H,W) placed at (top, left), split
-/// into column phases; with `bias`, relu6(x + bias) instead. Padding cells are
-/// never written, so they keep the zeros filled in once per layer.
+/// padded (s·s sub-planes of (phaseH, phaseW)) ← x (H,W) placed at (top,
+/// left) and split into phases; with `bias`, relu6(x + bias) instead. Padding
+/// cells are never written, so they keep the zeros filled in once per layer.
 @inline(__always)
 private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ g: DepthwiseGeometry,
                       bias: Float?) {
+    let s = g.stride
     for y in 0..<g.height {
         let src = x + y * g.width
-        let dst = padded + (y + g.top) * g.rowLength
-        if g.stride == 1 {
+        let py = y + g.top
+        // Row py of padded column phase p lives in sub-plane (py % s, p), row py / s.
+        let rowBase = padded + (py % s) * s * g.subPlaneCount + (py / s) * g.phaseW
+        if s == 1 {
             if let bias {
-                biasReLU6(dst + g.left, src, count: g.width, bias: bias)
+                biasReLU6(rowBase + g.left, src, count: g.width, bias: bias)
             } else {
-                (dst + g.left).update(from: src, count: g.width)
+                (rowBase + g.left).update(from: src, count: g.width)
             }
             continue
         }
-        if g.stride == 2 {
+        if s == 2 {
             // Even input columns land in phase left % 2 from column left / 2,
             // odd ones in the other phase from (left + 1) / 2.
-            let first = dst + (g.left % 2) * g.phaseW + g.left / 2
-            let second = dst + (1 - g.left % 2) * g.phaseW + (g.left + 1) / 2
+            let first = rowBase + (g.left % 2) * g.subPlaneCount + g.left / 2
+            let second = rowBase + (1 - g.left % 2) * g.subPlaneCount + (g.left + 1) / 2
             cconv_deinterleave2(first, second, src, g.width)
             if let bias {
                 biasReLU6(first, first, count: (g.width + 1) / 2, bias: bias)
@@ -135,25 +135,10 @@ private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
             }
             continue
         }
-        // Phase p holds padded columns p, p+s, …; padded column px is input column px − left.
-        for phase in 0..<g.stride {
-            let out = dst + phase * g.phaseW
-            var j = 0
-            var xi = phase - g.left
-            while xi < 0 { j += 1; xi += g.stride }
-            if let bias {
-                while xi < g.width {
-                    out[j] = min(max(src[xi] + bias, 0), 6)
-                    j += 1
-                    xi += g.stride
-                }
-            } else {
-                while xi < g.width {
-                    out[j] = src[xi]
-                    j += 1
-                    xi += g.stride
-                }
-            }
+        for xi in 0..<g.width {
+            let px = xi + g.left
+            let value = src[xi]
+            rowBase[(px % s) * g.subPlaneCount + px / s] = bias.map { min(max(value + $0, 0), 6) } ?? value
         }
     }
 }
@@ -172,14 +157,18 @@ public enum DepthwiseKernel: Sendable {
     public static var nativeInstructionSet: String { String(cString: cconv_instruction_set()) }
 }
 
+/// dst (count) ← act(bias + Σ_t w[t] · src[i + offsets[t]]).
 @inline(__always)
 private func runTaps(
     _ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int,
-    weight: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, bias: Float
+    weight: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, bias: Float, activation: Activation
 ) {
     switch DepthwiseKernel.selected {
-    case .native: cconv_depthwise_run(dst, src, count, weight, offsets, Int32(taps), bias)
-    case .swift: depthwiseRun(dst, src, count: count, weight: weight, offsets: offsets, taps: taps, bias: bias)
+    case .native:
+        cconv_depthwise_run(dst, src, count, weight, offsets, Int32(taps), bias, activation == .relu6 ? 1 : 0)
+    case .swift:
+        depthwiseRun(dst, src, count: count, weight: weight, offsets: offsets, taps: taps, bias: bias)
+        if activation == .relu6 { relu6(dst, count: count) }
     }
 }
 
