@@ -37,7 +37,8 @@ struct EvalPointing: ParsableCommand {
 
     func run() throws {
         let game = try PointingGame(instancesPath: instances)
-        let (explainer, target) = try models.makeExplainer()
+        // Without a scorer, name the object through ImageNet classes, as Zhang et al.'s game does.
+        let (explainer, target) = try models.makeExplainer(fallback: .queryClasses)
         var queries = game.queries
         if limit > 0 { queries = Array(queries.prefix(limit)) }
         var hits = Dictionary(uniqueKeysWithValues: ExplanationMethod.allCases.map { ($0, 0) })
@@ -83,4 +84,14 @@ struct EvalPointing: ParsableCommand {
             stderrLine(String(format: "%.1f s", Date().timeIntervalSince(started)))
         }
     }
+}
+
+/// `photoq-model eval`: the evaluation commands. Other evaluations register
+/// here as they land (one line each).
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate photoq's models.",
+        subcommands: [
+            EvalPointing.self,
+        ])
 }

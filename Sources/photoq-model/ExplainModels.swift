@@ -6,7 +6,8 @@ import ModelFormat
 /// Which score `explain` and `eval pointing` explain, and how the models are found.
 struct ExplainModelOptions: ParsableArguments {
     enum TargetChoice: String, ExpressibleByArgument, CaseIterable {
-        /// The LSTM scorer if installed, else the joint space if its bridge is, else the top ImageNet class.
+        /// The LSTM scorer if installed, else the joint space (explain) or the query's
+        /// classes (eval pointing) if the bridge is, else the top ImageNet class.
         case auto, scorer, joint, `class`
         /// The query matched to ImageNet class names, the object-naming signal of the pointing game.
         case queryClasses = "query-classes"
@@ -38,15 +39,16 @@ struct ExplainModelOptions: ParsableArguments {
         guard classTemperature > 0 else { throw ValidationError("--class-temperature must be positive.") }
     }
 
-    /// The explainer and the name of the target it explains.
-    func makeExplainer() throws -> (explainer: Explainer, target: String) {
+    /// The explainer and the name of the target it explains. `auto` takes the
+    /// LSTM scorer when installed, else `fallback` when the bridge is, else the top class.
+    func makeExplainer(fallback: TargetChoice = .joint) throws -> (explainer: Explainer, target: String) {
         let backbone = try EfficientNetLite0(modelDirectory: modelDir)
         let scorerPath = scorer ?? ModelPaths.model(ScorerParameters.defaultFileName, in: modelDir)
         let bridgePath = ModelPaths.model(JointModelFiles.bridge, in: modelDir)
         var choice = target
         if choice == .auto {
             let exists = FileManager.default.fileExists(atPath:)
-            choice = exists(scorerPath) ? .scorer : exists(bridgePath) ? .joint : .class
+            choice = exists(scorerPath) ? .scorer : exists(bridgePath) ? fallback : .class
             if choice == .class {
                 stderrLine("note: no LSTM scorer or zero-shot bridge installed; explaining the top ImageNet class")
             }

@@ -10,6 +10,8 @@ struct PhotoqModelTool: ParsableCommand {
         subcommands: [
             Classify.self,
             Bench.self,
+            Explain.self,
+            Eval.self,
         ]
     )
 }
