@@ -42,6 +42,9 @@ struct BenchBackbone: ParsableCommand {
     @Option(help: "Python with onnxruntime for the comparison (default: $PHOTOQ_PYTHON or the repository's .venv).")
     var python: String?
 
+    @Flag(help: "Print photoq's CPU ms per photo for each convolution (to stderr).")
+    var layers = false
+
     @Flag(help: "Skip the ONNX Runtime comparison.")
     var skipOnnx = false
 
@@ -117,12 +120,19 @@ struct BenchBackbone: ParsableCommand {
         let chunks = stride(from: 0, to: paths.count, by: batch).map { $0..<min($0 + batch, paths.count) }
         let batched = chunks.map { range in Array(inputs[range].joined()) }
         let workspace = EfficientNetWorkspace()
+        workspace.profileLayers = layers
         _ = try network.forward(batched[0], batch: chunks[0].count, workspace: workspace)
         workspace.stats = ForwardStats()
         start = BenchClock.threadCPU()
         for (range, input) in zip(chunks, batched) { _ = try network.forward(input, batch: range.count, workspace: workspace) }
         let networkMs = (BenchClock.threadCPU() - start) * 1000 / Double(paths.count)
         let stats = workspace.stats
+        if layers {
+            let rows = stats.layerSeconds.sorted { $0.value > $1.value }.map {
+                [$0.key, fixed($0.value * 1000 / Double(paths.count), 3)]
+            }
+            FileHandle.standardError.write(Data((formatTable([["layer", "CPU ms/photo"]] + rows) + "\n").utf8))
+        }
 
         // End to end: decode + network, parallel over chunks of photos, wall clock.
         var endToEnd: [BackboneBenchReport.EndToEnd] = []

@@ -97,7 +97,9 @@ private struct ForwardPass {
             depthwiseConv(depthwiseOut, source, weight: dw.weight, bias: dw.bias, channels: dw.outChannels, batch: n,
                           height: size, width: size, kernel: dw.kernel, stride: block.stride,
                           activation: .relu6, scratch: workspace.depthwiseScratch!, inputBias: pendingBias)
-            stats.depthwiseSeconds += threadCPUSeconds() - start
+            let depthwiseTime = threadCPUSeconds() - start
+            stats.depthwiseSeconds += depthwiseTime
+            if workspace.profileLayers { stats.layerSeconds[dw.name, default: 0] += depthwiseTime }
             if keep {
                 record(dw.name, .depthwise(kernel: dw.kernel, stride: block.stride), .relu6, nil,
                        input: source, [dw.outChannels, n, size, size], output: depthwiseOut, [dw.outChannels, n, outSize, outSize])
@@ -173,7 +175,9 @@ private struct ForwardPass {
         } else {
             gemm(out, conv.weight, x, m: conv.outChannels, n: columns, k: depth)
         }
-        stats.gemmSeconds += threadCPUSeconds() - start
+        let time = threadCPUSeconds() - start
+        stats.gemmSeconds += time
+        if workspace.profileLayers { stats.layerSeconds[conv.name, default: 0] += time }
         stats.gemmFlops += 2 * Double(conv.outChannels) * Double(columns) * Double(depth)
     }
 

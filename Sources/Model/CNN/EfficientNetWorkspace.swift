@@ -8,6 +8,8 @@ import Glibc
 public final class EfficientNetWorkspace {
     /// Time and work of the passes run with this workspace (for benchmarks).
     public var stats = ForwardStats()
+    /// Also accumulate each convolution's time in `stats.layerSeconds`.
+    public var profileLayers = false
 
     private(set) var batchCapacity = 0
     /// Four trunk buffers of (largest activation · batch) floats: block input,
@@ -63,6 +65,8 @@ public struct ForwardStats: Sendable {
     public var depthwiseSeconds = 0.0
     /// Normalisation, im2col, bias/ReLU6/residual passes, pooling, classifier.
     public var otherSeconds = 0.0
+    /// Per convolution ("stem", "blocks.3.expand", …) when profiling layers.
+    public var layerSeconds: [String: Double] = [:]
 
     public init() {}
 
@@ -76,6 +80,7 @@ public struct ForwardStats: Sendable {
         s.gemmFlops += b.gemmFlops
         s.depthwiseSeconds += b.depthwiseSeconds
         s.otherSeconds += b.otherSeconds
+        s.layerSeconds.merge(b.layerSeconds, uniquingKeysWith: +)
         return s
     }
 }
