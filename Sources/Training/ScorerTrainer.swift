@@ -10,6 +10,8 @@ public struct ScorerTrainingOptions: Sendable, Equatable {
     public var decayRate: Float = 0.96
     public var decaySteps = 4096
     public var clipNorm: Float = 5
+    /// Decoupled weight decay (AdamW); 0 disables it.
+    public var weightDecay: Float = 0
     /// Share of mismatched pairs whose photo is a joint-space hard negative.
     public var hardNegativeFraction: Float = 0.5
     /// Hard negatives are drawn from this many nearest photos per caption.
@@ -36,7 +38,9 @@ public struct ScorerTrainer: Sendable {
     public init(parameters: ScorerParameters, options: ScorerTrainingOptions) {
         self.parameters = parameters
         self.options = options
-        optimizers = parameters.tensors.map { Adam(count: $0.count, learningRate: options.learningRate) }
+        optimizers = parameters.tensors.map {
+            Adam(count: $0.count, learningRate: options.learningRate, weightDecay: options.weightDecay)
+        }
         rng = SeededGenerator(seed: options.seed)
     }
 

@@ -14,7 +14,7 @@ struct EvalIdentify: ParsableCommand {
             One trial per caption: its photo against a distractor, either a random other photo or one of the \
             caption's 5 nearest other photos in the joint space (hard). Methods: glove (averaged GloVe of the \
             query against the photo's top ImageNet class names), joint (joint-space similarity), lstm (the \
-            scorer), combined (LSTM logit + the scorer's stored weight × joint similarity, the default policy).
+            scorer), combined (LSTM logit + weight × joint similarity: the default reranking policy, its weight chosen on dev R@1 by train scorer).
             """)
 
     enum Method: String, ExpressibleByArgument, CaseIterable, Codable {
@@ -59,7 +59,9 @@ struct EvalIdentify: ParsableCommand {
             data: set.scorer, parameters: parameters, photoEmbeddings: set.photoEmbeddings,
             captionEmbeddings: set.captionEmbeddings, jointDimension: joint?.dimension ?? 0,
             glove: GloVeBaseline(classNames: classNames, words: words), logits: set.logits)
-        let weight = combineWeight ?? metadata["combine_joint_weight"].flatMap(Float.init) ?? 0
+        // One policy for identification and reranking: the weight chosen on dev R@1.
+        let weight = combineWeight ?? metadata["rerank_joint_weight"].flatMap(Float.init)
+            ?? metadata["combine_joint_weight"].flatMap(Float.init) ?? 0
 
         let randomTrials = identificationTrials(set.scorer, hard: false, seed: seed)!
         let hardTrials = identificationTrials(set.scorer, hard: true, seed: seed)
@@ -83,7 +85,7 @@ struct EvalIdentify: ParsableCommand {
         }
         var rerankFigures: (joint: RetrievalMetrics, reranked: RetrievalMetrics, weight: Float)?
         if let rerank, let photos = set.photoEmbeddings, let texts = set.captionEmbeddings, let joint {
-            let rerankWeight = combineWeight ?? metadata["rerank_joint_weight"].flatMap(Float.init) ?? weight
+            let rerankWeight = weight
             let ranks = try rerankedRanks(set.scorer, parameters: parameters, photoEmbeddings: photos, captionEmbeddings: texts,
                                           dimension: joint.dimension, topK: rerank, weights: [rerankWeight])
             rerankFigures = (RetrievalMetrics(ranks: ranks.joint, photos: set.scorer.photoCount),

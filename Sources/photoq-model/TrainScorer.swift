@@ -35,6 +35,8 @@ struct TrainScorer: ParsableCommand {
     var jointModel: String?
     @Option(help: "Share of mismatched pairs drawn from the joint space's nearest photos.")
     var hardFraction: Float = 0.5
+    @Option(help: "Decoupled weight decay (AdamW).")
+    var weightDecay: Float = 0
     @Option(help: "Training iterations (batches).")
     var iterations = 12000
     @Option(help: "Pairs per batch, half matched and half mismatched.")
@@ -88,6 +90,7 @@ struct TrainScorer: ParsableCommand {
         options.decaySteps = decaySteps
         options.decayRate = decayRate
         options.clipNorm = clip
+        options.weightDecay = weightDecay
         options.hardNegativeFraction = joint == nil ? 0 : hardFraction
         options.seed = seed
         let shape = ScorerShape(featureSize: train.scorer.featureWidth, wordDimension: words.dimension, hiddenSize: hidden)
@@ -171,14 +174,15 @@ struct TrainScorer: ParsableCommand {
             "joint_model": joint?.modelID ?? "", "hard_fraction": String(options.hardNegativeFraction),
             "iterations": String(iterations), "selected_iteration": String(best.iteration),
             "batch_size": String(batchSize), "learning_rate": String(lr), "decay_steps": String(decaySteps),
-            "decay_rate": String(decayRate), "clip": String(clip), "seed": String(seed),
+            "decay_rate": String(decayRate), "clip": String(clip), "weight_decay": String(weightDecay), "seed": String(seed),
         ]
         if let accuracy = best.accuracy {
             metadata["dev_split"] = devSplitList ?? ""
             metadata["dev_identification_random"] = String(format: "%.4f", accuracy.random)
             if let hard = accuracy.hard { metadata["dev_identification_hard"] = String(format: "%.4f", hard) }
         }
-        if let combineWeight { metadata["combine_joint_weight"] = String(combineWeight) }
+        // For information: the weight best for dev identification (random + hard trials pooled).
+        if let combineWeight { metadata["identify_best_joint_weight"] = String(combineWeight) }
         if let rerank {
             metadata["rerank_top_k"] = String(rerank.policy.topK)
             metadata["rerank_joint_weight"] = String(rerank.policy.jointWeight)
@@ -191,7 +195,7 @@ struct TrainScorer: ParsableCommand {
         }
         let id = modelID ?? "lstm-scorer-h\(hidden)-it\(best.iteration)-seed\(seed)"
         try best.parameters.save(to: out, modelID: id, vocabularyID: words.vocabularyID, extraMetadata: metadata)
-        scorerNote("wrote \(out) (\(id)\(combineWeight.map { ", combined = LSTM logit + \($0) × joint similarity" } ?? ""))")
+        scorerNote("wrote \(out) (\(id)\(rerank.map { ", combined = LSTM logit + \($0.policy.jointWeight) × joint similarity" } ?? ""))")
     }
 
     /// The α in logit + α·(θ·φ) with the best dev identification accuracy
