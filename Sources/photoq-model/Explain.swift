@@ -46,7 +46,9 @@ struct Explain: ParsableCommand {
         let photo = try JPEGDecoder().decode(path: image).image
         let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
         clock.lap("decode")
-        let explanation = try explainer.explain(input: input, query: query ?? "", method: method)
+        let pass = try explainer.forward(input: input)
+        let text = try query ?? topClassName(pass.logits)
+        let explanation = try explainer.explain(pass, query: text, method: method)
         clock.lap("explain")
         let rendered = try HeatMap.render(photo, grid: explanation.map.values,
                                           gridWidth: explanation.map.width, gridHeight: explanation.map.height)
@@ -57,13 +59,22 @@ struct Explain: ParsableCommand {
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw ValidationError("cannot write \(path)")
         }
-        let report = ExplainReport(image: image, query: query ?? "", target: target, explanation: explanation,
+        let report = ExplainReport(image: image, query: text, target: target, explanation: explanation,
                                    photoWidth: photo.width, photoHeight: photo.height, out: path, gridSide: grid)
         if json {
             print(try report.json())
         } else {
             print(report.text(color: ExplainReport.useColor))
         }
+    }
+}
+
+extension Explain {
+    /// The photo's most probable ImageNet class name, the query when none is given.
+    func topClassName(_ logits: [Float]) throws -> String {
+        let names = try ClassLabels(modelDirectory: models.modelDir).names
+        let top = logits.indices.max { logits[$0] < logits[$1] } ?? 0
+        return top < names.count ? names[top] : ""
     }
 }
 
