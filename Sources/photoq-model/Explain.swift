@@ -57,7 +57,7 @@ struct Explain: ParsableCommand {
         clock.lap("render")
         if timings { stderrLine(clock.summary) }
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw ValidationError("cannot write \(path)")
+            throw ExplainFailure(description: "cannot write \(path) (does its folder exist and is it writable?)")
         }
         let report = ExplainReport(image: image, query: text, target: target, explanation: explanation,
                                    photoWidth: photo.width, photoHeight: photo.height, out: path, gridSide: grid)
@@ -76,6 +76,11 @@ extension Explain {
         let top = logits.indices.max { logits[$0] < logits[$1] } ?? 0
         return top < names.count ? names[top] : ""
     }
+}
+
+/// A failure at run time (not a usage error): printed as "Error: …", exit status 1.
+struct ExplainFailure: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Wall-clock phases of one explanation (models already loaded).
