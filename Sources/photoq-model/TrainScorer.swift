@@ -37,8 +37,10 @@ struct TrainScorer: ParsableCommand {
     var hardFraction: Float = 0.5
     @Option(help: "Decoupled weight decay (AdamW).")
     var weightDecay: Float = 0
-    @Option(help: "Training iterations (batches).")
-    var iterations = 12000
+    @Option(help: "Training iterations (batches); 0 with --from only re-chooses the policy.")
+    var iterations = 8000
+    @Option(help: "Start from these scorer weights instead of a random initialisation.")
+    var from: String?
     @Option(help: "Pairs per batch, half matched and half mismatched.")
     var batchSize = 128
     @Option(help: "Adam learning rate.")
@@ -65,8 +67,8 @@ struct TrainScorer: ParsableCommand {
     @OptionGroup var data: JointDataOptions
 
     func validate() throws {
-        guard iterations > 0, batchSize >= 2, lr > 0, hidden > 0, evalEvery > 0, decaySteps > 0, rerankTopK > 0 else {
-            throw ValidationError("need positive --iterations, --lr, --hidden, --eval-every, --decay-steps and --batch-size ≥ 2")
+        guard iterations > 0 || (iterations == 0 && from != nil), batchSize >= 2, lr > 0, hidden > 0, evalEvery > 0, decaySteps > 0, rerankTopK > 0 else {
+            throw ValidationError("need positive --iterations (or 0 with --from), --lr, --hidden, --eval-every, --decay-steps and --batch-size ≥ 2")
         }
         guard (0...1).contains(hardFraction) else { throw ValidationError("--hard-fraction must be between 0 and 1") }
     }
@@ -94,7 +96,12 @@ struct TrainScorer: ParsableCommand {
         options.hardNegativeFraction = joint == nil ? 0 : hardFraction
         options.seed = seed
         let shape = ScorerShape(featureSize: train.scorer.featureWidth, wordDimension: words.dimension, hiddenSize: hidden)
-        var trainer = ScorerTrainer(parameters: ScorerParameters(shape: shape, seed: seed), options: options)
+        let source = try from.map { try ScorerParameters.load(from: $0) }
+        let initial = source?.parameters ?? ScorerParameters(shape: shape, seed: seed)
+        guard initial.shape.featureSize == shape.featureSize, initial.shape.wordDimension == shape.wordDimension else {
+            throw ValidationError("--from scorer expects features \(initial.shape.featureSize), words \(initial.shape.wordDimension)")
+        }
+        var trainer = ScorerTrainer(parameters: initial, options: options)
 
         let devTrials = dev.map { d in
             (random: identificationTrials(d.scorer, hard: false, seed: seed)!,
@@ -111,10 +118,10 @@ struct TrainScorer: ParsableCommand {
         func selectionScore(_ a: (random: Double, hard: Double?)) -> Double { a.random + (a.hard ?? 0) }
 
         var best: (iteration: Int, parameters: ScorerParameters, accuracy: (random: Double, hard: Double?)?)
-            = (0, trainer.parameters, nil)
+            = (0, trainer.parameters, iterations == 0 ? try devAccuracy(trainer.parameters) : nil)
         let progress = ProgressBar(label: "train scorer", total: iterations)
         var recentLoss: Float = 0, recentCount = 0
-        for iteration in 1...iterations {
+        for iteration in stride(from: 1, through: iterations, by: 1) {
             let (loss, _) = try trainer.step(train.scorer)
             recentLoss += loss; recentCount += 1
             progress.advance(note: String(format: "loss %.4f lr %.2e", recentLoss / Float(recentCount), trainer.currentLearningRate))
@@ -145,24 +152,11 @@ struct TrainScorer: ParsableCommand {
             combineWeight = try chooseCombineWeight(scorer, trials: devTrials.random + (devTrials.hard ?? []))
         }
 
-        // Reranking policy on dev: weight of the joint similarity when the LSTM
-        // reorders the joint space's top --rerank-top-k; on only if dev R@1 improves.
-        var rerank: (policy: RerankPolicy, joint: RetrievalMetrics, reranked: RetrievalMetrics)?
-        if let dev, let photos = dev.photoEmbeddings, let texts = dev.captionEmbeddings, let joint {
-            let weights: [Float] = [0, 1, 2, 5, 10, 20, 50, 100]
-            let ranks = try rerankedRanks(dev.scorer, parameters: best.parameters, photoEmbeddings: photos,
-                                          captionEmbeddings: texts, dimension: joint.dimension, topK: rerankTopK, weights: weights)
-            let jointMetrics = RetrievalMetrics(ranks: ranks.joint, photos: dev.scorer.photoCount)
-            var choice = (weight: weights[0], metrics: RetrievalMetrics(ranks: ranks.reranked[0], photos: dev.scorer.photoCount))
-            for (w, weight) in weights.enumerated() {
-                let m = RetrievalMetrics(ranks: ranks.reranked[w], photos: dev.scorer.photoCount)
-                scorerNote(String(format: "rerank top %d, joint weight %4.0f: dev R@1 %.2f%% R@5 %.2f%% R@10 %.2f%%",
-                                  rerankTopK, weight, 100 * m.recallAt1, 100 * m.recallAt5, 100 * m.recallAt10))
-                if (m.recallAt1, m.recallAt5) > (choice.metrics.recallAt1, choice.metrics.recallAt5) { choice = (weight, m) }
-            }
-            scorerNote(String(format: "joint space alone: dev R@1 %.2f%% R@5 %.2f%% R@10 %.2f%%",
-                              100 * jointMetrics.recallAt1, 100 * jointMetrics.recallAt5, 100 * jointMetrics.recallAt10))
-            rerank = (RerankPolicy(topK: rerankTopK, jointWeight: choice.weight), jointMetrics, choice.metrics)
+        // Reranking policy: weight chosen on one half of the dev photos, then
+        // checked on the other half; on by default only if it helps there.
+        var rerank: RerankChoice?
+        if let dev, dev.photoEmbeddings != nil, let joint {
+            rerank = try chooseRerankPolicy(dev, parameters: best.parameters, dimension: joint.dimension)
         }
 
         var metadata: [String: String] = [
@@ -172,7 +166,7 @@ struct TrainScorer: ParsableCommand {
             "created": ISO8601DateFormatter().string(from: Date()),
             "backbone": networks.backboneID, "transform": networks.transform.rawValue,
             "joint_model": joint?.modelID ?? "", "hard_fraction": String(options.hardNegativeFraction),
-            "iterations": String(iterations), "selected_iteration": String(best.iteration),
+            "iterations": String(iterations), "initialised_from": from ?? "", "selected_iteration": String(best.iteration),
             "batch_size": String(batchSize), "learning_rate": String(lr), "decay_steps": String(decaySteps),
             "decay_rate": String(decayRate), "clip": String(clip), "weight_decay": String(weightDecay), "seed": String(seed),
         ]
@@ -186,16 +180,50 @@ struct TrainScorer: ParsableCommand {
         if let rerank {
             metadata["rerank_top_k"] = String(rerank.policy.topK)
             metadata["rerank_joint_weight"] = String(rerank.policy.jointWeight)
-            metadata["rerank_enabled"] = String(rerank.reranked.recallAt1 > rerank.joint.recallAt1)
-            metadata["dev_joint_recall_at_1"] = String(format: "%.4f", rerank.joint.recallAt1)
-            metadata["dev_reranked_recall_at_1"] = String(format: "%.4f", rerank.reranked.recallAt1)
-            scorerNote("reranking " + (rerank.reranked.recallAt1 > rerank.joint.recallAt1 ? "on" : "off")
-                       + String(format: " by default: dev R@1 %.2f%% reranked vs %.2f%% joint alone",
-                                100 * rerank.reranked.recallAt1, 100 * rerank.joint.recallAt1))
+            metadata["rerank_enabled"] = String(rerank.enabled)
+            metadata["dev_heldout_joint_recall_at_1"] = String(format: "%.4f", rerank.heldOutJoint.recallAt1)
+            metadata["dev_heldout_reranked_recall_at_1"] = String(format: "%.4f", rerank.heldOutReranked.recallAt1)
+            scorerNote("reranking " + (rerank.enabled ? "on" : "off")
+                       + String(format: " by default: held-out dev half R@1 %.2f%% reranked vs %.2f%% joint alone",
+                                100 * rerank.heldOutReranked.recallAt1, 100 * rerank.heldOutJoint.recallAt1))
         }
-        let id = modelID ?? "lstm-scorer-h\(hidden)-it\(best.iteration)-seed\(seed)"
+        // Re-choosing the policy keeps the weights' id; training makes a new one.
+        let id = modelID ?? (iterations == 0 ? source?.metadata["model_id"] : nil)
+            ?? "lstm-scorer-h\(trainer.parameters.shape.hiddenSize)-it\(best.iteration)-seed\(seed)"
         try best.parameters.save(to: out, modelID: id, vocabularyID: words.vocabularyID, extraMetadata: metadata)
         scorerNote("wrote \(out) (\(id)\(rerank.map { ", combined = LSTM logit + \($0.policy.jointWeight) × joint similarity" } ?? ""))")
+    }
+
+    /// Tunes the joint weight on the even-numbered dev photos (R@1, then R@5)
+    /// and measures it on the odd-numbered ones.
+    private func chooseRerankPolicy(_ dev: PreparedScorerSet, parameters: ScorerParameters, dimension d: Int) throws -> RerankChoice {
+        let weights: [Float] = [0, 1, 2, 5, 10, 20, 50, 100]
+        let n = dev.scorer.photoCount
+        let tune = dev.half(photos: Array(stride(from: 0, to: n, by: 2)), dimension: d)
+        let heldOut = dev.half(photos: Array(stride(from: 1, to: n, by: 2)), dimension: d)
+        let ranks = try rerankedRanks(tune.scorer, parameters: parameters, photoEmbeddings: tune.photoEmbeddings!,
+                                      captionEmbeddings: tune.captionEmbeddings!, dimension: d, topK: rerankTopK, weights: weights)
+        let photos = tune.scorer.photoCount
+        var choice = (weight: weights[0], metrics: RetrievalMetrics(ranks: ranks.reranked[0], photos: photos))
+        scorerNote(String(format: "tuning half (%d photos), joint alone: R@1 %.2f%% R@5 %.2f%%", photos,
+                          100 * RetrievalMetrics(ranks: ranks.joint, photos: photos).recallAt1,
+                          100 * RetrievalMetrics(ranks: ranks.joint, photos: photos).recallAt5))
+        for (w, weight) in weights.enumerated() {
+            let m = RetrievalMetrics(ranks: ranks.reranked[w], photos: photos)
+            scorerNote(String(format: "tuning half, top %d reranked, joint weight %4.0f: R@1 %.2f%% R@5 %.2f%%",
+                              rerankTopK, weight, 100 * m.recallAt1, 100 * m.recallAt5))
+            if (m.recallAt1, m.recallAt5) > (choice.metrics.recallAt1, choice.metrics.recallAt5) { choice = (weight, m) }
+        }
+        let check = try rerankedRanks(heldOut.scorer, parameters: parameters, photoEmbeddings: heldOut.photoEmbeddings!,
+                                      captionEmbeddings: heldOut.captionEmbeddings!, dimension: d, topK: rerankTopK,
+                                      weights: [choice.weight])
+        let held = (RetrievalMetrics(ranks: check.joint, photos: heldOut.scorer.photoCount),
+                    RetrievalMetrics(ranks: check.reranked[0], photos: heldOut.scorer.photoCount))
+        scorerNote(String(format: "held-out half (%d photos): joint R@1 %.2f%% R@5 %.2f%%; reranked (weight %g) R@1 %.2f%% R@5 %.2f%%",
+                          heldOut.scorer.photoCount, 100 * held.0.recallAt1, 100 * held.0.recallAt5, Double(choice.weight),
+                          100 * held.1.recallAt1, 100 * held.1.recallAt5))
+        return RerankChoice(policy: RerankPolicy(topK: rerankTopK, jointWeight: choice.weight),
+                            heldOutJoint: held.0, heldOutReranked: held.1)
     }
 
     /// The α in logit + α·(θ·φ) with the best dev identification accuracy
@@ -215,5 +243,28 @@ struct TrainScorer: ParsableCommand {
             if accuracy > best.accuracy { best = (weight, accuracy) }
         }
         return best.weight
+    }
+}
+
+/// The reranking policy chosen on dev and its figures on the held-out dev half.
+struct RerankChoice {
+    let policy: RerankPolicy
+    let heldOutJoint: RetrievalMetrics
+    let heldOutReranked: RetrievalMetrics
+    var enabled: Bool { heldOutReranked.recallAt1 > heldOutJoint.recallAt1 }
+}
+
+extension PreparedScorerSet {
+    /// The subset of `photos` (and their captions), with joint embeddings of dimension d.
+    func half(photos: [Int], dimension d: Int) -> PreparedScorerSet {
+        let subset = scorer.restricted(toPhotos: photos)
+        let chosen = Set(photos)
+        let captions = scorer.queries.indices.filter { chosen.contains(scorer.photoOfCaption[$0]) }
+        func rows(_ matrix: [Float]?, _ indices: [Int]) -> [Float]? {
+            matrix.map { m in indices.flatMap { m[($0 * d)..<(($0 + 1) * d)] } }
+        }
+        let k = logits.count / max(scorer.photoCount, 1)
+        return PreparedScorerSet(scorer: subset, logits: photos.flatMap { logits[($0 * k)..<(($0 + 1) * k)] },
+                                 photoEmbeddings: rows(photoEmbeddings, photos), captionEmbeddings: rows(captionEmbeddings, captions))
     }
 }
