@@ -113,7 +113,8 @@ struct EvalRetrieval: ParsableCommand {
         guard let topT else { return loaded }
         var adjusted = loaded.bridge
         adjusted.topT = min(topT, adjusted.classCount)
-        return JointModel(parameters: loaded.parameters, bridge: adjusted, modelID: loaded.modelID + "-top\(topT)")
+        let id = weights == nil ? "bridge-only-top\(adjusted.topT)" : loaded.modelID + "-top\(adjusted.topT)"
+        return JointModel(parameters: loaded.parameters, bridge: adjusted, modelID: id)
     }
 }
 
