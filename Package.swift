@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging"]),
         .testTarget(name: "ModelTests", dependencies: ["TestSupport", "Model", "ModelFormat", "Imaging", "CBLAS"]),
         .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index"]),
-        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model"]),
+        .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model", "ModelFormat"]),
         .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,58 @@
+import Foundation
+import Model
+import ModelFormat
+import TestSupport
+import XCTest
+
+/// End to end through the built `photoq-model`: train embed and eval
+/// retrieval on four real COCO photos (needs the converted models, the
+/// bridge and the release build; skips locally without them).
+final class JointCommandTests: XCTestCase {
+    func testTrainEmbedThenEvalRetrievalJSON() throws {
+        let binary = TestEnvironment.binDirectory + "/photoq-model"
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            if TestEnvironment.requireAssets { XCTFail("no \(binary)") }
+            throw XCTSkip("no release build at \(binary)")
+        }
+        _ = try TestEnvironment.model(JointModelFiles.bridge)
+        _ = try TestEnvironment.model(ModelPaths.backbone)
+        let captions = try TestEnvironment.data("coco-val2017/captions.json")
+        let images = try TestEnvironment.data("coco-val2017/images")
+
+        // A four-photo COCO-format subset.
+        let all = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: captions))) as? [String: Any])
+        let photos = Array(try XCTUnwrap(all["images"] as? [[String: Any]]).prefix(4))
+        let ids = Set(photos.compactMap { $0["id"] as? Int })
+        let annotations = try XCTUnwrap(all["annotations"] as? [[String: Any]]).filter { ids.contains($0["image_id"] as? Int ?? -1) }
+        let dir = try TestEnvironment.temporaryDirectory(self)
+        let subset = dir + "/captions.json"
+        try JSONSerialization.data(withJSONObject: ["images": photos, "annotations": annotations]).write(to: URL(fileURLWithPath: subset))
+        let common = ["--captions", subset, "--images", images, "--cache", dir + "/cache", "--threads", "1"]
+
+        let model = dir + "/joint.safetensors"
+        let train = try TestEnvironment.run(binary, ["train", "embed"] + common + ["--epochs", "1", "--batch-size", "4",
+                                                                                   "--seed", "3", "--out", model])
+        XCTAssertEqual(train.status, 0, String(decoding: train.stderr, as: UTF8.self))
+        let weights = try WeightFile(path: model)
+        XCTAssertEqual(weights.metadata["seed"], "3")
+        XCTAssertEqual(weights.metadata["training_photos"], "4")
+
+        let eval = try TestEnvironment.run(binary, ["eval", "retrieval"] + common + ["--model", model, "--json"])
+        XCTAssertEqual(eval.status, 0, String(decoding: eval.stderr, as: UTF8.self))
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: eval.stdout) as? [String: Any])
+        XCTAssertEqual(report["version"] as? Int, 1)
+        XCTAssertEqual(report["photos"] as? Int, 4)
+        XCTAssertEqual(report["queries"] as? Int, annotations.count)
+        for key in ["recall_at_1", "recall_at_5", "recall_at_10"] {
+            let value = try XCTUnwrap(report[key] as? Double, key)
+            XCTAssertTrue((0...1).contains(value), key)
+        }
+        // With four photos every query's photo is in the top 5.
+        XCTAssertEqual(report["recall_at_5"] as? Double, 1)
+        let medianRank = try XCTUnwrap(report["median_rank"] as? Double)
+        XCTAssertTrue((1...4).contains(medianRank))
+
+        let usage = try TestEnvironment.run(binary, ["eval", "retrieval"] + common + ["--bridge-only", "--random"])
+        XCTAssertEqual(usage.status, 64, "conflicting flags are a usage error")
+    }
+}
