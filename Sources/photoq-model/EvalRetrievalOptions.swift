@@ -33,13 +33,3 @@ struct JointDataOptions: ParsableArguments {
 func stderrLine(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
-
-extension RetrievalMetrics {
-    /// One human-readable line: recalls in percent, median rank, proxy NDCG.
-    var summary: String {
-        var line = String(format: "R@1 %5.1f  R@5 %5.1f  R@10 %5.1f  med r %5.1f", 100 * recallAt1, 100 * recallAt5,
-                          100 * recallAt10, medianRank)
-        if let ndcg = proxyNDCGAt10 { line += String(format: "  NDCG@10 %.3f", ndcg) }
-        return line
-    }
-}

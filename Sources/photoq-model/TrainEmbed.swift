@@ -73,7 +73,6 @@ struct TrainEmbed: ParsableCommand {
     func run() throws {
         let networks = try data.networks()
         let bridgeFile = try data.bridgeFile()
-        var bridge = try ZeroShotBridge(file: bridgeFile)
         let train = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
                                          networks: networks, cache: data.featureCache, threads: data.threads)
         var dev: PreparedSet?
@@ -85,20 +84,8 @@ struct TrainEmbed: ParsableCommand {
         stderrLine("train: \(train.set.photos.count) photos, \(train.photoOfCaption.count) captions"
                    + (dev.map { "; dev: \($0.set.photos.count) photos, \($0.photoOfCaption.count) captions" } ?? ""))
 
-        // Bridge top-T, chosen on dev with the untrained model.
-        var untrained = JointParameters(dimension: bridge.dimension, featureWidth: train.images.featureWidth)
-        if let dev, topTCandidates.count > 1 {
-            var best = (t: bridge.topT, sum: -1.0)
-            for t in topTCandidates {
-                bridge.topT = t
-                let m = dev.evaluate(JointModel(parameters: untrained, bridge: bridge, modelID: "bridge"), withProxy: false)
-                stderrLine("bridge top-\(t) dev: \(m.summary)")
-                if m.recallSum > best.sum { best = (t, m.recallSum) }
-            }
-            bridge.topT = best.t
-        } else if let only = topTCandidates.first, topTCandidates.count == 1 {
-            bridge.topT = only
-        }
+        let bridge = JointTrainingRun.selectTopT(topTCandidates, bridge: try ZeroShotBridge(file: bridgeFile), dev: dev,
+                                                 featureWidth: train.images.featureWidth, log: stderrLine)
         stderrLine("bridge top-T = \(bridge.topT)")
 
         var options = JointTrainingOptions()
@@ -113,34 +100,7 @@ struct TrainEmbed: ParsableCommand {
         options.visualNeighbours = visualNeighbours
         options.seed = seed
 
-        let tfidf = TfIdfModel(documents: train.set.captions)
-        let similarity = CaptionSimilarity(captions: train.set.captions, model: tfidf, neighbourCount: max(positivePool, visualNeighbours, 1))
-        let sampler = TripletSampler(similarity: similarity, captionsOfPhoto: train.captionsOfPhoto, positivePool: positivePool,
-                                    visualNeighbours: visualNeighbours)
-        let trainingData = train.trainingData(bridge: bridge)
-        var trainer = JointTrainer(parameters: untrained, options: options)
-        var rng = SeededGenerator(seed: seed)
-
-        func devMetrics(_ p: JointParameters) -> RetrievalMetrics? {
-            dev.map { $0.evaluate(JointModel(parameters: p, bridge: bridge, modelID: "dev"), withProxy: false) }
-        }
-        var best = (epoch: 0, parameters: untrained, metrics: devMetrics(untrained))
-        if let m = best.metrics { stderrLine("epoch 0 (untrained) dev: \(m.summary)") }
-        for epoch in 1...max(epochs, 1) where epochs > 0 {
-            let triplets = sampler.epoch(using: &rng)
-            let progress = ProgressBar(label: "epoch \(epoch)/\(epochs)", total: triplets.count)
-            let loss = trainer.epoch(triplets, data: trainingData, similarity: similarity) { done, meanLoss in
-                progress.advance(by: done, note: String(format: "loss %.4f", meanLoss))
-            }
-            progress.finish(note: String(format: "loss %.4f", loss))
-            if let m = devMetrics(trainer.parameters) {
-                stderrLine("epoch \(epoch) dev: \(m.summary)")
-                if m.recallSum > best.metrics!.recallSum { best = (epoch, trainer.parameters, m) }
-            } else {
-                best = (epoch, trainer.parameters, nil)
-            }
-        }
-        untrained = best.parameters
+        let best = JointTrainingRun.train(train, dev: dev, bridge: bridge, options: options, log: stderrLine)
 
         var metadata: [String: String] = [
             "kind": "photoq joint embedding",
@@ -155,7 +115,7 @@ struct TrainEmbed: ParsableCommand {
             "visual_neighbours": String(visualNeighbours),
             "seed": String(seed),
         ]
-        if let m = best.metrics {
+        if let m = best.devMetrics {
             metadata["dev_split"] = devSplitList ?? ""
             metadata["dev_recall_at_1"] = String(format: "%.4f", m.recallAt1)
             metadata["dev_recall_at_5"] = String(format: "%.4f", m.recallAt5)
@@ -163,6 +123,6 @@ struct TrainEmbed: ParsableCommand {
             metadata["dev_median_rank"] = String(m.medianRank)
         }
         try best.parameters.write(to: out, metadata: metadata)
-        stderrLine("wrote \(out) (epoch \(best.epoch)\(best.metrics.map { ", dev " + $0.summary } ?? ""))")
+        stderrLine("wrote \(out) (epoch \(best.epoch)\(best.devMetrics.map { ", dev " + $0.summary } ?? ""))")
     }
 }

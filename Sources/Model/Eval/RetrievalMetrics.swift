@@ -26,6 +26,14 @@ public struct RetrievalMetrics: Sendable, Equatable, Codable {
         self.proxyNDCGAt10 = proxyNDCGAt10
     }
 
+    /// One human-readable line: recalls in percent, median rank, proxy NDCG.
+    public var summary: String {
+        var line = String(format: "R@1 %5.1f  R@5 %5.1f  R@10 %5.1f  med r %5.1f", 100 * recallAt1, 100 * recallAt5,
+                          100 * recallAt10, medianRank)
+        if let ndcg = proxyNDCGAt10 { line += String(format: "  NDCG@10 %.3f", ndcg) }
+        return line
+    }
+
     static func median(_ values: [Int]) -> Double {
         guard !values.isEmpty else { return 0 }
         let sorted = values.sorted()
