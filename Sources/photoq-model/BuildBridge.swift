@@ -22,8 +22,9 @@ struct BuildBridge: ParsableCommand {
     @Option(help: "WordNet noun data file.")
     var wordnet = WordNetNouns.defaultPath
 
-    @Option(help: "Default number of top classes a photo's bridge vector mixes (training may override it).")
-    var topT = 5
+    // 10 was the best of {1, 3, 5, 10} on Flickr8k dev (docs/quality.md).
+    @Option(help: "Default number of top classes a photo's bridge vector mixes (a trained model stores its own).")
+    var topT = 10
 
     @Option(help: "Output file (default imagenet-class-text.safetensors in the model directory).")
     var out: String?
