@@ -77,32 +77,43 @@ private struct ForwardPass {
         for block in network.blocks {
             let blockInputIndex = activations.count
             let spatial = n * size * size
-            var source: UnsafeMutablePointer<Float> = x
-            // With the BLAS product and no recording, the expand conv's bias and
-            // ReLU6 happen inside the depthwise copy instead of in a separate pass.
-            var pendingBias: UnsafePointer<Float>?
-            if let expand = block.expand {
-                convGEMM(expanded, expand, x, columns: spatial, depth: expand.inChannels, activation: .relu6,
-                         residual: nil, epilogue: !deferEpilogue)
-                if deferEpilogue { pendingBias = expand.bias }
-                if keep {
-                    record(expand.name, .pointwise, .relu6, nil, input: x, [expand.inChannels, n, size, size],
-                           output: expanded, [expand.outChannels, n, size, size])
-                }
-                source = expanded
-            }
             let dw = block.depthwise
             let outSize = SamePadding(size: size, kernel: dw.kernel, stride: block.stride).output
-            start = threadCPUSeconds()
-            depthwiseConv(depthwiseOut, source, weight: dw.weight, bias: dw.bias, channels: dw.outChannels, batch: n,
-                          height: size, width: size, kernel: dw.kernel, stride: block.stride,
-                          activation: .relu6, scratch: workspace.depthwiseScratch!, inputBias: pendingBias)
-            let depthwiseTime = threadCPUSeconds() - start
-            stats.depthwiseSeconds += depthwiseTime
-            if workspace.profileLayers { stats.layerSeconds[dw.name, default: 0] += depthwiseTime }
-            if keep {
-                record(dw.name, .depthwise(kernel: dw.kernel, stride: block.stride), .relu6, nil,
-                       input: source, [dw.outChannels, n, size, size], output: depthwiseOut, [dw.outChannels, n, outSize, outSize])
+            if let expand = block.expand, !keep, PointwiseKernel.selected == .native {
+                // Expand and depthwise a few channels at a time: each chunk of the
+                // 6×-wide expanded tensor is consumed while it is still in L2,
+                // instead of the whole tensor going out to memory and back.
+                let chunk = Self.chunkChannels(total: expand.outChannels, floatsPerChannel: spatial)
+                var first = 0
+                while first < expand.outChannels {
+                    let count = min(chunk, expand.outChannels - first)
+                    convGEMM(expanded, expand.channels(first, count), x, columns: spatial, depth: expand.inChannels,
+                             activation: .relu6, residual: nil)
+                    runDepthwise(depthwiseOut + first * n * outSize * outSize, expanded, dw.channels(first, count),
+                                 size: size, stride: block.stride, inputBias: nil)
+                    first += count
+                }
+            } else {
+                var source: UnsafeMutablePointer<Float> = x
+                // With the BLAS product and no recording, the expand conv's bias and
+                // ReLU6 happen inside the depthwise copy instead of in a separate pass.
+                var pendingBias: UnsafePointer<Float>?
+                if let expand = block.expand {
+                    convGEMM(expanded, expand, x, columns: spatial, depth: expand.inChannels, activation: .relu6,
+                             residual: nil, epilogue: !deferEpilogue)
+                    if deferEpilogue { pendingBias = expand.bias }
+                    if keep {
+                        record(expand.name, .pointwise, .relu6, nil, input: x, [expand.inChannels, n, size, size],
+                               output: expanded, [expand.outChannels, n, size, size])
+                    }
+                    source = expanded
+                }
+                runDepthwise(depthwiseOut, source, dw, size: size, stride: block.stride, inputBias: pendingBias)
+                if keep {
+                    record(dw.name, .depthwise(kernel: dw.kernel, stride: block.stride), .relu6, nil,
+                           input: source, [dw.outChannels, n, size, size],
+                           output: depthwiseOut, [dw.outChannels, n, outSize, outSize])
+                }
             }
             let project = block.project
             let outSpatial = n * outSize * outSize
@@ -159,6 +170,27 @@ private struct ForwardPass {
         }
         stats.images += n
         return BackboneOutput(batch: n, features: features, logits: logits, activations: keep ? activations : nil)
+    }
+
+    /// Expanded channels per chunk: about 512 KB of activations, a multiple
+    /// of 8 (the native kernel's row block), at least 8.
+    static func chunkChannels(total: Int, floatsPerChannel: Int) -> Int {
+        let fit = (128 * 1024 / max(floatsPerChannel, 1)) / 8 * 8
+        return min(total, max(8, fit))
+    }
+
+    /// out (C·N, OH, OW) ← relu6(depthwise(x (C·N, H, W))), timed.
+    private mutating func runDepthwise(
+        _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ dw: EfficientNetLite0.Conv,
+        size: Int, stride: Int, inputBias: UnsafePointer<Float>?
+    ) {
+        let start = threadCPUSeconds()
+        depthwiseConv(out, x, weight: dw.weight, bias: dw.bias, channels: dw.outChannels, batch: batch,
+                      height: size, width: size, kernel: dw.kernel, stride: stride,
+                      activation: .relu6, scratch: workspace.depthwiseScratch!, inputBias: inputBias)
+        let time = threadCPUSeconds() - start
+        stats.depthwiseSeconds += time
+        if workspace.profileLayers { stats.layerSeconds[dw.name, default: 0] += time }
     }
 
     /// out (O, P) ← act(w (O, K) · x (K, P) + bias [+ residual (O, P)]); with

@@ -30,6 +30,14 @@ public final class EfficientNetLite0: @unchecked Sendable {
         let outChannels: Int
         let inChannels: Int
         let kernel: Int
+        var depthwise = false
+
+        /// Output channels first..<first+count only (weights are (O,…) row-major).
+        func channels(_ first: Int, _ count: Int) -> Conv {
+            let perChannel = depthwise ? kernel * kernel : inChannels * kernel * kernel
+            return Conv(name: name, weight: weight + first * perChannel, bias: bias + first, outChannels: count,
+                        inChannels: depthwise ? count : inChannels, kernel: kernel, depthwise: depthwise)
+        }
     }
 
     struct Block {
@@ -52,7 +60,8 @@ public final class EfficientNetLite0: @unchecked Sendable {
             let shape = depthwise ? [o, 1, k, k] : [o, c, k, k]
             let w = try weights.floats(name + ".weight", shape: shape)
             let b = try weights.floats(name + ".bias", shape: [o])
-            return Conv(name: name, weight: w.baseAddress, bias: b.baseAddress, outChannels: o, inChannels: c, kernel: k)
+            return Conv(name: name, weight: w.baseAddress, bias: b.baseAddress, outChannels: o, inChannels: c, kernel: k,
+                        depthwise: depthwise)
         }
         stem = try conv("stem", Self.stemChannels, 3, Self.stemKernel)
         var blocks: [Block] = []
