@@ -55,7 +55,17 @@ public final class DaemonConnection {
         do { body = try JSONEncoder().encode(RequestEnvelope(id: id, request: request)) } catch {
             throw .protocolViolation("cannot encode request: \(error)")
         }
-        try sendFrame(Array(body))
+        do {
+            try sendFrame(Array(body))
+        } catch {
+            // The daemon may have refused the connection with an explanation
+            // (permission, busy) and closed before reading the request.
+            if let reply = try? receiveFrame(),
+               let refusal = try? JSONDecoder().decode(ResponseEnvelope<NoResult>.self, from: Data(reply)).error {
+                throw .daemon(refusal)
+            }
+            throw error
+        }
         let reply = try receiveFrame()
         let envelope: ResponseEnvelope<Result>
         do { envelope = try JSONDecoder().decode(ResponseEnvelope<Result>.self, from: Data(reply)) } catch {

@@ -11,13 +11,15 @@ final class FaultTests: XCTestCase {
     func testKill9DuringIngestLosesAndDuplicatesNothing() throws {
         let dir = try TestEnvironment.temporaryDirectory(self, prefix: "pqk")
         let daemon = try DaemonProcess(self, directory: dir)
-        let sources = try SamplePhotos.coco(24)
-        var files = try SamplePhotos.copy(sources, into: daemon.root + "/a")
-        files += try SamplePhotos.copy(sources, into: daemon.root + "/b")
+        let sources = try SamplePhotos.coco(40)
+        var files: [String] = []
+        for folder in ["a", "b", "c"] { files += try SamplePhotos.copy(sources, into: daemon.root + "/" + folder) }
         var generator = SystemRandomNumberGenerator()
+        var interrupted = 0
         for round in 0..<10 {
             try daemon.start()
-            usleep(UInt32.random(in: 200_000...1_500_000, using: &generator))
+            usleep(UInt32.random(in: 100_000...1_000_000, using: &generator))
+            if let s = try? daemon.status(), s.indexed < files.count { interrupted += 1 }
             // Change the library between crashes too: a stale entry must not survive.
             if round == 4 { try FileManager.default.removeItem(atPath: files.removeLast()) }
             if round == 6 {
@@ -27,6 +29,7 @@ final class FaultTests: XCTestCase {
             }
             daemon.kill9()
         }
+        XCTAssertGreaterThan(interrupted, 3, "too few kills landed during the ingest; the test proves little")
         try daemon.start()
         try daemon.settle("all photos after the crashes", timeout: 300) { $0.indexed == files.count }
         let status = try daemon.status()

@@ -73,6 +73,10 @@ public final class QueryServer: @unchecked Sendable {
         var output: [UInt8] = []
         var outputOffset = 0
         var closeAfterWrite = false
+        /// Reply sent and write side shut: discarding input until the client
+        /// closes, so its unread request does not turn our close into a reset
+        /// that destroys the reply before it is read.
+        var draining = false
         var deadline: Deadline
 
         init(fd: Int32, timeout: Double) {
@@ -116,7 +120,7 @@ public final class QueryServer: @unchecked Sendable {
             }
             // Clients that stall (silent, or not reading their reply) are dropped at their deadline.
             for c in connections.values where c.deadline.millisecondsLeft == 0 {
-                if !c.wantsWrite {
+                if !c.wantsWrite && !c.draining {
                     // Best effort: tell a silent client why, without waiting for it to read.
                     let body = ResponseEncoding.error(WireError(.timeout, "no complete request within \(clientTimeout) s"), id: 0)
                     _ = Frame.encode(body).withUnsafeBytes { send(c.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
@@ -169,13 +173,19 @@ public final class QueryServer: @unchecked Sendable {
             if c.wantsWrite { return true }
             c.output = []
             c.outputOffset = 0
-            if c.closeAfterWrite { return false }
+            if c.closeAfterWrite {
+                shutdown(c.fd, Int32(SHUT_WR))
+                c.draining = true
+                c.deadline = Deadline(secondsFromNow: 1)
+                return true
+            }
             c.deadline = Deadline(secondsFromNow: clientTimeout)
             return processBufferedFrames(c)
         }
         let n = buffer.withUnsafeMutableBytes { recv(c.fd, $0.baseAddress, $0.count, 0) }
         if n == 0 { return false }
         if n < 0 { return errno == EAGAIN || errno == EINTR }
+        if c.draining { return true }
         buffer.withUnsafeBytes { c.decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         return processBufferedFrames(c)
     }
