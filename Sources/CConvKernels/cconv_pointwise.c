@@ -83,33 +83,63 @@ static void pointwise_tail(float *restrict out, const float *restrict w, const f
 #if defined(__x86_64__) && defined(__clang__)
 #include <immintrin.h>
 
-/// Columns [n0, N) that do not fill a 64-wide block: 16 at a time with the
-/// last piece masked, so 7×7 and 14×14 layers stay in vector registers.
+/// Columns [n0, N) that do not fill a 64-wide block (under 64 of them): as
+/// PIECES 16-wide vectors, the last masked, for four rows at a time, so each
+/// weight is read once and 7×7 and 14×14 layers stay in vector registers.
+#define POINTWISE_TAIL_PIECES(PIECES)                                                              \
+    __attribute__((target("avx512f,fma")))                                                        \
+    static void pointwise_tail_avx512_##PIECES(float *restrict out, const float *restrict w,       \
+                                               const float *restrict x, ptrdiff_t M, ptrdiff_t N,  \
+                                               ptrdiff_t K, ptrdiff_t n0, const float *restrict bias, \
+                                               const float *restrict residual, int relu6) {        \
+        const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);                      \
+        __mmask16 mask[PIECES];                                                                    \
+        for (int p = 0; p < (PIECES); p++) {                                                       \
+            const ptrdiff_t left = N - n0 - 16 * p;                                                \
+            mask[p] = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);             \
+        }                                                                                          \
+        ptrdiff_t m = 0;                                                                           \
+        for (; m + 4 <= M; m += 4) {                                                               \
+            __m512 acc[4][PIECES];                                                                 \
+            for (int r = 0; r < 4; r++)                                                            \
+                for (int p = 0; p < (PIECES); p++) acc[r][p] = _mm512_set1_ps(bias[m + r]);        \
+            const float *w0 = w + m * K;                                                           \
+            for (ptrdiff_t k = 0; k < K; k++) {                                                    \
+                __m512 xv[PIECES];                                                                 \
+                for (int p = 0; p < (PIECES); p++)                                                 \
+                    xv[p] = _mm512_maskz_loadu_ps(mask[p], x + k * N + n0 + 16 * p);              \
+                for (int r = 0; r < 4; r++) {                                                      \
+                    const __m512 wv = _mm512_set1_ps(w0[r * K + k]);                               \
+                    for (int p = 0; p < (PIECES); p++) acc[r][p] = _mm512_fmadd_ps(wv, xv[p], acc[r][p]); \
+                }                                                                                  \
+            }                                                                                      \
+            for (int r = 0; r < 4; r++)                                                            \
+                for (int p = 0; p < (PIECES); p++) {                                               \
+                    float *o = out + (m + r) * N + n0 + 16 * p;                                    \
+                    if (residual)                                                                  \
+                        acc[r][p] = _mm512_add_ps(acc[r][p],                                       \
+                            _mm512_maskz_loadu_ps(mask[p], residual + (m + r) * N + n0 + 16 * p)); \
+                    if (relu6) acc[r][p] = _mm512_min_ps(_mm512_max_ps(acc[r][p], zero), six);    \
+                    _mm512_mask_storeu_ps(o, mask[p], acc[r][p]);                                  \
+                }                                                                                  \
+        }                                                                                          \
+        if (m < M) pointwise_edge(out, w, x, m, M, n0, N, N, K, bias, residual, relu6);           \
+    }
+
+POINTWISE_TAIL_PIECES(1)
+POINTWISE_TAIL_PIECES(2)
+POINTWISE_TAIL_PIECES(3)
+POINTWISE_TAIL_PIECES(4)
+
 __attribute__((target("avx512f,fma")))
 static void pointwise_tail_avx512(float *restrict out, const float *restrict w, const float *restrict x,
                                   ptrdiff_t M, ptrdiff_t N, ptrdiff_t K, ptrdiff_t n0,
                                   const float *restrict bias, const float *restrict residual, int relu6) {
-    const __m512 zero = _mm512_setzero_ps(), six = _mm512_set1_ps(6.0f);
-    for (ptrdiff_t n = n0; n < N; n += 16) {
-        const ptrdiff_t width = N - n < 16 ? N - n : 16;
-        const __mmask16 mask = (__mmask16)((1u << width) - 1u);
-        // Eight rows: eight independent FMA chains cover the FMA latency.
-        ptrdiff_t m = 0;
-        for (; m + 8 <= M; m += 8) {
-            __m512 acc[8];
-            for (int r = 0; r < 8; r++) acc[r] = _mm512_set1_ps(bias[m + r]);
-            const float *w0 = w + m * K;
-            for (ptrdiff_t k = 0; k < K; k++) {
-                const __m512 xv = _mm512_maskz_loadu_ps(mask, x + k * N + n);
-                for (int r = 0; r < 8; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(w0[r * K + k]), xv, acc[r]);
-            }
-            for (int r = 0; r < 8; r++) {
-                if (residual) acc[r] = _mm512_add_ps(acc[r], _mm512_maskz_loadu_ps(mask, residual + (m + r) * N + n));
-                if (relu6) acc[r] = _mm512_min_ps(_mm512_max_ps(acc[r], zero), six);
-                _mm512_mask_storeu_ps(out + (m + r) * N + n, mask, acc[r]);
-            }
-        }
-        if (m < M) pointwise_edge(out, w, x, m, M, n, n + width, N, K, bias, residual, relu6);
+    switch ((N - n0 + 15) / 16) {
+    case 1: pointwise_tail_avx512_1(out, w, x, M, N, K, n0, bias, residual, relu6); break;
+    case 2: pointwise_tail_avx512_2(out, w, x, M, N, K, n0, bias, residual, relu6); break;
+    case 3: pointwise_tail_avx512_3(out, w, x, M, N, K, n0, bias, residual, relu6); break;
+    default: pointwise_tail_avx512_4(out, w, x, M, N, K, n0, bias, residual, relu6); break;
     }
 }
 
