@@ -48,6 +48,10 @@ struct PhotoqDaemonCommand: ParsableCommand {
     @Option(help: "error, warning, notice, info or debug.")
     var logLevel: String?
 
+    @Option(help: ArgumentHelp("Add random vectors until this many exist under /synthetic, then serve (benchmarks).",
+                               visibility: .hidden))
+    var benchSyntheticVectors: Int?
+
     func validate() throws {
         if let logLevel, LogLevel(name: logLevel) == nil {
             throw ValidationError("--log-level must be one of error, warning, notice, info, debug.")
@@ -83,6 +87,14 @@ struct PhotoqDaemonCommand: ParsableCommand {
         let log = Log(threshold: configuration.logLevel, environment: environment)
         let embedder = try ModelEmbedder(modelDirectory: configuration.modelDirectory ?? ModelPaths.modelDirectory,
                                          threads: configuration.threads)
+        if let count = benchSyntheticVectors {
+            do {
+                let added = try SyntheticVectors.fill(stateDirectory: configuration.stateDirectory, embedder: embedder, count: count)
+                log.notice("added \(added) synthetic vectors")
+            } catch {
+                throw DaemonError(.index, "cannot add synthetic vectors: \(error)")
+            }
+        }
         let daemon = try PhotoDaemon(configuration: configuration, embedder: embedder, log: log, environment: environment)
         daemon.start()
         let signal = SignalWaiter.wait()
