@@ -197,7 +197,7 @@ struct TrainScorer: ParsableCommand {
     /// Tunes the joint weight on the even-numbered dev photos (R@1, then R@5)
     /// and measures it on the odd-numbered ones.
     private func chooseRerankPolicy(_ dev: PreparedScorerSet, parameters: ScorerParameters, dimension d: Int) throws -> RerankChoice {
-        let weights: [Float] = [0, 1, 2, 5, 10, 20, 50, 100]
+        let weights: [Float] = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
         let n = dev.scorer.photoCount
         let tune = dev.half(photos: Array(stride(from: 0, to: n, by: 2)), dimension: d)
         let heldOut = dev.half(photos: Array(stride(from: 1, to: n, by: 2)), dimension: d)
