@@ -60,6 +60,9 @@ final class EfficientNetReferenceTests: XCTestCase {
                                              batch: 1, workspace: workspace)
             let diff = zip(single.features, batched.features(of: i)).map { abs($0 - $1) }.max()!
             XCTAssertLessThanOrEqual(diff, 1e-4, "features of image \(i), alone vs in a batch")
+            // One image takes the matrix-vector classifier path, a batch the matrix product.
+            let logitDiff = zip(single.logits, batched.logits(of: i)).map { abs($0 - $1) }.max()!
+            XCTAssertLessThanOrEqual(logitDiff, 1e-4, "logits of image \(i), alone vs in a batch")
         }
     }
 

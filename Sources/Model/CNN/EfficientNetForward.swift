@@ -154,8 +154,13 @@ private struct ForwardPass {
                 for image in 0..<n {
                     (l.baseAddress! + image * fc.outChannels).update(from: fc.bias, count: fc.outChannels)
                 }
-                gemm(l.baseAddress!, f.baseAddress!, fc.weight, m: n, n: fc.outChannels, k: fc.inChannels,
-                     transposeB: true, beta: 1)
+                if n == 1 {
+                    // One image: a matrix-vector product reads the 5 MB of weights once, unpacked.
+                    gemv(l.baseAddress!, fc.weight, f.baseAddress!, rows: fc.outChannels, columns: fc.inChannels, beta: 1)
+                } else {
+                    gemm(l.baseAddress!, f.baseAddress!, fc.weight, m: n, n: fc.outChannels, k: fc.inChannels,
+                         transposeB: true, beta: 1)
+                }
             }
         }
         stats.otherSeconds += threadCPUSeconds() - start
