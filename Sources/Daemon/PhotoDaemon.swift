@@ -35,7 +35,8 @@ public final class PhotoDaemon: @unchecked Sendable {
         scanner = LibraryScanner(index: index, queue: queue, filter: filter, log: log)
         do {
             watcher = try DirectoryWatcher(roots: configuration.roots, filter: filter, queue: queue, scanner: scanner,
-                                           pollInterval: configuration.pollInterval, log: log)
+                                           pollInterval: configuration.pollInterval,
+                                           watchLimit: configuration.simulatedWatchLimit, log: log)
         } catch {
             index.close()
             throw error

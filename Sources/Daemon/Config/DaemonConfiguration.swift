@@ -25,6 +25,9 @@ public struct DaemonConfiguration: Sendable {
     /// Where the models live.
     public var modelDirectory: String?
     public var logLevel: LogLevel
+    /// Treat the inotify watch limit as reached after this many watches, as
+    /// if fs.inotify.max_user_watches were that low (tests of the fallback).
+    public var simulatedWatchLimit: Int?
 
     public init(roots: [String], excludes: [String] = [], stateDirectory: String, socketPath: String,
                 threads: Int = 2, batchSize: Int = 16, queueCapacity: Int = 4096, pollInterval: Double = 300,

@@ -14,6 +14,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
     private let queue: IngestQueue
     private let scanner: LibraryScanner
     private let pollInterval: Double
+    private let watchLimit: Int?
     private let log: Log
     private let inotify: Inotify
     private var wakeRead: Int32 = -1
@@ -27,12 +28,13 @@ public final class DirectoryWatcher: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     public init(roots: [String], filter: PathFilter, queue: IngestQueue, scanner: LibraryScanner,
-                pollInterval: Double, log: Log) throws(DaemonError) {
+                pollInterval: Double, watchLimit: Int? = nil, log: Log) throws(DaemonError) {
         self.roots = roots
         self.filter = filter
         self.queue = queue
         self.scanner = scanner
         self.pollInterval = pollInterval
+        self.watchLimit = watchLimit
         self.log = log
         inotify = try Inotify()
         var fds: [Int32] = [0, 0]
@@ -149,6 +151,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
     private func watchTree(_ root: String) {
         FileScanner(filter: filter).walk(root, directory: { dir in
             guard state != .polling, !inotify.isWatched(dir) else { return }
+            if let watchLimit, inotify.watchCount >= watchLimit { return exhausted() }
             switch inotify.watch(dir) {
             case .added: break
             case .exhausted: exhausted()
