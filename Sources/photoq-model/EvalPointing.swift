@@ -85,13 +85,3 @@ struct EvalPointing: ParsableCommand {
         }
     }
 }
-
-/// `photoq-model eval`: the evaluation commands. Other evaluations register
-/// here as they land (one line each).
-struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Evaluate photoq's models.",
-        subcommands: [
-            EvalPointing.self,
-        ])
-}

@@ -12,6 +12,9 @@ struct PhotoqModelTool: ParsableCommand {
             Bench.self,
             Explain.self,
             Eval.self,
+            Train.self,
+            BuildBridge.self,
+            EmbedText.self,
         ]
     )
 }
