@@ -28,11 +28,14 @@ public struct SearchRequest: Codable, Sendable, Equatable {
     public var text: String
     public var k: Int
     public var filters: SearchFilters
+    /// Return each hit's backbone feature too (for reranking in the client).
+    public var includeFeatures: Bool?
 
-    public init(text: String, k: Int, filters: SearchFilters = SearchFilters()) {
+    public init(text: String, k: Int, filters: SearchFilters = SearchFilters(), includeFeatures: Bool? = nil) {
         self.text = text
         self.k = k
         self.filters = filters
+        self.includeFeatures = includeFeatures
     }
 }
 
@@ -42,12 +45,16 @@ public struct SimilarRequest: Codable, Sendable, Equatable {
     public var text: String?
     public var k: Int
     public var filters: SearchFilters
+    /// Return each hit's backbone feature too (for reranking in the client).
+    public var includeFeatures: Bool?
 
-    public init(photo: PhotoReference, text: String? = nil, k: Int, filters: SearchFilters = SearchFilters()) {
+    public init(photo: PhotoReference, text: String? = nil, k: Int, filters: SearchFilters = SearchFilters(),
+                includeFeatures: Bool? = nil) {
         self.photo = photo
         self.text = text
         self.k = k
         self.filters = filters
+        self.includeFeatures = includeFeatures
     }
 }
 

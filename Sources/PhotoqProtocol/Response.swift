@@ -6,12 +6,15 @@ public struct SearchHit: Codable, Sendable, Equatable {
     public var score: Float
     /// Modification time, seconds since 1970.
     public var modified: Double
+    /// Backbone feature (1280), only when the request asked for it.
+    public var feature: [Float]?
 
-    public init(id: UInt64, path: String, score: Float, modified: Double) {
+    public init(id: UInt64, path: String, score: Float, modified: Double, feature: [Float]? = nil) {
         self.id = id
         self.path = path
         self.score = score
         self.modified = modified
+        self.feature = feature
     }
 }
 

@@ -60,6 +60,9 @@ struct Photoq: ParsableCommand {
     @Option(help: "Explain why the photo with this id matched the text (saliency map).")
     var explain: UInt64?
 
+    @Flag(help: "Keep the daemon's joint-space order even when the LSTM reranker is installed.")
+    var noRerank = false
+
     @Option(help: "photoqd's socket (default: $PHOTOQ_SOCKET, else $XDG_RUNTIME_DIR/photoq/photoq.sock).",
             completion: .file())
     var socket: String?
@@ -106,6 +109,10 @@ struct Photoq: ParsableCommand {
                     ? PhotoReference(path: absolute(similar)) : PhotoReference(id: UInt64(similar)!)
                 hits = try client.similar(SimilarRequest(photo: reference, text: query.isEmpty ? nil : query,
                                                          k: limit, filters: filters))
+            } else if !noRerank, let reranker = try Reranker(modelDirectory: modelDirectory(environment)) {
+                let candidates = try client.search(SearchRequest(text: query, k: Reranker.candidates(for: limit),
+                                                                 filters: filters, includeFeatures: true))
+                hits = try reranker.rerank(query, candidates, limit: limit)
             } else {
                 hits = try client.search(SearchRequest(text: query, k: limit, filters: filters))
             }
@@ -115,6 +122,13 @@ struct Photoq: ParsableCommand {
             writeStandardError("photoq: \(failure.message)")
             throw ExitCode(failure.status.rawValue)
         }
+    }
+
+    /// `$PHOTOQ_MODEL_DIR`, else `$XDG_DATA_HOME/photoq/models`, else ~/.local/share/photoq/models.
+    private func modelDirectory(_ environment: [String: String]) -> String {
+        if let dir = environment["PHOTOQ_MODEL_DIR"], !dir.isEmpty { return dir }
+        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/photoq/models" }
+        return (environment["HOME"] ?? "/") + "/.local/share/photoq/models"
     }
 
     /// Seconds since 1970 at 00:00 UTC of a YYYY-MM-DD day.

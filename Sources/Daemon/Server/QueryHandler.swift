@@ -44,7 +44,7 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         guard !text.isEmpty else { throw WireError(.invalidArgument, "the search text is empty") }
         guard text.utf8.count <= 4096 else { throw WireError(.invalidArgument, "the search text is longer than 4096 bytes") }
         let query = try embedder.embedQuery(text)
-        return try nearest(to: query, k: r.k, filters: r.filters, excluding: nil)
+        return try nearest(to: query, k: r.k, filters: r.filters, excluding: nil, features: r.includeFeatures == true)
     }
 
     /// V: the photo's own vector; V+T: photo and text vectors added, then normalised.
@@ -60,7 +60,7 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
             let norm = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
             if norm > 0 { for i in query.indices { query[i] /= norm } }
         }
-        return try nearest(to: query, k: r.k, filters: r.filters, excluding: record.id)
+        return try nearest(to: query, k: r.k, filters: r.filters, excluding: record.id, features: r.includeFeatures == true)
     }
 
     private func get(_ r: GetRequest) throws -> PhotoRecordResult {
@@ -89,7 +89,7 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         }
     }
 
-    private func nearest(to query: [Float], k: Int, filters: SearchFilters, excluding: UInt64?) throws -> SearchResult {
+    private func nearest(to query: [Float], k: Int, filters: SearchFilters, excluding: UInt64?, features: Bool) throws -> SearchResult {
         var filter = SearchFilter()
         if let folder = filters.folder {
             filter.allowedIDs = try index.ids(inFolder: folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder)
@@ -102,12 +102,12 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         }
         if let excluding { filter.predicate = { $0 != excluding } }
         let hits = try index.search.search(query, k: k, filter: filter)
-        let records = try index.records(ids: hits.map(\.id), includeFloats: false)
+        let records = try index.records(ids: hits.map(\.id), includeFloats: features)
         let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         return SearchResult(hits: hits.compactMap { hit in
             byID[hit.id].map {
                 PhotoqProtocol.SearchHit(id: hit.id, path: $0.path, score: hit.score,
-                                         modified: Double($0.mtimeNanoseconds) / 1e9)
+                                         modified: Double($0.mtimeNanoseconds) / 1e9, feature: features ? $0.feature : nil)
             }
         })
     }
