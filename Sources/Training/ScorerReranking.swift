@@ -1,16 +1,7 @@
 import Model
 
-/// Reranking policy: the joint space retrieves, then its top K are reordered
-/// by LSTM logit + weight × joint similarity (θ·φ). Photos below the top K
-/// keep their joint-space order.
-public struct RerankPolicy: Sendable, Equatable {
-    public var topK: Int
-    public var jointWeight: Float
-    public init(topK: Int, jointWeight: Float) {
-        self.topK = topK
-        self.jointWeight = jointWeight
-    }
-}
+// Reranking as ScorerRerankPolicy describes: the joint space retrieves, then
+// its top K are reordered by LSTM logit + weight × joint similarity (θ·φ).
 
 /// 1-based rank of each caption's own photo, with the joint space alone and
 /// after reranking its top K under each of `weights`.

@@ -178,9 +178,7 @@ struct TrainScorer: ParsableCommand {
         // For information: the weight best for dev identification (random + hard trials pooled).
         if let combineWeight { metadata["identify_best_joint_weight"] = String(combineWeight) }
         if let rerank {
-            metadata["rerank_top_k"] = String(rerank.policy.topK)
-            metadata["rerank_joint_weight"] = String(rerank.policy.jointWeight)
-            metadata["rerank_enabled"] = String(rerank.enabled)
+            metadata.merge(rerank.policy.metadata) { _, policy in policy }
             metadata["dev_heldout_joint_recall_at_1"] = String(format: "%.4f", rerank.heldOutJoint.recallAt1)
             metadata["dev_heldout_reranked_recall_at_1"] = String(format: "%.4f", rerank.heldOutReranked.recallAt1)
             scorerNote("reranking " + (rerank.enabled ? "on" : "off")
@@ -222,7 +220,8 @@ struct TrainScorer: ParsableCommand {
         scorerNote(String(format: "held-out half (%d photos): joint R@1 %.2f%% R@5 %.2f%%; reranked (weight %g) R@1 %.2f%% R@5 %.2f%%",
                           heldOut.scorer.photoCount, 100 * held.0.recallAt1, 100 * held.0.recallAt5, Double(choice.weight),
                           100 * held.1.recallAt1, 100 * held.1.recallAt5))
-        return RerankChoice(policy: RerankPolicy(topK: rerankTopK, jointWeight: choice.weight),
+        return RerankChoice(policy: ScorerRerankPolicy(enabled: held.1.recallAt1 > held.0.recallAt1, topK: rerankTopK,
+                                                       jointWeight: choice.weight),
                             heldOutJoint: held.0, heldOutReranked: held.1)
     }
 
@@ -248,10 +247,10 @@ struct TrainScorer: ParsableCommand {
 
 /// The reranking policy chosen on dev and its figures on the held-out dev half.
 struct RerankChoice {
-    let policy: RerankPolicy
+    let policy: ScorerRerankPolicy
     let heldOutJoint: RetrievalMetrics
     let heldOutReranked: RetrievalMetrics
-    var enabled: Bool { heldOutReranked.recallAt1 > heldOutJoint.recallAt1 }
+    var enabled: Bool { policy.enabled }
 }
 
 extension PreparedScorerSet {

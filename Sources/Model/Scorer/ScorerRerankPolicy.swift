@@ -1,0 +1,51 @@
+/// How search results are reranked, stored with a trained scorer by
+/// `photoq-model train scorer` (chosen on Flickr8k dev): the joint space's top
+/// `topK` are reordered by LSTM logit + `jointWeight` × joint similarity θ·φ;
+/// results below the top K keep their order. `enabled` is false when the
+/// reranked order did not beat the joint space on held-out dev photos.
+public struct ScorerRerankPolicy: Sendable, Equatable {
+    public var enabled: Bool
+    public var topK: Int
+    public var jointWeight: Float
+
+    public init(enabled: Bool, topK: Int, jointWeight: Float) {
+        self.enabled = enabled
+        self.topK = topK
+        self.jointWeight = jointWeight
+    }
+
+    /// Reads `rerank_enabled`, `rerank_top_k` and `rerank_joint_weight`; a
+    /// scorer without them (untuned) is not used for reranking.
+    public init(metadata: [String: String]) {
+        topK = metadata["rerank_top_k"].flatMap(Int.init) ?? 10
+        jointWeight = metadata["rerank_joint_weight"].flatMap(Float.init) ?? 0
+        enabled = metadata["rerank_enabled"] == "true" && metadata["rerank_joint_weight"] != nil
+    }
+
+    public var metadata: [String: String] {
+        ["rerank_enabled": String(enabled), "rerank_top_k": String(topK), "rerank_joint_weight": String(jointWeight)]
+    }
+}
+
+extension ScorerParameters {
+    /// Combined scores (K) of one query against K candidates, the joint
+    /// space's best first: LSTM logit + policy weight × joint similarity (K).
+    /// features: K rows of F. Sort the top `policy.topK` by these.
+    public func combinedScores(_ query: EncodedQuery, features: [[Float]], jointSimilarities: [Float],
+                               policy: ScorerRerankPolicy) throws -> [Float] {
+        guard jointSimilarities.count == features.count else {
+            throw ScorerError.shapeMismatch("\(jointSimilarities.count) joint similarities for \(features.count) candidates")
+        }
+        var rows = [Float]()
+        rows.reserveCapacity(features.count * shape.featureSize)
+        for row in features {
+            guard row.count == shape.featureSize else {
+                throw ScorerError.shapeMismatch("feature of \(row.count) values, expected \(shape.featureSize)")
+            }
+            rows += row
+        }
+        guard !features.isEmpty else { return [] }
+        let logits = try rows.withUnsafeBufferPointer { try score(query, features: $0.baseAddress!, count: features.count) }
+        return zip(logits, jointSimilarities).map { $0 + policy.jointWeight * $1 }
+    }
+}
