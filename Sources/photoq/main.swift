@@ -110,7 +110,7 @@ struct Photoq: ParsableCommand {
                 hits = try client.similar(SimilarRequest(photo: reference, text: query.isEmpty ? nil : query,
                                                          k: limit, filters: filters))
             } else if !noRerank, let reranker = try Reranker(modelDirectory: modelDirectory(environment)) {
-                let candidates = try client.search(SearchRequest(text: query, k: Reranker.candidates(for: limit),
+                let candidates = try client.search(SearchRequest(text: query, k: reranker.candidates(for: limit),
                                                                  filters: filters, includeFeatures: true))
                 hits = try reranker.rerank(query, candidates, limit: limit)
             } else {
