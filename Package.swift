@@ -23,12 +23,11 @@ let package = Package(
         .systemLibrary(name: "CInotifyTools",
                        providers: [.apt(["libinotifytools0-dev"])]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
-        .target(name: "CConvKernels"),  // CNN inner loops, multiversioned per instruction set
 
         // MARK: Middle layer
         .target(name: "ModelFormat"),
         .target(name: "Imaging", dependencies: ["CJPEG"]),
-        .target(name: "Model", dependencies: ["CBLAS", "ModelFormat", "CConvKernels"]),
+        .target(name: "Model", dependencies: ["CBLAS", "ModelFormat"]),
         .target(name: "Index", dependencies: ["CLMDB", "CBLAS"]),
         .target(name: "PhotoqProtocol"),
         // Data sets, feature caches and training loops for photoq-model.

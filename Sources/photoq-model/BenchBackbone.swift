@@ -92,9 +92,7 @@ struct BenchBackbone: ParsableCommand {
         }
         let report = BackboneBenchReport(mine!, onnx: onnx, onnxError: onnxError, photos: paths.count, batch: batch,
                                          transform: transform.rawValue, load: [loadBefore, loadAverage()],
-                                         kernels: .init(openblas_core: String(cString: openblas_get_corename()),
-                                                        pointwise: "\(PointwiseKernel.selected)",
-                                                        native_instruction_set: DepthwiseKernel.nativeInstructionSet))
+                                         kernels: .init(openblas_core: String(cString: openblas_get_corename())))
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -229,8 +227,8 @@ struct BackboneBenchReport: Encodable {
     struct Breakdown: Encodable { let gemm: Double; let depthwise: Double; let other: Double }
     struct Ratio: Encodable { let threads: Int; let ratio: Double }
     /// Which code ran: OpenBLAS's kernel family (OPENBLAS_CORETYPE can force
-    /// one), the 1×1 convolution kernel, and the instruction set of the C kernels.
-    struct Kernels: Encodable { let openblas_core: String; let pointwise: String; let native_instruction_set: String }
+    /// one), which runs every dense and 1×1 convolution.
+    struct Kernels: Encodable { let openblas_core: String }
     let version: Int
     let photos: Int
     let batch: Int
@@ -297,8 +295,7 @@ struct BackboneBenchReport: Encodable {
             + "\(fixed(network_breakdown_ms.depthwise)), other \(fixed(network_breakdown_ms.other))"
         text += "\nconv GEMMs: \(fixed(conv_gemm_gflops, 1)) GFLOP/s = \(fixed(conv_gemm_fraction_of_peak * 100, 0))% "
             + "of cblas_sgemm peak \(fixed(sgemm_peak_gflops, 1)) GFLOP/s (1024³, 1 thread)"
-        text += "\nkernels: 1×1 convs \(kernels.pointwise), C kernels \(kernels.native_instruction_set), "
-            + "OpenBLAS core \(kernels.openblas_core)"
+        text += "\nkernels: convolutions through OpenBLAS core \(kernels.openblas_core), depthwise in Swift SIMD"
         text += "\nload average before/after: \(load_average.map { fixed($0) }.joined(separator: " / "))"
         if let o { text += "\nONNX Runtime \(o.onnxruntime)" }
         if let onnxruntime_error { text += "\nONNX Runtime comparison failed: \(onnxruntime_error)" }

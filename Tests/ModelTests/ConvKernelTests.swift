@@ -90,38 +90,34 @@ final class ConvKernelTests: XCTestCase {
         for (c, n, h, wd, k, s) in shapes {
             let x = randomFloats(c * n * h * wd), w = randomFloats(c * k * k), bias = randomFloats(c)
             let (oh, _) = samePad(h, k, s), (ow, _) = samePad(wd, k, s)
-            for kernelImplementation in [DepthwiseKernel.native, .swift] {
-                DepthwiseKernel.selected = kernelImplementation
-                defer { DepthwiseKernel.selected = .native }
-                for activation in [Activation.none, .relu6] {
-                    var out = [Float](repeating: .nan, count: c * n * oh * ow)
-                    var scratch = [Float](repeating: .nan, count: depthwiseScratchCount(height: h, width: wd, kernel: k, stride: s))
-                    out.withUnsafeMutableBufferPointer { ob in
-                        scratch.withUnsafeMutableBufferPointer { sb in
-                            depthwiseConv(ob.baseAddress!, x, weight: w, bias: bias, channels: c, batch: n, height: h, width: wd,
-                                          kernel: k, stride: s, activation: activation, scratch: sb.baseAddress!)
-                        }
+            for activation in [Activation.none, .relu6] {
+                var out = [Float](repeating: .nan, count: c * n * oh * ow)
+                var scratch = [Float](repeating: .nan, count: depthwiseScratchCount(height: h, width: wd, kernel: k, stride: s))
+                out.withUnsafeMutableBufferPointer { ob in
+                    scratch.withUnsafeMutableBufferPointer { sb in
+                        depthwiseConv(ob.baseAddress!, x, weight: w, bias: bias, channels: c, batch: n, height: h, width: wd,
+                                      kernel: k, stride: s, activation: activation, scratch: sb.baseAddress!)
                     }
-                    // Channel-major planes: plane ci·N + ni; each is a 1-channel conv.
-                    var expected: [Float] = []
-                    for ci in 0..<c {
-                        let filter = Array(w[(ci * k * k)..<((ci + 1) * k * k)])
-                        for ni in 0..<n {
-                            let plane = Array(x[((ci * n + ni) * h * wd)..<((ci * n + ni + 1) * h * wd)])
-                            let conv = naiveConv(plane, filter, c: 1, h: h, wd: wd, o: 1, k: k, s: s)
-                            expected += conv.map { v in
-                                let z = v + bias[ci]
-                                return activation == .relu6 ? min(max(z, 0), 6) : z
-                            }
-                        }
-                    }
-                    assertClose(out, expected, "depthwise (\(kernelImplementation)) C\(c) N\(n) \(h)×\(wd) k\(k) s\(s) \(activation)")
                 }
+                // Channel-major planes: plane ci·N + ni; each is a 1-channel conv.
+                var expected: [Float] = []
+                for ci in 0..<c {
+                    let filter = Array(w[(ci * k * k)..<((ci + 1) * k * k)])
+                    for ni in 0..<n {
+                        let plane = Array(x[((ci * n + ni) * h * wd)..<((ci * n + ni + 1) * h * wd)])
+                        let conv = naiveConv(plane, filter, c: 1, h: h, wd: wd, o: 1, k: k, s: s)
+                        expected += conv.map { v in
+                            let z = v + bias[ci]
+                            return activation == .relu6 ? min(max(z, 0), 6) : z
+                        }
+                    }
+                }
+                assertClose(out, expected, "depthwise C\(c) N\(n) \(h)×\(wd) k\(k) s\(s) \(activation)")
             }
         }
     }
 
-    func testPointwiseConvMatchesNaiveProductForBothKernels() {
+    func testPointwiseConvMatchesNaiveProduct() {
         // P past 64 with a remainder, P under 16, rows not a multiple of 8.
         let shapes: [(o: Int, k: Int, p: Int)] = [(16, 24, 200), (8, 40, 49), (12, 7, 70), (24, 96, 64), (5, 3, 17)]
         for (o, k, p) in shapes {
@@ -132,23 +128,19 @@ final class ConvKernelTests: XCTestCase {
                 for i in 0..<k { sum += Double(w[oc * k + i]) * Double(x[i * p + j]) }
                 expected[oc * p + j] = Float(sum)
             } }
-            for kernelImplementation in [PointwiseKernel.native, .blas] {
-                PointwiseKernel.selected = kernelImplementation
-                defer { PointwiseKernel.selected = DepthwiseKernel.nativeInstructionSet == "avx512f" ? .native : .blas }
-                for (activation, withResidual) in [(Activation.none, false), (.relu6, false), (.none, true), (.relu6, true)] {
-                    var out = [Float](repeating: .nan, count: o * p)
-                    residual.withUnsafeBufferPointer { r in
-                        out.withUnsafeMutableBufferPointer {
-                            pointwiseConv($0.baseAddress!, weight: w, x, bias: bias, outChannels: o, inChannels: k, positions: p,
-                                          activation: activation, residual: withResidual ? r.baseAddress! : nil)
-                        }
+            for (activation, withResidual) in [(Activation.none, false), (.relu6, false), (.none, true), (.relu6, true)] {
+                var out = [Float](repeating: .nan, count: o * p)
+                residual.withUnsafeBufferPointer { r in
+                    out.withUnsafeMutableBufferPointer {
+                        pointwiseConv($0.baseAddress!, weight: w, x, bias: bias, outChannels: o, inChannels: k, positions: p,
+                                      activation: activation, residual: withResidual ? r.baseAddress! : nil)
                     }
-                    let want = zip(expected, residual).map { value, res in
-                        let z = value + (withResidual ? res : 0)
-                        return activation == .relu6 ? min(max(z, 0), 6) : z
-                    }
-                    assertClose(out, want, "pointwise (\(kernelImplementation)) O\(o) K\(k) P\(p) \(activation) residual \(withResidual)")
                 }
+                let want = zip(expected, residual).map { value, res in
+                    let z = value + (withResidual ? res : 0)
+                    return activation == .relu6 ? min(max(z, 0), 6) : z
+                }
+                assertClose(out, want, "pointwise O\(o) K\(k) P\(p) \(activation) residual \(withResidual)")
             }
         }
     }
@@ -203,6 +195,14 @@ final class ConvKernelTests: XCTestCase {
             expected[ni * c + ci] = Float(plane.reduce(0.0) { $0 + Double($1) } / Double(spatial))
         } }
         assertClose(out, expected, tolerance: 1e-6, "pool")
+    }
+
+    func testReLU6ClampIsExactForLargeAndNegativeValues() {
+        // Vector lanes and the scalar tail alike: 8 + 3 values.
+        let values: [Float] = [-1e9, -0.0, 0, 5.999999, 6, 6.000001, 1e3, 3.3e7, -7, 1e9, 2.5]
+        var out = [Float](repeating: .nan, count: values.count)
+        out.withUnsafeMutableBufferPointer { biasReLU6($0.baseAddress!, values, count: values.count, bias: 0) }
+        for (got, value) in zip(out, values) { XCTAssertEqual(got, min(max(value, 0), 6), "relu6(\(value))") }
     }
 
     func testBiasActivationAddsResidualThenClips() {

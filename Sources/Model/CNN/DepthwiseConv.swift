@@ -1,5 +1,3 @@
-import CConvKernels
-
 // Depthwise convolution: one k×k filter per channel, as a direct loop.
 //
 // Each input plane is first copied into a zero-padded scratch plane split into
@@ -11,9 +9,8 @@ import CConvKernels
 // wide) are computed as one long run at the sub-plane pitch, the few columns
 // past OW in each row computed and dropped, so they still fill vectors; wide
 // planes run row by row straight into the output.
-// The multiply-add run itself is `cconv_depthwise_run` (C, built for AVX-512,
-// AVX2 and baseline and chosen at load time); `depthwiseRun` below is the
-// same loop in portable Swift SIMD, kept as the tested fallback.
+// The multiply-add run is `depthwiseRun`, Swift SIMD over raw pointers, with
+// the bias and ReLU6 applied in registers before the store.
 
 /// The scratch floats `depthwiseConv` needs: the padded phase planes plus
 /// one output plane at the sub-plane pitch.
@@ -128,7 +125,7 @@ private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
             // odd ones in the other phase from (left + 1) / 2.
             let first = rowBase + (g.left % 2) * g.subPlaneCount + g.left / 2
             let second = rowBase + (1 - g.left % 2) * g.subPlaneCount + (g.left + 1) / 2
-            cconv_deinterleave2(first, second, src, g.width)
+            deinterleave2(first, second, src, count: g.width)
             if let bias {
                 biasReLU6(first, first, count: (g.width + 1) / 2, bias: bias)
                 biasReLU6(second, second, count: g.width / 2, bias: bias)
@@ -143,46 +140,54 @@ private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
     }
 }
 
-/// Which implementation runs the depthwise multiply-add loops.
-public enum DepthwiseKernel: Sendable {
-    /// The C kernel, compiled for the widest vectors the CPU has.
-    case native
-    /// Portable Swift SIMD (8 lanes).
-    case swift
-
-    /// Tests switch it to check both against the naive loop.
-    nonisolated(unsafe) public static var selected = DepthwiseKernel.native
-
-    /// "avx512f", "avx2" or "baseline": what `.native` runs with here.
-    public static var nativeInstructionSet: String { String(cString: cconv_instruction_set()) }
-}
-
 /// dst (count) ← act(bias + Σ_t w[t] · src[i + offsets[t]]).
 @inline(__always)
 private func runTaps(
     _ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int,
     weight: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, bias: Float, activation: Activation
 ) {
-    switch DepthwiseKernel.selected {
-    case .native:
-        cconv_depthwise_run(dst, src, count, weight, offsets, Int32(taps), bias, activation == .relu6 ? 1 : 0)
-    case .swift:
-        depthwiseRun(dst, src, count: count, weight: weight, offsets: offsets, taps: taps, bias: bias)
-        if activation == .relu6 { relu6(dst, count: count) }
+    if activation == .relu6 {
+        depthwiseRun(dst, src, count: count, weight: weight, offsets: offsets, taps: taps, bias: bias, clamp: true)
+    } else {
+        depthwiseRun(dst, src, count: count, weight: weight, offsets: offsets, taps: taps, bias: bias, clamp: false)
     }
 }
 
-/// dst[i] ← bias + Σ_t w[t] · src[i + offsets[t]] for i in 0..<count.
+/// even (⌈count/2⌉) ← src[0, 2, 4, …], odd (⌊count/2⌋) ← src[1, 3, 5, …].
+@inline(__always)
+private func deinterleave2(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>,
+                           _ src: UnsafePointer<Float>, count: Int) {
+    typealias V = SIMD8<Float>
+    var i = 0
+    while 2 * i + 16 <= count {
+        let a = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: V.self)
+        let b = UnsafeRawPointer(src + 2 * i + 8).loadUnaligned(as: V.self)
+        UnsafeMutableRawPointer(even + i).storeBytes(of: V(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: V.self)
+        UnsafeMutableRawPointer(odd + i).storeBytes(of: V(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: V.self)
+        i += 8
+    }
+    while 2 * i + 1 < count {
+        even[i] = src[2 * i]
+        odd[i] = src[2 * i + 1]
+        i += 1
+    }
+    if 2 * i < count { even[i] = src[2 * i] }
+}
+
+/// dst[i] ← bias + Σ_t w[t] · src[i + offsets[t]] for i in 0..<count, then
+/// clamped to [0, 6] when `clamp` (a constant at each inlined call site).
 /// 32 outputs per step in four independent accumulators (hides FMA latency,
 /// shares each weight broadcast), then 8 at a time, then scalars.
 @inline(__always)
 private func depthwiseRun(
     _ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int,
-    weight: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, bias: Float
+    weight: UnsafePointer<Float>, offsets: UnsafePointer<Int>, taps: Int, bias: Float, clamp: Bool
 ) {
     typealias V = SIMD8<Float>
     @inline(__always) func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-    @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    @inline(__always) func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: clamp ? clampReLU6(v) : v, as: V.self)
+    }
     var i = 0
     while i + 32 <= count {
         var a0 = V(repeating: bias), a1 = a0, a2 = a0, a3 = a0
@@ -210,7 +215,7 @@ private func depthwiseRun(
     while i < count {
         var a = bias
         for t in 0..<taps { a += weight[t] * src[i + offsets[t]] }
-        dst[i] = a
+        dst[i] = clamp ? min(max(a, 0), 6) : a
         i += 1
     }
 }
@@ -221,26 +226,33 @@ func relu6(_ x: UnsafeMutablePointer<Float>, count: Int) {
     biasReLU6(x, x, count: count, bias: 0)
 }
 
-/// dst (count) ← min(max(src + bias, 0), 6); dst may be src. Clamping through
-/// the sign bit keeps the loop in vector ops (the generic SIMD min/max are
-/// calls in the standard library).
+/// dst (count) ← min(max(src + bias, 0), 6); dst may be src.
 @inline(__always)
 func biasReLU6(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int, bias: Float) {
     typealias V = SIMD8<Float>
-    typealias I = SIMD8<Int32>
-    let six = V(repeating: 6), b = V(repeating: bias)
-    @inline(__always) func relu(_ v: V) -> V {
-        let bits = unsafeBitCast(v, to: I.self)
-        return unsafeBitCast(bits & ~(bits &>> 31), to: V.self)  // negative → +0
-    }
+    let b = V(repeating: bias)
     var i = 0
     while i + 8 <= count {
-        let r = relu(UnsafeRawPointer(src + i).loadUnaligned(as: V.self) + b)
-        UnsafeMutableRawPointer(dst + i).storeBytes(of: r - relu(r - six), as: V.self)  // r − max(r − 6, 0) = min(r, 6)
+        let r = clampReLU6(UnsafeRawPointer(src + i).loadUnaligned(as: V.self) + b)
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: r, as: V.self)
         i += 8
     }
     while i < count {
         dst[i] = min(max(src[i] + bias, 0), 6)
         i += 1
     }
+}
+
+/// min(max(v, 0), 6) lane by lane, exactly. Works on the bit patterns with
+/// wrapping integer ops, which stay vector instructions (the generic SIMD
+/// min/max are calls in the standard library): a negative float has the sign
+/// bit set, and non-negative floats order like their bits as integers.
+@inline(__always)
+func clampReLU6(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    typealias I = SIMD8<Int32>
+    let bits = unsafeBitCast(v, to: I.self)
+    let positive = bits & ~(bits &>> 31)  // negative → +0
+    let six = I(repeating: Int32(bitPattern: Float(6).bitPattern))
+    let over = (six &- positive) &>> 31  // all ones where positive > 6
+    return unsafeBitCast((positive & ~over) | (six & over), to: SIMD8<Float>.self)
 }

@@ -34,9 +34,9 @@ private struct ForwardPass {
     var stats = ForwardStats()
     var activations: [LayerActivation] = []
     /// Whether bias and ReLU6 of expand/head convs move into the next layer's
-    /// pass: only for the BLAS product (the native kernel applies them in
-    /// registers) and only when intermediate outputs are not recorded.
-    var deferEpilogue: Bool { PointwiseKernel.selected == .blas && !keep }
+    /// pass (the depthwise copy, the pooling): only when intermediate outputs
+    /// are not recorded.
+    var deferEpilogue: Bool { !keep }
 
     init(network: EfficientNetLite0, workspace: EfficientNetWorkspace, batch: Int, keep: Bool) {
         self.network = network
@@ -79,41 +79,25 @@ private struct ForwardPass {
             let spatial = n * size * size
             let dw = block.depthwise
             let outSize = SamePadding(size: size, kernel: dw.kernel, stride: block.stride).output
-            if let expand = block.expand, !keep, PointwiseKernel.selected == .native {
-                // Expand and depthwise a few channels at a time: each chunk of the
-                // 6×-wide expanded tensor is consumed while it is still in L2,
-                // instead of the whole tensor going out to memory and back.
-                let chunk = Self.chunkChannels(total: expand.outChannels, floatsPerChannel: spatial)
-                var first = 0
-                while first < expand.outChannels {
-                    let count = min(chunk, expand.outChannels - first)
-                    convGEMM(expanded, expand.channels(first, count), x, columns: spatial, depth: expand.inChannels,
-                             activation: .relu6, residual: nil)
-                    runDepthwise(depthwiseOut + first * n * outSize * outSize, expanded, dw.channels(first, count),
-                                 size: size, stride: block.stride, inputBias: nil)
-                    first += count
-                }
-            } else {
-                var source: UnsafeMutablePointer<Float> = x
-                // With the BLAS product and no recording, the expand conv's bias and
-                // ReLU6 happen inside the depthwise copy instead of in a separate pass.
-                var pendingBias: UnsafePointer<Float>?
-                if let expand = block.expand {
-                    convGEMM(expanded, expand, x, columns: spatial, depth: expand.inChannels, activation: .relu6,
-                             residual: nil, epilogue: !deferEpilogue)
-                    if deferEpilogue { pendingBias = expand.bias }
-                    if keep {
-                        record(expand.name, .pointwise, .relu6, nil, input: x, [expand.inChannels, n, size, size],
-                               output: expanded, [expand.outChannels, n, size, size])
-                    }
-                    source = expanded
-                }
-                runDepthwise(depthwiseOut, source, dw, size: size, stride: block.stride, inputBias: pendingBias)
+            var source: UnsafeMutablePointer<Float> = x
+            // Without recording, the expand conv's bias and ReLU6 happen inside
+            // the depthwise copy instead of in a separate pass.
+            var pendingBias: UnsafePointer<Float>?
+            if let expand = block.expand {
+                convGEMM(expanded, expand, x, columns: spatial, depth: expand.inChannels, activation: .relu6,
+                         residual: nil, epilogue: !deferEpilogue)
+                if deferEpilogue { pendingBias = expand.bias }
                 if keep {
-                    record(dw.name, .depthwise(kernel: dw.kernel, stride: block.stride), .relu6, nil,
-                           input: source, [dw.outChannels, n, size, size],
-                           output: depthwiseOut, [dw.outChannels, n, outSize, outSize])
+                    record(expand.name, .pointwise, .relu6, nil, input: x, [expand.inChannels, n, size, size],
+                           output: expanded, [expand.outChannels, n, size, size])
                 }
+                source = expanded
+            }
+            runDepthwise(depthwiseOut, source, dw, size: size, stride: block.stride, inputBias: pendingBias)
+            if keep {
+                record(dw.name, .depthwise(kernel: dw.kernel, stride: block.stride), .relu6, nil,
+                       input: source, [dw.outChannels, n, size, size],
+                       output: depthwiseOut, [dw.outChannels, n, outSize, outSize])
             }
             let project = block.project
             let outSpatial = n * outSize * outSize
@@ -177,13 +161,6 @@ private struct ForwardPass {
         return BackboneOutput(batch: n, features: features, logits: logits, activations: keep ? activations : nil)
     }
 
-    /// Expanded channels per chunk: about 512 KB of activations, a multiple
-    /// of 8 (the native kernel's row block), at least 8.
-    static func chunkChannels(total: Int, floatsPerChannel: Int) -> Int {
-        let fit = (128 * 1024 / max(floatsPerChannel, 1)) / 8 * 8
-        return min(total, max(8, fit))
-    }
-
     /// out (C·N, OH, OW) ← relu6(depthwise(x (C·N, H, W))), timed.
     private mutating func runDepthwise(
         _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ dw: EfficientNetLite0.Conv,
@@ -206,7 +183,6 @@ private struct ForwardPass {
     ) {
         let start = threadCPUSeconds()
         if epilogue {
-            // With the native kernel the epilogue is part of the product (and of its time).
             pointwiseConv(out, weight: conv.weight, x, bias: conv.bias, outChannels: conv.outChannels,
                           inChannels: depth, positions: columns, activation: activation, residual: residual)
         } else {

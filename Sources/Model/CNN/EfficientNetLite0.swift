@@ -31,13 +31,6 @@ public final class EfficientNetLite0: @unchecked Sendable {
         let inChannels: Int
         let kernel: Int
         var depthwise = false
-
-        /// Output channels first..<first+count only (weights are (O,…) row-major).
-        func channels(_ first: Int, _ count: Int) -> Conv {
-            let perChannel = depthwise ? kernel * kernel : inChannels * kernel * kernel
-            return Conv(name: name, weight: weight + first * perChannel, bias: bias + first, outChannels: count,
-                        inChannels: depthwise ? count : inChannels, kernel: kernel, depthwise: depthwise)
-        }
     }
 
     struct Block {
