@@ -47,7 +47,7 @@ struct Explain: ParsableCommand {
         let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
         clock.lap("decode")
         let pass = try explainer.forward(input: input)
-        let text = try query ?? topClassName(pass.logits)
+        let text = try query ?? models.setup.topClassName(pass.logits)
         let explanation = try explainer.explain(pass, query: text, method: method)
         clock.lap("explain")
         let rendered = try HeatMap.render(photo, grid: explanation.map.values,
@@ -59,22 +59,13 @@ struct Explain: ParsableCommand {
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw ExplainFailure(description: "cannot write \(path) (does its folder exist and is it writable?)")
         }
-        let report = ExplainReport(image: image, query: text, target: target, explanation: explanation,
+        let report = ExplanationReport(image: image, query: text, target: target, explanation: explanation,
                                    photoWidth: photo.width, photoHeight: photo.height, out: path, gridSide: grid)
         if json {
             print(try report.json())
         } else {
-            print(report.text(color: ExplainReport.useColor))
+            print(report.text(color: ExplanationReport.useColor))
         }
-    }
-}
-
-extension Explain {
-    /// The photo's most probable ImageNet class name, the query when none is given.
-    func topClassName(_ logits: [Float]) throws -> String {
-        let names = try ClassLabels(modelDirectory: models.modelDir).names
-        let top = logits.indices.max { logits[$0] < logits[$1] } ?? 0
-        return top < names.count ? names[top] : ""
     }
 }
 
