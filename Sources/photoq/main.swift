@@ -12,6 +12,7 @@ struct Photoq: ParsableCommand {
         usage: """
             photoq [options] <text>...
             photoq --similar <photo> [<text>...]
+            photoq --explain <id|photo> [<text>...] [--out FILE] [--json]
             photoq --status [--json]
             """,
         discussion: """
@@ -57,8 +58,12 @@ struct Photoq: ParsableCommand {
     @Flag(help: "Ask the daemon to re-embed photos that failed (they are otherwise retried only when changed).")
     var retryFailed = false
 
-    @Option(help: "Explain why the photo with this id matched the text (saliency map).")
-    var explain: UInt64?
+    @Option(help: ArgumentHelp("Explain why the photo with this index id (or this JPEG) matches the text: a heat map over the photo and a score per word. Without text, the last search's text.", valueName: "id|photo"))
+    var explain: String?
+
+    @Option(help: "With --explain: write the heat map here (.png for PNG, otherwise JPEG; default a temporary file).",
+            completion: .file(extensions: ["png", "jpg"]))
+    var out: String?
 
     @Flag(help: "Keep the daemon's joint-space order even when the LSTM reranker is installed.")
     var noRerank = false
@@ -73,9 +78,10 @@ struct Photoq: ParsableCommand {
         guard (1...Wire.maximumResults).contains(limit) else {
             throw ValidationError("--limit must be between 1 and \(Wire.maximumResults).")
         }
-        if modes == 0 || explain != nil {
+        if modes == 0 {
             guard !query.isEmpty else { throw ValidationError("Give the text to search for, e.g. photoq \"dog on a beach\".") }
         }
+        if out != nil && explain == nil { throw ValidationError("--out is for --explain.") }
         if json && (scores || nulSeparated) { throw ValidationError("--json already includes scores; drop --scores/-0.") }
         _ = try day(after, "--after")
         _ = try day(before, "--before")
@@ -88,8 +94,12 @@ struct Photoq: ParsableCommand {
         let socketPath = PhotoqClient.socketPath(flag: socket, environment: environment)
         let format = OutputFormat(scores: scores, json: json, nulSeparated: nulSeparated)
         do {
-            if explain != nil {
-                throw ClientFailure(.unavailableFeature, "--explain is not available yet in this build")
+            if let explain {
+                let request = ExplainRequest(photo: explain, query: query.isEmpty ? nil : query, out: out, json: json,
+                                             modelDirectory: modelDirectory(environment), socketPath: socketPath,
+                                             environment: environment)
+                try emit(Array((PhotoExplaining.run(request) + "\n").utf8))
+                return
             }
             let client = try PhotoqClient(socketPath: socketPath)
             if status {
@@ -116,6 +126,7 @@ struct Photoq: ParsableCommand {
             } else {
                 hits = try client.search(SearchRequest(text: query, k: limit, filters: filters))
             }
+            if similar == nil { LastQuery(environment: environment).save(query) }
             try emit(format.render(hits: hits, query: query.isEmpty ? nil : query, similarTo: similar))
             if hits.isEmpty { throw ExitCode(ExitStatus.noMatch.rawValue) }
         } catch let failure as ClientFailure {
