@@ -58,10 +58,10 @@ struct Photoq: ParsableCommand {
     @Flag(help: "Ask the daemon to re-embed photos that failed (they are otherwise retried only when changed).")
     var retryFailed = false
 
-    @Option(help: ArgumentHelp("Explain why the photo with this index id (or this JPEG) matches the text: a heat map over the photo and a score per word. Without text, the last search's text.", valueName: "id|photo"))
+    @Option(help: ArgumentHelp("Explain why the photo with this index id (or this JPEG) matches the text: a heat map over the photo and a score per word. Without text: the last search's text, else the photo's top ImageNet class.", valueName: "id|photo"))
     var explain: String?
 
-    @Option(help: "With --explain: write the heat map here (.png for PNG, otherwise JPEG; default a temporary file).",
+    @Option(help: ArgumentHelp("With --explain: write the heat map here (.png for PNG, otherwise JPEG; default a temporary file, whose path is printed).", valueName: "file"),
             completion: .file(extensions: ["png", "jpg"]))
     var out: String?
 
