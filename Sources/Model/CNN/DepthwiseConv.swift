@@ -125,10 +125,10 @@ private func padPlane(_ padded: UnsafeMutablePointer<Float>, _ x: UnsafePointer<
             // odd ones in the other phase from (left + 1) / 2.
             let first = rowBase + (g.left % 2) * g.subPlaneCount + g.left / 2
             let second = rowBase + (1 - g.left % 2) * g.subPlaneCount + (g.left + 1) / 2
-            deinterleave2(first, second, src, count: g.width)
             if let bias {
-                biasReLU6(first, first, count: (g.width + 1) / 2, bias: bias)
-                biasReLU6(second, second, count: g.width / 2, bias: bias)
+                deinterleave2(first, second, src, count: g.width, bias: bias, clamp: true)
+            } else {
+                deinterleave2(first, second, src, count: g.width, bias: 0, clamp: false)
             }
             continue
         }
@@ -153,25 +153,27 @@ private func runTaps(
     }
 }
 
-/// even (⌈count/2⌉) ← src[0, 2, 4, …], odd (⌊count/2⌋) ← src[1, 3, 5, …].
+/// even (⌈count/2⌉) ← src[0, 2, 4, …], odd (⌊count/2⌋) ← src[1, 3, 5, …];
+/// with `clamp`, relu6(value + bias) instead (a constant at each call site).
 @inline(__always)
 private func deinterleave2(_ even: UnsafeMutablePointer<Float>, _ odd: UnsafeMutablePointer<Float>,
-                           _ src: UnsafePointer<Float>, count: Int) {
-    typealias V = SIMD8<Float>
+                           _ src: UnsafePointer<Float>, count: Int, bias: Float, clamp: Bool) {
+    let b = SIMD8<Float>(repeating: bias)
+    @inline(__always) func activate(_ v: SIMD8<Float>) -> SIMD8<Float> { clamp ? clampReLU6(v + b) : v }
     var i = 0
     while 2 * i + 16 <= count {
-        let a = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: V.self)
-        let b = UnsafeRawPointer(src + 2 * i + 8).loadUnaligned(as: V.self)
-        UnsafeMutableRawPointer(even + i).storeBytes(of: V(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: V.self)
-        UnsafeMutableRawPointer(odd + i).storeBytes(of: V(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: V.self)
+        let pair = UnsafeRawPointer(src + 2 * i).loadUnaligned(as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(even + i).storeBytes(of: activate(pair.evenHalf), as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(odd + i).storeBytes(of: activate(pair.oddHalf), as: SIMD8<Float>.self)
         i += 8
     }
+    @inline(__always) func activate(_ v: Float) -> Float { clamp ? min(max(v + bias, 0), 6) : v }
     while 2 * i + 1 < count {
-        even[i] = src[2 * i]
-        odd[i] = src[2 * i + 1]
+        even[i] = activate(src[2 * i])
+        odd[i] = activate(src[2 * i + 1])
         i += 1
     }
-    if 2 * i < count { even[i] = src[2 * i] }
+    if 2 * i < count { even[i] = activate(src[2 * i]) }
 }
 
 /// dst[i] ← bias + Σ_t w[t] · src[i + offsets[t]] for i in 0..<count, then
