@@ -40,6 +40,12 @@ struct EvalRetrieval: ParsableCommand {
     @Option(help: "Seed for --random.")
     var seed: UInt64 = 1
 
+    @Option(help: "Rerank the joint space's top K with the LSTM scorer (joint similarity weighted as the scorer's policy says) and report those recalls.")
+    var rerank: Int?
+
+    @Option(help: "Scorer weights for --rerank (default: the installed lstm-scorer.safetensors).")
+    var scorer: String?
+
     @Flag(help: "Print one JSON document instead of text.")
     var json = false
 
@@ -50,13 +56,15 @@ struct EvalRetrieval: ParsableCommand {
             throw ValidationError("choose at most one of --model, --bridge-only and --random")
         }
         if let topT, topT < 1 { throw ValidationError("--top-t must be at least 1") }
+        if let rerank, rerank < 1 { throw ValidationError("--rerank must be at least 1") }
+        if rerank != nil, random { throw ValidationError("--rerank needs a joint model, not --random") }
     }
 
     func run() throws {
         let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
                                             networks: try data.networks(), cache: data.featureCache, threads: data.threads)
-        let metrics: RetrievalMetrics
-        let modelID: String
+        var metrics: RetrievalMetrics
+        var modelID: String
         if random {
             metrics = prepared.evaluateRandom(seed: seed, dimension: prepared.dimension)
             modelID = "random-seed\(seed)"
@@ -65,6 +73,15 @@ struct EvalRetrieval: ParsableCommand {
             metrics = prepared.evaluate(jointModel)
             modelID = jointModel.modelID
             if !json { stderrLine(embeddingCost(jointModel, prepared)) }
+            if let rerank {
+                let (reranked, scorerID, weight) = try rerankedMetrics(jointModel, topK: rerank)
+                if !json {
+                    print("joint space alone: \(metrics.photos) photos, \(metrics.queries) queries")
+                    print(metrics.summary)
+                }
+                metrics = reranked
+                modelID += "+\(scorerID)-top\(rerank)-w\(weight)"
+            }
         }
         if json {
             let document = RetrievalReport(version: 1, model: modelID, photos: metrics.photos, queries: metrics.queries,
@@ -78,6 +95,23 @@ struct EvalRetrieval: ParsableCommand {
             print("model \(modelID): \(metrics.photos) photos, \(metrics.queries) queries")
             print(metrics.summary)
         }
+    }
+
+    /// Recalls with the joint space's top K reordered by LSTM logit + w ×
+    /// joint similarity, w from the scorer's stored policy.
+    private func rerankedMetrics(_ joint: JointModel, topK: Int) throws -> (RetrievalMetrics, String, Float) {
+        let path = scorer ?? ModelPaths.model(ScorerParameters.defaultFileName, in: data.modelDir)
+        let (parameters, metadata) = try ScorerParameters.load(from: path)
+        let weight = metadata["rerank_joint_weight"].flatMap(Float.init) ?? 0
+        let set = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList,
+                                                   words: try WordVectors(directory: data.modelDir), joint: joint,
+                                                   data: data, networks: try data.networks())
+        guard let photos = set.photoEmbeddings, let texts = set.captionEmbeddings else {
+            throw ValidationError("--rerank needs the joint embeddings of the set")
+        }
+        let ranks = try rerankedRanks(set.scorer, parameters: parameters, photoEmbeddings: photos, captionEmbeddings: texts,
+                                      dimension: joint.dimension, topK: topK, weights: [weight])
+        return (RetrievalMetrics(ranks: ranks.reranked[0], photos: set.scorer.photoCount), metadata["model_id"] ?? "scorer", weight)
     }
 
     /// What the joint space adds per photo and per query on top of the

@@ -52,6 +52,30 @@ final class JointCommandTests: XCTestCase {
         let medianRank = try XCTUnwrap(report["median_rank"] as? Double)
         XCTAssertTrue((1...4).contains(medianRank))
 
+        // --rerank K: reordering only the top 1, or with an overwhelming joint
+        // weight, changes nothing; an overwhelming negative weight reverses
+        // the top 4 and must move R@1.
+        _ = try TestEnvironment.model(ModelPaths.wordVectors)
+        func reranked(_ k: Int, weight: Float) throws -> [String: Any] {
+            let scorer = dir + "/scorer-\(k)-\(weight).safetensors"
+            try ScorerParameters(shape: ScorerShape(), seed: 5).save(
+                to: scorer, modelID: "test", vocabularyID: "test",
+                extraMetadata: ScorerRerankPolicy(enabled: true, topK: k, jointWeight: weight).metadata)
+            let r = try TestEnvironment.run(binary, ["eval", "retrieval"] + common
+                                            + ["--model", model, "--rerank", String(k), "--scorer", scorer, "--json"])
+            XCTAssertEqual(r.status, 0, String(decoding: r.stderr, as: UTF8.self))
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        }
+        for (k, weight) in [(1, Float(0)), (4, Float(1e5))] {
+            let same = try reranked(k, weight: weight)
+            for key in ["recall_at_1", "recall_at_5", "median_rank"] {
+                XCTAssertEqual(same[key] as? Double, report[key] as? Double, "\(key) with --rerank \(k), weight \(weight)")
+            }
+        }
+        let reversed = try reranked(4, weight: -1e5)
+        XCTAssertNotEqual(reversed["recall_at_1"] as? Double, report["recall_at_1"] as? Double)
+        XCTAssertEqual(reversed["recall_at_5"] as? Double, 1, "reranking only reorders the top K")
+
         let usage = try TestEnvironment.run(binary, ["eval", "retrieval"] + common + ["--bridge-only", "--random"])
         XCTAssertEqual(usage.status, 64, "conflicting flags are a usage error")
     }
