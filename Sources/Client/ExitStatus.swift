@@ -37,6 +37,6 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           75  daemon busy or timed out, try again
           76  protocol mismatch between photoq and photoqd
           77  permission denied on the socket
-          78  feature not available yet
+          78  models or feature not available (run scripts/setup)
         """
 }
