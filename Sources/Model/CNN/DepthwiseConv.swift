@@ -13,10 +13,10 @@
 // the bias and ReLU6 applied in registers before the store.
 
 /// The scratch floats `depthwiseConv` needs: the padded phase planes plus
-/// one output plane at the sub-plane pitch.
+/// one output plane at the sub-plane pitch, each with a vector of slack.
 public func depthwiseScratchCount(height: Int, width: Int, kernel: Int, stride: Int) -> Int {
     let geometry = DepthwiseGeometry(height: height, width: width, kernel: kernel, stride: stride)
-    return geometry.paddedCount + geometry.wideCount
+    return geometry.paddedCount + DepthwiseGeometry.slack + geometry.wideCount
 }
 
 /// out (C·N, OH, OW) ← act(depthwise(x (C·N, H, W), w (C,k,k)) + bias (C)),
@@ -34,8 +34,8 @@ public func depthwiseConv(
     inputBias: UnsafePointer<Float>? = nil
 ) {
     let g = DepthwiseGeometry(height: height, width: width, kernel: kernel, stride: stride)
-    let padded = scratch, wide = scratch + g.paddedCount
-    padded.update(repeating: 0, count: g.paddedCount)
+    let padded = scratch, wide = scratch + g.paddedCount + DepthwiseGeometry.slack
+    padded.update(repeating: 0, count: g.paddedCount + DepthwiseGeometry.slack)
     let taps = kernel * kernel
     withUnsafeTemporaryAllocation(of: Int.self, capacity: taps) { offsets in
         // Offset of tap (ky,kx) from an output's position in its sub-plane: no division in the loop.
@@ -54,12 +54,12 @@ public func depthwiseConv(
                 padPlane(padded, x + plane * height * width, g, bias: inputBias.map { $0[c] })
                 if g.outW < 32 {
                     // Narrow planes: one run over OH rows at the sub-plane pitch, then keep OW of each row.
-                    let count = (g.outH - 1) * g.phaseW + g.outW
+                    // Rounded up to whole vectors: no scalar tail; the extra outputs
+                    // read the zero slack after the planes and are dropped.
+                    let count = ((g.outH - 1) * g.phaseW + g.outW + 7) / 8 * 8
                     runTaps(wide, padded, count: count, weight: w, offsets: tapOffsets, taps: taps, bias: bias[c],
                             activation: activation)
-                    for oy in 0..<g.outH {
-                        (dst + oy * g.outW).update(from: wide + oy * g.phaseW, count: g.outW)
-                    }
+                    keepColumns(dst, wide, rows: g.outH, columns: g.outW, pitch: g.phaseW)
                 } else {
                     for oy in 0..<g.outH {
                         runTaps(dst + oy * g.outW, padded + oy * g.phaseW, count: g.outW,
@@ -67,6 +67,31 @@ public func depthwiseConv(
                     }
                 }
             }
+        }
+    }
+}
+
+/// dst (rows, columns) ← src (rows, pitch)[:, 0..<columns], for narrow
+/// planes. Whole 8-float vectors per row, the few past `columns` landing in
+/// the next row before it is written; only rows too near the plane's end for
+/// that go float by float. (Row copies through memcpy cost a call each: seven
+/// per 7×7 plane.) src holds 8 floats past its last row's columns.
+@inline(__always)
+private func keepColumns(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>,
+                         rows: Int, columns: Int, pitch: Int) {
+    typealias V = SIMD8<Float>
+    let vectorWidth = (columns + 7) / 8 * 8
+    for row in 0..<rows {
+        let to = dst + row * columns, from = src + row * pitch
+        if row * columns + vectorWidth <= rows * columns {
+            var i = 0
+            while i < columns {
+                UnsafeMutableRawPointer(to + i).storeBytes(of: UnsafeRawPointer(from + i).loadUnaligned(as: V.self),
+                                                           as: V.self)
+                i += 8
+            }
+        } else {
+            for i in 0..<columns { to[i] = from[i] }
         }
     }
 }
@@ -81,6 +106,9 @@ struct DepthwiseGeometry {
     let phaseH: Int, phaseW: Int, subPlaneCount: Int
     let paddedCount: Int
     let wideCount: Int
+    /// Floats after the padded planes and after the wide plane, so that a
+    /// narrow run rounded up to whole 8-float vectors stays inside scratch.
+    static let slack = 8
 
     init(height: Int, width: Int, kernel: Int, stride: Int) {
         let padY = SamePadding(size: height, kernel: kernel, stride: stride)
@@ -96,7 +124,7 @@ struct DepthwiseGeometry {
         phaseW = (width + padX.before + padX.after + stride - 1) / stride
         subPlaneCount = phaseH * phaseW
         paddedCount = stride * stride * subPlaneCount
-        wideCount = outH * phaseW
+        wideCount = outH * phaseW + Self.slack
     }
 }
 
