@@ -1,15 +1,4 @@
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, fast generator whose
-/// sequence depends only on the seed, so `--seed` makes training repeatable.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+import Model
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The generator behind `--seed`: SplitMix64, so a run depends only on its seed.
+public typealias SeededGenerator = SplitMix64

@@ -4,7 +4,7 @@ import XCTest
 /// Each CNN kernel against a plain nested loop written straight from the
 /// definition (TensorFlow SAME padding), on random odd-sized shapes.
 final class ConvKernelTests: XCTestCase {
-    private var generator = KernelTestRandom(seed: 0x5EED)
+    private var generator = SplitMix64(seed: 0x5EED)
 
     private func randomFloats(_ count: Int) -> [Float] {
         (0..<count).map { _ in Float.random(in: -1...1, using: &generator) }
@@ -219,18 +219,5 @@ final class ConvKernelTests: XCTestCase {
             let expected = i < p ? min(max(base[index] + bias[oc] + residual[index], 0), 6) : base[index]
             XCTAssertEqual(out[index], expected, accuracy: 1e-6)
         } }
-    }
-}
-
-/// A small seeded generator so failures reproduce.
-struct KernelTestRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,22 +1,9 @@
 import Model
 
-/// Seeded values for the scorer tests (SplitMix64), so failures reproduce.
-struct ScorerTestRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
+/// Seeded values for the scorer tests, so failures reproduce.
+typealias ScorerTestRandom = SplitMix64
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func uniform(_ low: Float = -1, _ high: Float = 1) -> Float {
-        low + (high - low) * Float(next() >> 40) / Float(1 << 24)
-    }
-
+extension SplitMix64 {
     mutating func values(_ count: Int, scale: Float = 1) -> [Float] {
         (0..<count).map { _ in uniform(-scale, scale) }
     }
