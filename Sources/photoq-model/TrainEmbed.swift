@@ -16,18 +16,7 @@ struct TrainEmbed: ParsableCommand {
             Backbone features and caption embeddings are cached, so a second run does not re-run the networks.
             """)
 
-    @Option(help: "Training captions: COCO-format JSON or Flickr8k token file.")
-    var captions: String
-    @Option(help: "Folder with the training photos.")
-    var images: String
-    @Option(help: "Only the training photos listed in this file.")
-    var splitList: String?
-    @Option(help: "Dev captions for model selection (default: the training captions file).")
-    var devCaptions: String?
-    @Option(help: "Folder with the dev photos (default: --images).")
-    var devImages: String?
-    @Option(help: "Dev photos list; dev selection is skipped without dev data.")
-    var devSplitList: String?
+    @OptionGroup var set: TrainingSetOptions
 
     @Option(help: "Losses to train, a subset of v,t1,t2.")
     var losses = "v,t1,t2"
@@ -73,12 +62,12 @@ struct TrainEmbed: ParsableCommand {
     func run() throws {
         let networks = try data.networks()
         let bridgeFile = try data.bridgeFile()
-        let train = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
+        let train = try PreparedSet.load(captions: set.captions, imageDirectory: set.images, splitList: set.splitList,
                                          networks: networks, cache: data.featureCache, threads: data.threads)
         var dev: PreparedSet?
-        if devCaptions != nil || devSplitList != nil {
-            dev = try PreparedSet.load(captions: devCaptions ?? captions, imageDirectory: devImages ?? images,
-                                       splitList: devSplitList, networks: networks, cache: data.featureCache,
+        if set.hasDev {
+            dev = try PreparedSet.load(captions: set.devCaptions ?? set.captions, imageDirectory: set.devImages ?? set.images,
+                                       splitList: set.devSplitList, networks: networks, cache: data.featureCache,
                                        threads: data.threads)
         }
         stderrLine("train: \(train.set.photos.count) photos, \(train.photoOfCaption.count) captions"
@@ -105,7 +94,7 @@ struct TrainEmbed: ParsableCommand {
         var metadata: [String: String] = [
             "kind": "photoq joint embedding",
             "model_id": modelID ?? "joint-\(options.losses.description.replacingOccurrences(of: ",", with: ""))\(hardNegatives ? "-hard" : "")-e\(best.epoch)",
-            "training_captions": captions, "training_split": splitList ?? "", "training_photos": String(train.set.photos.count),
+            "training_captions": TrainingSetOptions.recorded(set.captions), "training_split": TrainingSetOptions.recorded(set.splitList), "training_photos": String(train.set.photos.count),
             "created": ISO8601DateFormatter().string(from: Date()),
             "backbone": networks.backboneID, "sentence_encoder": networks.sentenceEncoderID,
             "transform": networks.transform.rawValue, "bridge_top_t": String(bridge.topT),
@@ -116,7 +105,7 @@ struct TrainEmbed: ParsableCommand {
             "seed": String(seed),
         ]
         if let m = best.devMetrics {
-            metadata["dev_split"] = devSplitList ?? ""
+            metadata["dev_split"] = TrainingSetOptions.recorded(set.devSplitList)
             metadata["dev_recall_at_1"] = String(format: "%.4f", m.recallAt1)
             metadata["dev_recall_at_5"] = String(format: "%.4f", m.recallAt5)
             metadata["dev_recall_at_10"] = String(format: "%.4f", m.recallAt10)

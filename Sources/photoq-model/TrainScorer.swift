@@ -18,18 +18,7 @@ struct TrainScorer: ParsableCommand {
             similarity in the combined score is chosen on dev.
             """)
 
-    @Option(help: "Training captions: COCO-format JSON or Flickr8k token file.")
-    var captions: String
-    @Option(help: "Folder with the training photos.")
-    var images: String
-    @Option(help: "Only the training photos listed in this file.")
-    var splitList: String?
-    @Option(help: "Dev captions (default: the training captions file when --dev-split-list is given).")
-    var devCaptions: String?
-    @Option(help: "Folder with the dev photos (default: --images).")
-    var devImages: String?
-    @Option(help: "Dev photos list.")
-    var devSplitList: String?
+    @OptionGroup var set: TrainingSetOptions
 
     @Option(help: "Joint model for hard negatives (default: the installed one).")
     var jointModel: String?
@@ -78,12 +67,12 @@ struct TrainScorer: ParsableCommand {
         let networks = try data.networks()
         let words = try WordVectors(directory: data.modelDir)
         let joint = try ScorerCommandSupport.jointModel(path: jointModel, data: data)
-        let train = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList, words: words,
+        let train = try ScorerCommandSupport.prepare(captions: set.captions, images: set.images, splitList: set.splitList, words: words,
                                                      joint: joint, data: data, networks: networks)
         var dev: PreparedScorerSet?
-        if devCaptions != nil || devSplitList != nil {
-            dev = try ScorerCommandSupport.prepare(captions: devCaptions ?? captions, images: devImages ?? images,
-                                                   splitList: devSplitList, words: words, joint: joint, data: data,
+        if set.hasDev {
+            dev = try ScorerCommandSupport.prepare(captions: set.devCaptions ?? set.captions, images: set.devImages ?? set.images,
+                                                   splitList: set.devSplitList, words: words, joint: joint, data: data,
                                                    networks: networks)
         }
         var options = ScorerTrainingOptions()
@@ -161,7 +150,7 @@ struct TrainScorer: ParsableCommand {
 
         var metadata: [String: String] = [
             "kind": "photoq lstm scorer",
-            "training_captions": captions, "training_split": splitList ?? "",
+            "training_captions": TrainingSetOptions.recorded(set.captions), "training_split": TrainingSetOptions.recorded(set.splitList),
             "training_photos": String(train.scorer.photoCount), "training_captions_count": String(train.scorer.queries.count),
             "created": ISO8601DateFormatter().string(from: Date()),
             "backbone": networks.backboneID, "transform": networks.transform.rawValue,
@@ -171,7 +160,7 @@ struct TrainScorer: ParsableCommand {
             "decay_rate": String(decayRate), "clip": String(clip), "weight_decay": String(weightDecay), "seed": String(seed),
         ]
         if let accuracy = best.accuracy {
-            metadata["dev_split"] = devSplitList ?? ""
+            metadata["dev_split"] = TrainingSetOptions.recorded(set.devSplitList)
             metadata["dev_identification_random"] = String(format: "%.4f", accuracy.random)
             if let hard = accuracy.hard { metadata["dev_identification_hard"] = String(format: "%.4f", hard) }
         }
