@@ -55,6 +55,15 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.socketPath, dir + "/run/photoq/photoq.sock")
         overrides.roots = [dir + "/missing"]
         XCTAssertThrowsError(try DaemonConfiguration.load(configPath: nil, overrides: overrides, environment: env))
+        // Excludes: "~" expands as in roots, names stay names, and an excluded
+        // root is dropped (all of them excluded is an error).
+        try "roots = [\"~/a\", \"~/b\"]\nexcludes = [\"~/b\", \"private\", \"~/a/skip\"]\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        c = try DaemonConfiguration.load(configPath: config, overrides: DaemonConfiguration.Overrides(), environment: env)
+        XCTAssertEqual(c.roots, [dir + "/a"])
+        XCTAssertEqual(c.excludes, [dir + "/b", "private", dir + "/a/skip"])
+        try "roots = [\"~/b\"]\nexcludes = [\"~\"]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DaemonConfiguration.load(configPath: config, overrides: DaemonConfiguration.Overrides(), environment: env))
         try "rootz = []\n".write(toFile: config, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try DaemonConfiguration.load(configPath: config, overrides: DaemonConfiguration.Overrides(), environment: env))
     }

@@ -121,9 +121,18 @@ public struct DaemonConfiguration: Sendable {
             return URL(fileURLWithPath: tilde).standardizedFileURL.path
         }
 
-        let roots = (overrides.roots.isEmpty ? try strings("roots") : overrides.roots).map(expand)
-        guard !roots.isEmpty else {
+        // Paths among the excludes are expanded like roots; bare names match a
+        // folder of that name at any depth.
+        let excludes = try (strings("excludes") + overrides.excludes)
+            .map { $0.hasPrefix("~") || $0.hasPrefix("/") ? expand($0) : $0 }
+        let excludedPaths = excludes.filter { $0.hasPrefix("/") }
+        let named = (overrides.roots.isEmpty ? try strings("roots") : overrides.roots).map(expand)
+        guard !named.isEmpty else {
             throw DaemonError(.configuration, "no photo folders: pass --root DIR or set roots = [\"~/Pictures\"] in \(path)")
+        }
+        let roots = named.filter { root in !excludedPaths.contains { root == $0 || root.hasPrefix($0 + "/") } }
+        guard !roots.isEmpty else {
+            throw DaemonError(.configuration, "every root is excluded: \(named.joined(separator: ", "))")
         }
         for root in roots {
             var isDir: ObjCBool = false
@@ -145,13 +154,12 @@ public struct DaemonConfiguration: Sendable {
         let filePoll = try integer("poll_interval")
         let poll = overrides.pollInterval ?? filePoll.map(Double.init) ?? 300
         guard poll > 0 else { throw DaemonError(.configuration, "poll_interval must be positive") }
-        let fileExcludes = try strings("excludes")
         let fileState = try string("state_dir")
         let fileSocket = try string("socket")
         let fileModels = try string("model_dir")
         return DaemonConfiguration(
             roots: roots,
-            excludes: fileExcludes + overrides.excludes,
+            excludes: excludes,
             stateDirectory: expand(overrides.stateDirectory ?? fileState ?? defaultStateDirectory(environment: environment)),
             socketPath: expand(overrides.socketPath ?? fileSocket ?? UnixSocket.defaultPath(environment: environment)),
             threads: threads,
