@@ -99,7 +99,7 @@ public final class PhotoDaemon: @unchecked Sendable {
         watcher.start()
         server?.start()
         log.info("photoqd ready", ["index.count": index.search.count, "model": embedder.modelID,
-                                   "socket": configuration.socketPath, "roots": configuration.roots.joined(separator: ",")])
+                                   "socket": server?.socketPath ?? "passed by systemd", "roots": configuration.roots.joined(separator: ",")])
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
     }
 

@@ -14,7 +14,9 @@ public protocol RequestHandler: Sendable {
 /// milliseconds), one at a time, which keeps index reads single-threaded.
 public final class QueryServer: @unchecked Sendable {
     private let listener: Int32
-    private let socketPath: String?
+    /// The path this server bound and removes on stop; nil when systemd
+    /// passed the socket in (socket activation).
+    public let socketPath: String?
     private let handler: any RequestHandler
     private let log: Log
     private let clientTimeout: Double
