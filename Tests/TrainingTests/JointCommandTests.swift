@@ -9,24 +9,11 @@ import XCTest
 /// bridge and the release build; skips locally without them).
 final class JointCommandTests: XCTestCase {
     func testTrainEmbedThenEvalRetrievalJSON() throws {
-        let binary = TestEnvironment.binDirectory + "/photoq-model"
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            if TestEnvironment.requireAssets { XCTFail("no \(binary)") }
-            throw XCTSkip("no release build at \(binary)")
-        }
+        let binary = try CommandTestSupport.tool()
         _ = try TestEnvironment.model(JointModelFiles.bridge)
         _ = try TestEnvironment.model(ModelPaths.backbone)
-        let captions = try TestEnvironment.data("coco-val2017/captions.json")
-        let images = try TestEnvironment.data("coco-val2017/images")
-
-        // A four-photo COCO-format subset.
-        let all = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: captions))) as? [String: Any])
-        let photos = Array(try XCTUnwrap(all["images"] as? [[String: Any]]).prefix(4))
-        let ids = Set(photos.compactMap { $0["id"] as? Int })
-        let annotations = try XCTUnwrap(all["annotations"] as? [[String: Any]]).filter { ids.contains($0["image_id"] as? Int ?? -1) }
         let dir = try TestEnvironment.temporaryDirectory(self)
-        let subset = dir + "/captions.json"
-        try JSONSerialization.data(withJSONObject: ["images": photos, "annotations": annotations]).write(to: URL(fileURLWithPath: subset))
+        let (subset, images, captionCount) = try CommandTestSupport.cocoSubset(4, in: dir)
         let common = ["--captions", subset, "--images", images, "--cache", dir + "/cache", "--threads", "1"]
 
         let model = dir + "/joint.safetensors"
@@ -42,7 +29,7 @@ final class JointCommandTests: XCTestCase {
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: eval.stdout) as? [String: Any])
         XCTAssertEqual(report["version"] as? Int, 1)
         XCTAssertEqual(report["photos"] as? Int, 4)
-        XCTAssertEqual(report["queries"] as? Int, annotations.count)
+        XCTAssertEqual(report["queries"] as? Int, captionCount)
         for key in ["recall_at_1", "recall_at_5", "recall_at_10"] {
             let value = try XCTUnwrap(report[key] as? Double, key)
             XCTAssertTrue((0...1).contains(value), key)
