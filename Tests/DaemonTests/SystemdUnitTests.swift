@@ -33,3 +33,27 @@ final class SystemdUnitTests: XCTestCase {
         XCTAssertEqual(complaints, [], "systemd-analyze complained:\n\(stderr)")
     }
 }
+
+/// What `systemctl --user enable photoqd.service` does with the shipped units,
+/// run against a scratch root so nothing on this machine is touched.
+final class SystemdEnableTests: XCTestCase {
+    func testEnablingTheServiceStartsItAtLoginAndEnablesTheSocket() throws {
+        guard let systemctl = ["/usr/bin/systemctl", "/bin/systemctl"].first(where: FileManager.default.isExecutableFile) else {
+            let message = "systemctl is not installed (apt-get install systemd)"
+            if TestEnvironment.requireAssets { XCTFail(message) }
+            throw XCTSkip(message)
+        }
+        let root = try TestEnvironment.temporaryDirectory(self, prefix: "unit-root")
+        let units = root + "/etc/systemd/user"
+        try FileManager.default.createDirectory(atPath: units, withIntermediateDirectories: true)
+        for name in ["photoqd.service", "photoqd.socket"] {
+            try FileManager.default.copyItem(atPath: TestEnvironment.repoRoot + "/systemd/" + name, toPath: units + "/" + name)
+        }
+        let result = try TestEnvironment.run(systemctl, ["--root=" + root, "--global", "enable", "photoqd.service"])
+        XCTAssertEqual(result.status, 0, String(decoding: result.stderr, as: UTF8.self))
+        let atLogin = units + "/default.target.wants/photoqd.service"
+        let socket = units + "/sockets.target.wants/photoqd.socket"
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: atLogin), "/etc/systemd/user/photoqd.service")
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: socket), "/etc/systemd/user/photoqd.socket")
+    }
+}
