@@ -39,67 +39,61 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
     }
 
     private func search(_ r: SearchRequest) throws -> SearchResult {
-        try validate(k: r.k)
-        let text = r.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw WireError(.invalidArgument, "the search text is empty") }
-        guard text.utf8.count <= 4096 else { throw WireError(.invalidArgument, "the search text is longer than 4096 bytes") }
+        try RequestValidation.k(r.k)
+        let text = try RequestValidation.text(r.text) ?? ""
+        let filter = try searchFilter(r.filters)
         let query = try embedder.embedQuery(text)
-        return try nearest(to: query, k: r.k, filters: r.filters, excluding: nil, features: r.includeFeatures == true)
+        return try nearest(to: query, k: r.k, filter: filter, excluding: nil, features: r.includeFeatures == true)
     }
 
     /// V: the photo's own vector; V+T: photo and text vectors added, then normalised.
     private func similar(_ r: SimilarRequest) throws -> SearchResult {
-        try validate(k: r.k)
+        try RequestValidation.k(r.k)
+        let text = try RequestValidation.text(r.text, optional: true)
+        let filter = try searchFilter(r.filters)
         let record = try resolve(r.photo)
         guard !record.vector.isEmpty else { throw WireError(.notFound, "\(record.path) is not embedded yet") }
         var query = record.vector
-        if let text = r.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+        if let text {
             let t = try embedder.embedQuery(text)
             guard t.count == query.count else { throw WireError(.internalError, "text and photo vectors differ in size") }
             for i in query.indices { query[i] += t[i] }
             let norm = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
             if norm > 0 { for i in query.indices { query[i] /= norm } }
         }
-        return try nearest(to: query, k: r.k, filters: r.filters, excluding: record.id, features: r.includeFeatures == true)
+        return try nearest(to: query, k: r.k, filter: filter, excluding: record.id, features: r.includeFeatures == true)
     }
 
     private func get(_ r: GetRequest) throws -> PhotoRecordResult {
         let record = try resolve(r.photo)
-        return PhotoRecordResult(id: record.id, path: record.path, size: Int64(record.size),
+        return PhotoRecordResult(id: record.id, path: record.path, size: Int64(clamping: record.size),
                                  modified: Double(record.mtimeNanoseconds) / 1e9, modelID: record.modelID,
                                  vector: record.vector, feature: record.feature)
     }
 
-    private func resolve(_ ref: PhotoReference) throws -> PhotoRecord {
-        let found: PhotoRecord?
-        if let id = ref.id {
-            found = try index.record(id: id)
-        } else if let path = ref.path {
-            found = try index.lookup(path: path)
-        } else {
-            throw WireError(.invalidArgument, "name the photo by id or path")
-        }
+    private func resolve(_ unchecked: PhotoReference) throws -> PhotoRecord {
+        let ref = try RequestValidation.photo(unchecked)
+        let found = if let id = ref.id { try index.record(id: id) } else { try index.lookup(path: ref.path ?? "") }
         guard let found else { throw WireError(.notFound, "photo \(ref.id.map(String.init) ?? ref.path ?? "") is not in the index") }
         return found
     }
 
-    private func validate(k: Int) throws {
-        guard (1...Wire.maximumResults).contains(k) else {
-            throw WireError(.invalidArgument, "k must be between 1 and \(Wire.maximumResults), not \(k)")
+    /// The index's filter for validated folder and date filters; nil when nothing can match.
+    private func searchFilter(_ filters: SearchFilters) throws -> SearchFilter? {
+        var filter = SearchFilter()
+        switch try RequestValidation.timeWindow(after: filters.modifiedAfter, before: filters.modifiedBefore) {
+        case .any: break
+        case .nothing: return nil
+        case .range(let range): filter.mtimeRange = range
         }
+        if let folder = try RequestValidation.folder(filters.folder) {
+            filter.allowedIDs = try index.ids(inFolder: folder)
+        }
+        return filter
     }
 
-    private func nearest(to query: [Float], k: Int, filters: SearchFilters, excluding: UInt64?, features: Bool) throws -> SearchResult {
-        var filter = SearchFilter()
-        if let folder = filters.folder {
-            filter.allowedIDs = try index.ids(inFolder: folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder)
-        }
-        if filters.modifiedAfter != nil || filters.modifiedBefore != nil {
-            let low = filters.modifiedAfter.map { Int64(($0 * 1e9).rounded(.down)) } ?? Int64.min
-            let high = filters.modifiedBefore.map { Int64(($0 * 1e9).rounded(.up)) - 1 } ?? Int64.max
-            guard low <= high else { return SearchResult(hits: []) }
-            filter.mtimeRange = low...high
-        }
+    private func nearest(to query: [Float], k: Int, filter: SearchFilter?, excluding: UInt64?, features: Bool) throws -> SearchResult {
+        guard var filter else { return SearchResult(hits: []) }
         if let excluding { filter.predicate = { $0 != excluding } }
         let hits = try index.search.search(query, k: k, filter: filter)
         let records = try index.records(ids: hits.map(\.id), includeFloats: features)
