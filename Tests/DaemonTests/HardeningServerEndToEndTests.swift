@@ -171,6 +171,41 @@ final class HardeningServerEndToEndTests: XCTestCase {
         XCTAssertEqual(received, "0", "the client sent the impostor \(received) bytes")
     }
 
+    /// photoqd answers a client of another uid `permission_denied` (the
+    /// client is a raw one: photoq itself would refuse photoqd first).
+    func testDaemonRefusesAClientOfAnotherUser() throws {
+        let python = "/usr/bin/python3"
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+              FileManager.default.isExecutableFile(atPath: python) else {
+            throw XCTSkip("needs root, setpriv and /usr/bin/python3 to act as another user")
+        }
+        let (daemon, dir) = try daemonWithOnePhoto("pqho")
+        // Open the folder and socket so only SO_PEERCRED stands in the way.
+        chmod(dir, 0o755)
+        chmod(dir + "/run", 0o755)
+        chmod(daemon.socket, 0o777)
+        let client = #"""
+        import socket, struct, sys
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(sys.argv[1])
+        body = b'{"version":1,"id":1,"method":"search","params":{"text":"a dog","k":3,"filters":{}}}'
+        try:
+            s.sendall(struct.pack(">I", len(body)) + body)
+        except OSError:
+            pass
+        header = s.recv(4, socket.MSG_WAITALL)
+        sys.stdout.write(s.recv(struct.unpack(">I", header)[0], socket.MSG_WAITALL).decode())
+        """#
+        let r = try TestEnvironment.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", python, "-c", client, daemon.socket])
+        let stderr = String(decoding: r.stderr, as: UTF8.self)
+        if stderr.contains("Permission denied") { throw XCTSkip("uid 65534 cannot reach the socket here: \(stderr)") }
+        XCTAssertEqual(r.status, 0, stderr)
+        let reply = try JSONDecoder().decode(ResponseEnvelope<NoResult>.self, from: r.stdout)
+        XCTAssertEqual(reply.error?.code, .permissionDenied)
+        XCTAssertTrue(reply.error?.message.contains("serves only uid 0") == true, "\(String(describing: reply.error))")
+        XCTAssertEqual(try daemon.status().indexed, 1, "the daemon keeps serving its owner")
+    }
+
     /// Listens on argv[1], answers one connection with a fake search result,
     /// and records in argv[2]/received how many bytes the client sent.
     static let impostorScript = #"""
