@@ -118,6 +118,22 @@ final class HardeningServerUnitTests: XCTestCase {
         XCTAssertNoThrow(try DaemonConnection(path: path, timeout: 2))
     }
 
+    /// The server's workers embed waiting query texts in one call; each
+    /// vector must be the one a lone query gets.
+    func testBatchedQueryEmbeddingsEqualOneAtATime() throws {
+        _ = try TestEnvironment.model("minilm-l6.safetensors")
+        _ = try TestEnvironment.model("imagenet-class-text.safetensors")
+        let embedder = try ModelEmbedder(modelDirectory: TestEnvironment.modelDirectory, threads: 1)
+        let texts = ["a dog on a beach", "pizza", "two people walking along a river at sunset with their bikes", "CAFÉ", "a"]
+        let batch = try embedder.embedQueries(texts)
+        XCTAssertEqual(batch.count, texts.count)
+        for (text, vector) in zip(texts, batch) {
+            let alone = try embedder.embedQuery(text)
+            XCTAssertEqual(vector.count, alone.count, text)
+            XCTAssertLessThan(zip(vector, alone).map { abs($0 - $1) }.max() ?? 1, 1e-5, text)
+        }
+    }
+
     static func listen(_ path: String) throws -> Int32 {
         var addr = try UnixSocket.address(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

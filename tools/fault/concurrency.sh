@@ -4,7 +4,8 @@
 # concurrent clients, each connecting per query and searching back to back for
 # SECONDS, first alone and then while IDLE silent connections are held open.
 # Prints queries/s, p50/p99/max latency, the fewest queries any client got
-# through, and every failure by kind (busy, connection reset, timeout...).
+# through, every failure by kind (busy, connection reset, timeout...), and
+# photoqd's CPU time per query (steadier than rates on a shared machine).
 #
 #   tools/fault/concurrency.sh                      # ~40 s after indexing
 #   SECONDS_PER_LEVEL=5 LEVELS=200 IDLE=0,64,512 tools/fault/concurrency.sh
@@ -34,7 +35,7 @@ step "indexing $count photos"
 "$BIN/photoqd" --root "$WORK/library" --db "$WORK/state" --socket "$SOCKET" --log-level warning 2>>"$WORK/photoqd.log" &
 daemon=$!
 until read -r indexed pending < <("$BIN/photoq" --socket "$SOCKET" --status --json 2>/dev/null | "$PHOTOQ_PYTHON" -c \
-    'import json,sys; s=json.load(sys.stdin); print(s["indexed"] + s["failed"], s["pending"])') \
+    'import json,sys; s=json.load(sys.stdin); print(s["indexed"] + s["failed"], s["pending"])' 2>/dev/null) \
     && [ "$indexed" -ge "$count" ] && [ "$pending" -eq 0 ]; do
   kill -0 "$daemon" 2>/dev/null || { cat "$WORK/photoqd.log" >&2; exit 1; }
   sleep 0.5
@@ -42,6 +43,6 @@ done
 
 step "load: $LEVELS concurrent clients x $SECONDS_PER_LEVEL s, idle connections $IDLE ($(nproc) cores)"
 "$PHOTOQ_PYTHON" "$REPO/tools/fault/loadgen.py" "$SOCKET" --levels "$LEVELS" --idle "$IDLE" \
-  --seconds "$SECONDS_PER_LEVEL" --pace "$PACE"
+  --seconds "$SECONDS_PER_LEVEL" --pace "$PACE" --pid "$daemon"
 kill -0 "$daemon" || { echo "photoqd died:" >&2; cat "$WORK/photoqd.log" >&2; exit 1; }
 echo "photoqd peak RSS $(awk '/VmHWM/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$daemon/status"), log lines: $(wc -l < "$WORK/photoqd.log")"

@@ -92,13 +92,23 @@ async def idle_holder(socket_path, stop_at, held):
             writer.close()
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` (0: not measured)."""
+    if not pid:
+        return 0.0
+    import os
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(sorted_values, p):
     if not sorted_values:
         return float("nan")
     return sorted_values[min(len(sorted_values) - 1, int(p / 100 * len(sorted_values)))]
 
 
-async def phase(socket_path, clients, seconds, idle, k, timeout, pace):
+async def phase(socket_path, clients, seconds, idle, k, timeout, pace, pid):
     stop_at = time.monotonic() + seconds
     held = [0]
     holders = [asyncio.create_task(idle_holder(socket_path, stop_at, held)) for _ in range(idle)]
@@ -106,17 +116,20 @@ async def phase(socket_path, clients, seconds, idle, k, timeout, pace):
         await asyncio.sleep(0.5)
     idle_open = held[0]
     tally = Tally(clients)
+    cpu0 = cpu_seconds(pid)
     start = time.monotonic()
     await asyncio.gather(*(client(i, socket_path, stop_at + (0.5 if idle else 0), tally, k, timeout, pace)
                            for i in range(clients)))
     elapsed = time.monotonic() - start
+    cpu = cpu_seconds(pid) - cpu0
     await asyncio.gather(*holders)
     lat = sorted(tally.latencies)
     errors = ", ".join(f"{n} {kind}" for kind, n in sorted(tally.errors.items())) or "none"
     label = f"{clients:>4} clients" + (f" + {idle} idle ({idle_open} open)" if idle else "") + (f", one query per {pace:g} s each" if pace else "")
     print(f"{label}: {len(lat) / elapsed:7.1f} queries/s, p50 {percentile(lat, 50) * 1000:6.1f} ms, "
           f"p99 {percentile(lat, 99) * 1000:6.1f} ms, max {(lat[-1] if lat else float('nan')) * 1000:6.1f} ms, "
-          f"fewest queries by one client {min(tally.per_client)}, errors: {errors}", flush=True)
+          f"fewest queries by one client {min(tally.per_client)}, errors: {errors}"
+          + (f", photoqd CPU {cpu * 1000 / max(1, len(lat)):.1f} ms/query" if pid else ""), flush=True)
 
 
 def main():
@@ -128,10 +141,11 @@ def main():
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--timeout", type=float, default=10)
     ap.add_argument("--pace", type=float, default=0, help="seconds between one client's queries (0: back to back)")
+    ap.add_argument("--pid", type=int, default=0, help="photoqd's pid, to report its CPU time per query")
     args = ap.parse_args()
     for idle in [int(x) for x in args.idle.split(",")]:
         for level in [int(x) for x in args.levels.split(",")]:
-            asyncio.run(phase(args.socket, level, args.seconds, idle, args.k, args.timeout, args.pace))
+            asyncio.run(phase(args.socket, level, args.seconds, idle, args.k, args.timeout, args.pace, args.pid))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import PhotoqProtocol
 
 /// Answers search, similar, get, status and reindex from the index; reads
 /// only (the writer thread owns all writes), so answering never waits for a
-/// batch being embedded.
+/// batch being embedded. Runs on several server workers at once.
 final class QueryHandler: RequestHandler, @unchecked Sendable {
     private let index: PhotoIndex
     private let embedder: any PhotoEmbedder
@@ -21,10 +21,27 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         self.reindex = reindex
     }
 
-    func respond(to envelope: RequestEnvelope) -> [UInt8] {
+    func respond(to envelope: RequestEnvelope) -> [UInt8] { respond(to: envelope, embedded: [:]) }
+
+    /// The search texts among `envelopes` are embedded in one call first.
+    func respond(toBatch envelopes: [RequestEnvelope]) -> [[UInt8]] {
+        var texts: [String] = []
+        for envelope in envelopes {
+            if case .search(let r) = envelope.request, let text = try? RequestValidation.text(r.text), !texts.contains(text) {
+                texts.append(text)
+            }
+        }
+        var embedded: [String: [Float]] = [:]
+        if texts.count > 1, let vectors = try? embedder.embedQueries(texts), vectors.count == texts.count {
+            embedded = Dictionary(zip(texts, vectors), uniquingKeysWith: { a, _ in a })
+        }
+        return envelopes.map { respond(to: $0, embedded: embedded) }
+    }
+
+    private func respond(to envelope: RequestEnvelope, embedded: [String: [Float]]) -> [UInt8] {
         do {
             switch envelope.request {
-            case .search(let r): return ResponseEncoding.result(try search(r), id: envelope.id)
+            case .search(let r): return ResponseEncoding.result(try search(r, embedded: embedded), id: envelope.id)
             case .similar(let r): return ResponseEncoding.result(try similar(r), id: envelope.id)
             case .get(let r): return ResponseEncoding.result(try get(r), id: envelope.id)
             case .status: return ResponseEncoding.result(status(), id: envelope.id)
@@ -38,11 +55,11 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         }
     }
 
-    private func search(_ r: SearchRequest) throws -> SearchResult {
+    private func search(_ r: SearchRequest, embedded: [String: [Float]]) throws -> SearchResult {
         try RequestValidation.k(r.k)
         let text = try RequestValidation.text(r.text) ?? ""
         let filter = try searchFilter(r.filters)
-        let query = try embedder.embedQuery(text)
+        let query = try embedded[text] ?? embedder.embedQuery(text)
         return try nearest(to: query, k: r.k, filter: filter, excluding: nil, features: r.includeFeatures == true)
     }
 

@@ -2,10 +2,17 @@ import Glibc
 import Foundation
 import PhotoqProtocol
 
-/// Answers one decoded request with an encoded response body. Called from
+/// Answers decoded requests with encoded response bodies. Called from
 /// several worker threads at once.
 public protocol RequestHandler: Sendable {
     func respond(to envelope: RequestEnvelope) -> [UInt8]
+    /// The requests that were waiting together, answered in order; a handler
+    /// may share work between them (one encoder pass for every query text).
+    func respond(toBatch envelopes: [RequestEnvelope]) -> [[UInt8]]
+}
+
+extension RequestHandler {
+    public func respond(toBatch envelopes: [RequestEnvelope]) -> [[UInt8]] { envelopes.map(respond(to:)) }
 }
 
 /// How much the server takes on at once.
@@ -75,11 +82,20 @@ public final class QueryServer: @unchecked Sendable {
         wakeWrite = fds[1]
         for fd in fds { Descriptor.makeNonBlockingCloseOnExec(fd) }
         let wake = wakeWrite
-        workers = QueryWorkers(count: limits.workers, answer: { [handler] body in
-            switch ResponseEncoding.decodeRequest(body) {
-            case .success(let envelope): handler.respond(to: envelope)
-            case .failure(let error): ResponseEncoding.error(error, id: 0)
+        workers = QueryWorkers(count: limits.workers, answer: { [handler] bodies in
+            var replies = [[UInt8]](repeating: [], count: bodies.count)
+            var envelopes: [RequestEnvelope] = []
+            var positions: [Int] = []
+            for (i, body) in bodies.enumerated() {
+                switch ResponseEncoding.decodeRequest(body) {
+                case .success(let envelope):
+                    envelopes.append(envelope)
+                    positions.append(i)
+                case .failure(let error): replies[i] = ResponseEncoding.error(error, id: 0)
+                }
             }
+            for (reply, i) in zip(handler.respond(toBatch: envelopes), positions) { replies[i] = reply }
+            return replies
         }, replied: {
             // A full pipe already guarantees a wake-up; nothing to do on EAGAIN.
             var b: UInt8 = 1

@@ -21,7 +21,9 @@ final class QueryWorkers: @unchecked Sendable {
     }
 
     let count: Int
-    private let answer: @Sendable ([UInt8]) -> [UInt8]
+    /// Requests one worker takes at once when many are waiting.
+    static let batchLimit = 16
+    private let answer: @Sendable ([[UInt8]]) -> [[UInt8]]
     private let replied: @Sendable () -> Void
     private let condition = NSCondition()
     private var jobs: [Job] = []
@@ -31,9 +33,9 @@ final class QueryWorkers: @unchecked Sendable {
     private let finished = DispatchGroup()
 
     /// - Parameters:
-    ///   - answer: turns a request body into a response body (called on a worker).
-    ///   - replied: called after each reply is queued, to wake the poll loop.
-    init(count: Int, answer: @escaping @Sendable ([UInt8]) -> [UInt8], replied: @escaping @Sendable () -> Void) {
+    ///   - answer: turns request bodies into response bodies, in order (called on a worker).
+    ///   - replied: called after replies are queued, to wake the poll loop.
+    init(count: Int, answer: @escaping @Sendable ([[UInt8]]) -> [[UInt8]], replied: @escaping @Sendable () -> Void) {
         self.count = max(1, count)
         self.answer = answer
         self.replied = replied
@@ -76,20 +78,26 @@ final class QueryWorkers: @unchecked Sendable {
     }
 
     private func work() {
-        while let job = nextQueuedJob() {
-            let body = answer(job.body)
-            condition.withLock { replies.append(Reply(fd: job.fd, serial: job.serial, body: body)) }
+        while let batch = nextQueuedJobs() {
+            let bodies = answer(batch.map(\.body))
+            condition.withLock {
+                for (job, body) in zip(batch, bodies) { replies.append(Reply(fd: job.fd, serial: job.serial, body: body)) }
+            }
             replied()
         }
     }
 
-    private func nextQueuedJob() -> Job? {
+    /// The next jobs: a fair share of those waiting (so idle workers get some
+    /// too), at most `batchLimit`; nil once stopping.
+    private func nextQueuedJobs() -> [Job]? {
         condition.lock()
         defer { condition.unlock() }
         while nextJob == jobs.count && !stopping { condition.wait() }
         if stopping { return nil }
-        let job = jobs[nextJob]
-        nextJob += 1
+        let waiting = jobs.count - nextJob
+        let take = min(Self.batchLimit, max(1, (waiting + count - 1) / count))
+        let batch = Array(jobs[nextJob..<nextJob + take])
+        nextJob += take
         // Compact once the consumed prefix dominates, so the queue stays bounded.
         if nextJob == jobs.count {
             jobs.removeAll(keepingCapacity: true)
@@ -98,6 +106,6 @@ final class QueryWorkers: @unchecked Sendable {
             jobs.removeFirst(nextJob)
             nextJob = 0
         }
-        return job
+        return batch
     }
 }
