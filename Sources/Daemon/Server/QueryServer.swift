@@ -70,10 +70,10 @@ public final class QueryServer: @unchecked Sendable {
         self.log = log
         self.clientTimeout = clientTimeout
         // Each connection is a descriptor; keep some for the index, inotify and photos.
-        let descriptors = DescriptorLimit.raiseToHardLimit()
+        let spare = max(0, min(DescriptorLimit.raiseToHardLimit(), 1 << 24) - 128)
         var limits = limits
-        limits.connections = max(1, min(limits.connections, (descriptors - 128) * 3 / 4))
-        limits.refusals = max(1, min(limits.refusals, max(1, (descriptors - 128) / 4)))
+        limits.connections = max(1, min(limits.connections, spare * 3 / 4))
+        limits.refusals = max(1, min(limits.refusals, spare / 4))
         self.limits = limits
         _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
         var fds: [Int32] = [0, 0]
