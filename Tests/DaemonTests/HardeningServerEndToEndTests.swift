@@ -206,6 +206,44 @@ final class HardeningServerEndToEndTests: XCTestCase {
         XCTAssertEqual(try daemon.status().indexed, 1, "the daemon keeps serving its owner")
     }
 
+    /// A reply's numbers beyond Int's range (a daemon of the same user, but
+    /// buggy or newer) are printed, not trapped on.
+    func testClientSurvivesHugeNumbersInReplies() throws {
+        let photoq = try DaemonProcess.binary("photoq")
+        let dir = try TestEnvironment.temporaryDirectory(self, prefix: "pqhn")
+        let socket = dir + "/fake.sock"
+        let listener = try HardeningServerUnitTests.listen(socket)
+        let replies = [
+            #"{"version":1,"id":1,"result":{"indexed":1,"pending":0,"failed":0,"modelID":"m","dimension":3,"roots":["/r"],"#
+                + #""watcher":"watching","watches":1,"uptimeSeconds":1e300,"pid":7}}"#,
+            #"{"version":1,"id":1,"result":{"hits":[{"id":1,"path":"/p.jpg","score":3e38,"modified":1e300}]}}"#,
+        ]
+        let server = Thread { Self.answer(listener, with: replies) }
+        server.start()
+        defer { close(listener) }
+        let status = try TestEnvironment.run(photoq, ["--socket", socket, "--status"])
+        XCTAssertEqual(status.status, 0, String(decoding: status.stderr, as: UTF8.self))
+        XCTAssertTrue(String(decoding: status.stdout, as: UTF8.self).contains("up 9000000000000000000 s"))
+        let search = try TestEnvironment.run(photoq, ["--socket", socket, "--no-rerank", "--scores", "dog"])
+        XCTAssertEqual(search.status, 0, String(decoding: search.stderr, as: UTF8.self))
+        XCTAssertTrue(String(decoding: search.stdout, as: UTF8.self).hasSuffix("\t/p.jpg\n"), String(decoding: search.stdout, as: UTF8.self))
+    }
+
+    /// Answers one connection per reply: reads a frame, sends the reply.
+    private static func answer(_ listener: Int32, with replies: [String]) {
+        for reply in replies {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { return }
+            var header = [UInt8](repeating: 0, count: 4)
+            guard recv(fd, &header, 4, Int32(MSG_WAITALL)) == 4 else { close(fd); return }
+            var body = [UInt8](repeating: 0, count: Int(header[2]) << 8 | Int(header[3]))
+            _ = recv(fd, &body, body.count, Int32(MSG_WAITALL))
+            let frame = Frame.encode(Array(reply.utf8))
+            _ = frame.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            close(fd)
+        }
+    }
+
     /// Listens on argv[1], answers one connection with a fake search result,
     /// and records in argv[2]/received how many bytes the client sent.
     static let impostorScript = #"""
