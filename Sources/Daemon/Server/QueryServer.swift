@@ -203,11 +203,12 @@ public final class QueryServer: @unchecked Sendable {
                 if stopLock.withLock({ stopRequested }) { return }
                 deliverReplies()
             }
-            if fds[1].revents != 0 { acceptAll() }
             for p in fds.dropFirst(2) where p.revents != 0 {
                 guard let c = connections[p.fd], !c.inFlight else { continue }
                 if !service(c, revents: p.revents, buffer: &buffer) { drop(c) }
             }
+            // After the readiness above is handled: a new connection may reuse a closed one's fd.
+            if fds[1].revents != 0 { acceptAll() }
             // Clients that stall (silent, or not reading their reply) are dropped at their deadline.
             for c in connections.values where !c.inFlight && c.deadline.millisecondsLeft == 0 {
                 if !c.wantsWrite && !c.draining {
