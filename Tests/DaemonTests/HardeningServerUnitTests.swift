@@ -134,6 +134,23 @@ final class HardeningServerUnitTests: XCTestCase {
         }
     }
 
+    /// k = 10,000 with features used to build a response past the client's
+    /// frame limit on a large library; only the head carries features now.
+    func testOnlyTheHeadOfALongResultListCarriesFeatures() throws {
+        let d = try InProcessDaemon(self)
+        d.configuration.batchSize = 256
+        let count = Wire.maximumFeatureHits + 20
+        for i in 0..<count { try FakePhoto.write(d.library + "/\(i / 100)/p\(i).jpg", seed: i) }
+        try d.start()
+        try d.settle("indexed", timeout: 120) { $0.indexed == count }
+        let hits = try DaemonConnection(path: d.socketPath, timeout: 30).call(
+            .search(SearchRequest(text: "x", k: Wire.maximumResults, includeFeatures: true)), expecting: SearchResult.self).hits
+        XCTAssertEqual(hits.count, count)
+        XCTAssertTrue(hits.prefix(Wire.maximumFeatureHits).allSatisfy { $0.feature?.count == d.embedder.featureDimension })
+        XCTAssertTrue(hits.dropFirst(Wire.maximumFeatureHits).allSatisfy { $0.feature == nil })
+        XCTAssertEqual(try d.search("x", k: 5).map { $0.feature == nil }, Array(repeating: true, count: 5), "no features unless asked")
+    }
+
     static func listen(_ path: String) throws -> Int32 {
         var addr = try UnixSocket.address(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)

@@ -113,12 +113,15 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         guard var filter else { return SearchResult(hits: []) }
         if let excluding { filter.predicate = { $0 != excluding } }
         let hits = try index.search.search(query, k: k, filter: filter)
-        let records = try index.records(ids: hits.map(\.id), includeFloats: features)
+        // Features for the head only: 10,000 of them would not fit one response.
+        let withFeatures = features ? min(hits.count, Wire.maximumFeatureHits) : 0
+        let records = try index.records(ids: hits.prefix(withFeatures).map(\.id), includeFloats: true)
+            + index.records(ids: hits.dropFirst(withFeatures).map(\.id), includeFloats: false)
         let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        return SearchResult(hits: hits.compactMap { hit in
+        return SearchResult(hits: hits.enumerated().compactMap { rank, hit in
             byID[hit.id].map {
                 PhotoqProtocol.SearchHit(id: hit.id, path: $0.path, score: hit.score,
-                                         modified: Double($0.mtimeNanoseconds) / 1e9, feature: features ? $0.feature : nil)
+                                         modified: Double($0.mtimeNanoseconds) / 1e9, feature: rank < withFeatures ? $0.feature : nil)
             }
         })
     }
