@@ -74,6 +74,7 @@ final class HardeningServerEndToEndTests: XCTestCase {
             let r = try daemon.photoq(["--after", bad, "a dog"])
             XCTAssertEqual(r.status, 64, "\(bad): \(r.stderr)")
         }
+        XCTAssertTrue(daemon.log.contains("refused a search request: invalid_argument"), "bad requests are logged")
         // A valid query still works afterwards.
         XCTAssertEqual(try daemon.photoq(["-n", "1", "a dog"]).stdout, daemon.root + "/dog.jpg\n")
         XCTAssertEqual(try daemon.status().indexed, 1)

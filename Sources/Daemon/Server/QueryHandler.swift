@@ -48,6 +48,7 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
             case .reindex(let r): return ResponseEncoding.result(ReindexResult(queued: reindex(r.failedOnly)), id: envelope.id)
             }
         } catch let error as WireError {
+            log.info("refused a \(envelope.request.method) request: \(error)")
             return ResponseEncoding.error(error, id: envelope.id)
         } catch {
             log.error("\(envelope.request.method) failed: \(error)")

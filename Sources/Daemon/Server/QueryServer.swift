@@ -82,7 +82,7 @@ public final class QueryServer: @unchecked Sendable {
         wakeWrite = fds[1]
         for fd in fds { Descriptor.makeNonBlockingCloseOnExec(fd) }
         let wake = wakeWrite
-        workers = QueryWorkers(count: limits.workers, answer: { [handler] bodies in
+        workers = QueryWorkers(count: limits.workers, answer: { [handler, log] bodies in
             var replies = [[UInt8]](repeating: [], count: bodies.count)
             var envelopes: [RequestEnvelope] = []
             var positions: [Int] = []
@@ -91,7 +91,9 @@ public final class QueryServer: @unchecked Sendable {
                 case .success(let envelope):
                     envelopes.append(envelope)
                     positions.append(i)
-                case .failure(let error): replies[i] = ResponseEncoding.error(error, id: 0)
+                case .failure(let error):
+                    log.info("refused a request: \(error)")
+                    replies[i] = ResponseEncoding.error(error, id: 0)
                 }
             }
             for (reply, i) in zip(handler.respond(toBatch: envelopes), positions) { replies[i] = reply }
