@@ -22,6 +22,8 @@ public struct ClientFailure: Error, Sendable, CustomStringConvertible {
                 """)
         case .permissionDenied(let e):
             self.init(.permissionDenied, "\(e); the socket belongs to another user")
+        case .untrustedServer:
+            self.init(.permissionDenied, "\(error)")
         case .timedOut(let what):
             self.init(.temporaryFailure, "photoqd did not answer in time (\(what)); try again")
         case .protocolViolation(let what):

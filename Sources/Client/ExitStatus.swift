@@ -19,7 +19,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
     case temporaryFailure = 75
     /// photoqd speaks another protocol version or sent something unexpected.
     case protocolError = 76
-    /// Not allowed to use the socket (another user's daemon).
+    /// Not allowed to use the socket (another user's daemon), or the socket is
+    /// served by another user than the caller (nothing was sent to it).
     case permissionDenied = 77
     /// A feature that is not available in this build.
     case unavailableFeature = 78
@@ -36,7 +37,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
           70  internal error
           75  daemon busy or timed out, try again
           76  protocol mismatch between photoq and photoqd
-          77  permission denied on the socket
+          77  permission denied on the socket, or it is served by another user
           78  models or feature not available (run scripts/setup)
         """
 }

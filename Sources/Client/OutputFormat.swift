@@ -76,7 +76,7 @@ public struct OutputFormat: Sendable {
             model    \(status.modelID) (D=\(status.dimension))
             roots    \(status.roots.joined(separator: ", "))
             watcher  \(status.watcher) (\(status.watches) folders)
-            daemon   pid \(status.pid), up \(Int(status.uptimeSeconds)) s, socket \(socket)
+            daemon   pid \(status.pid), up \(Self.wholeNumber(status.uptimeSeconds)) s, socket \(socket)
 
             """
         return Array(text.utf8)
@@ -89,11 +89,14 @@ public struct OutputFormat: Sendable {
         return Array((try? encoder.encode(value)) ?? Data()) + [UInt8(ascii: "\n")]
     }
 
+    /// Int(x) traps beyond Int's range; a reply's number must not crash photoq.
+    static func wholeNumber(_ x: Double) -> Int { x.isFinite ? Int(max(-9e18, min(9e18, x))) : 0 }
+
     /// Four decimals without Foundation's String(format:).
     private func format4(_ x: Float) -> String {
         let scaled = (Double(x) * 10_000).rounded()
         let sign = scaled < 0 ? "-" : ""
-        let magnitude = Int(abs(scaled))
+        let magnitude = Self.wholeNumber(abs(scaled))
         let fraction = String(magnitude % 10_000)
         return sign + String(magnitude / 10_000) + "." + String(repeating: "0", count: 4 - fraction.count) + fraction
     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PhotoqProtocol
 
 /// The requests photoq makes, over one connection to photoqd.
@@ -5,10 +8,11 @@ public final class PhotoqClient {
     public let socketPath: String
     private let connection: DaemonConnection
 
-    /// Connects (fails with `.unavailable` and a how-to-start message).
-    public init(socketPath: String, timeout: Double = 30) throws(ClientFailure) {
+    /// Connects (fails with `.unavailable` and a how-to-start message, or with
+    /// `.permissionDenied` when the socket is served by another uid than `serverUID`).
+    public init(socketPath: String, timeout: Double = 30, serverUID: UInt32 = getuid()) throws(ClientFailure) {
         self.socketPath = socketPath
-        do { connection = try DaemonConnection(path: socketPath, timeout: timeout) } catch {
+        do { connection = try DaemonConnection(path: socketPath, timeout: timeout, serverUID: serverUID) } catch {
             throw ClientFailure(error, socketPath: socketPath)
         }
     }

@@ -60,12 +60,7 @@ public final class PhotoDaemon: @unchecked Sendable {
     }
 
     private static func openIndex(_ c: DaemonConfiguration, _ embedder: any PhotoEmbedder, _ log: Log) throws(DaemonError) -> PhotoIndex {
-        do {
-            try FileManager.default.createDirectory(atPath: c.stateDirectory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw DaemonError(.index, "cannot create the state directory \(c.stateDirectory): \(error.localizedDescription)")
-        }
+        try PrivateDirectory.prepareStateFolder(c.stateDirectory, log: log)
         let index: PhotoIndex
         do {
             index = try PhotoIndex(stateDirectory: c.stateDirectory, modelID: embedder.modelID,

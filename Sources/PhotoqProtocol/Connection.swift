@@ -15,6 +15,9 @@ public enum ConnectionError: Error, Sendable, CustomStringConvertible {
     case protocolViolation(String)
     /// The daemon answered with a typed error.
     case daemon(WireError)
+    /// The process serving the socket runs as another user (it may have
+    /// replaced the daemon's socket): nothing was sent to it.
+    case untrustedServer(path: String, uid: UInt32?, expected: UInt32)
 
     public var description: String {
         switch self {
@@ -23,6 +26,9 @@ public enum ConnectionError: Error, Sendable, CustomStringConvertible {
         case .timedOut(let what): "photoqd did not answer in time (\(what))"
         case .protocolViolation(let what): "unexpected reply from photoqd: \(what)"
         case .daemon(let e): e.message
+        case .untrustedServer(let path, let uid, let expected):
+            "the socket \(path) is served by \(uid.map { "uid \($0)" } ?? "an unknown user"), not by uid \(expected); "
+                + "refusing to send it anything (another user may have replaced photoqd's socket)"
         }
     }
 }
@@ -34,14 +40,23 @@ public final class DaemonConnection {
     private var nextID = 1
     public let timeout: Double
 
-    /// Connects to photoqd's socket at `path`.
-    public init(path: String, timeout: Double = 30) throws(ConnectionError) {
+    /// Connects to photoqd's socket at `path` and checks, with SO_PEERCRED,
+    /// that the process serving it runs as `serverUID` (the caller's own uid
+    /// unless a test says otherwise) before anything is sent.
+    public init(path: String, timeout: Double = 30, serverUID: UInt32 = getuid()) throws(ConnectionError) {
+        let fd: Int32
         do {
             fd = try UnixSocket.connect(to: path)
         } catch {
             if error.errno == EACCES || error.errno == EPERM { throw .permissionDenied(error) }
             throw .unreachable(error)
         }
+        let peer = PeerCredentials.of(fd)
+        guard let peer, peer.uid == serverUID else {
+            close(fd)
+            throw .untrustedServer(path: path, uid: peer?.uid, expected: serverUID)
+        }
+        self.fd = fd
         self.timeout = timeout
     }
 

@@ -28,7 +28,8 @@ public struct SearchRequest: Codable, Sendable, Equatable {
     public var text: String
     public var k: Int
     public var filters: SearchFilters
-    /// Return each hit's backbone feature too (for reranking in the client).
+    /// Return each hit's backbone feature too (for reranking in the client),
+    /// for the first `Wire.maximumFeatureHits` hits.
     public var includeFeatures: Bool?
 
     public init(text: String, k: Int, filters: SearchFilters = SearchFilters(), includeFeatures: Bool? = nil) {

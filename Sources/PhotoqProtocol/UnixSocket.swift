@@ -78,7 +78,9 @@ public struct Deadline: Sendable {
     }
 
     public init(secondsFromNow seconds: Double) {
-        nanoseconds = Deadline.now() + UInt64(max(0, seconds) * 1e9)
+        // Capped at about 30 years, so no timeout can overflow the conversion.
+        let capped = seconds.isFinite ? min(max(0, seconds), 1e9) : (seconds > 0 ? 1e9 : 0)
+        nanoseconds = Deadline.now() + UInt64(capped * 1e9)
     }
 
     public var millisecondsLeft: Int32 {

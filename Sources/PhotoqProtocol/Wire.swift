@@ -17,4 +17,15 @@ public enum Wire {
 
     /// The largest k a search may ask for.
     public static let maximumResults = 10_000
+
+    /// With `includeFeatures`, only the first this many hits carry their
+    /// backbone feature (a reranker reorders the head of the list), so that
+    /// k = `maximumResults` stays well under `maximumResponseBytes`.
+    public static let maximumFeatureHits = 1000
+
+    /// The longest query text, in UTF-8 bytes (a sentence, not a document).
+    public static let maximumTextBytes = 4096
+
+    /// The longest photo or folder path, in UTF-8 bytes (Linux's PATH_MAX).
+    public static let maximumPathBytes = 4096
 }

@@ -145,18 +145,10 @@ struct Photoq: ParsableCommand {
     /// Seconds since 1970 at 00:00 UTC of a YYYY-MM-DD day.
     private func day(_ text: String?, _ flag: String) throws -> Double? {
         guard let text else { return nil }
-        let parts = text.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, (1...12).contains(parts[1]), (1...31).contains(parts[2]) else {
-            throw ValidationError("\(flag) expects a day as YYYY-MM-DD, not \(text).")
+        guard let day = CalendarDay(text) else {
+            throw ValidationError("\(flag) expects a day as YYYY-MM-DD (years \(CalendarDay.years.lowerBound) to \(CalendarDay.years.upperBound)), not \(text).")
         }
-        // Days from civil (Howard Hinnant's algorithm), avoiding a calendar dependency.
-        let (y0, m, d) = (parts[0], parts[1], parts[2])
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return Double(era * 146_097 + doe - 719_468) * 86_400
+        return day.secondsSince1970
     }
 
     private func absolute(_ path: String) -> String {

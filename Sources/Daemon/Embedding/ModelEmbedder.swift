@@ -8,9 +8,9 @@ import ModelFormat
 ///
 /// Photos are decoded in parallel (`threads`), then the backbone runs once
 /// over the whole batch (one GEMM per 1×1 conv for all images). `embed` is
-/// called from the writer thread only; `embedQuery` from the server thread
-/// at the same time, which is safe because the text path shares nothing
-/// mutable with the image path.
+/// called from the writer thread only; `embedQuery` and `embedQueries` from
+/// the server's workers at the same time, which is safe because the text path
+/// shares nothing mutable with the image path or between calls.
 public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     public let modelID: String
     public var dimension: Int { joint.dimension }
@@ -81,6 +81,16 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
 
     public func embedQuery(_ query: String) throws -> [Float] {
         joint.embedText(sentenceEmbedding: text.encode(query))
+    }
+
+    /// One encoder pass and one projection for all texts: several times the
+    /// throughput of one call each when many queries arrive together.
+    public func embedQueries(_ queries: [String]) throws -> [[Float]] {
+        guard queries.count > 1 else { return try queries.map(embedQuery) }
+        let sentences = text.encode(batch: queries)
+        let d = joint.dimension
+        let projected = joint.embedTexts(sentenceEmbeddings: sentences.flatMap { $0 }, batch: queries.count)
+        return (0..<queries.count).map { Array(projected[$0 * d..<($0 + 1) * d]) }
     }
 
     // paths (N) → N × (3,224,224) inputs or decode errors, `threads` at a time.

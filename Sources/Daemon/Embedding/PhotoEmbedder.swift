@@ -26,4 +26,12 @@ public protocol PhotoEmbedder: Sendable {
     func embed(imagesAt paths: [String]) -> [Result<PhotoEmbedding, any Error>]
     /// Text → (D) joint-space vector, L2-normalised.
     func embedQuery(_ text: String) throws -> [Float]
+    /// Several texts at once, in order (a default calls `embedQuery` for each).
+    func embedQueries(_ texts: [String]) throws -> [[Float]]
+}
+
+extension PhotoEmbedder {
+    /// Several texts at once, in order: the server embeds the queries waiting
+    /// together, which costs an encoder less than one call per text.
+    public func embedQueries(_ texts: [String]) throws -> [[Float]] { try texts.map(embedQuery) }
 }

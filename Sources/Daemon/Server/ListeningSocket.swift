@@ -4,8 +4,12 @@ import PhotoqProtocol
 /// Creates photoqd's listening socket: mode 0600 inside a 0700 directory, so
 /// only the owner can connect even before the SO_PEERCRED check.
 enum ListeningSocket {
+    /// Room for a burst of clients connecting at once (the kernel caps it at
+    /// net.core.somaxconn); a full backlog makes connect wait, never reset.
+    static let backlog: Int32 = 4096
+
     static func bind(path: String) throws(DaemonError) -> Int32 {
-        try prepareDirectory(of: path)
+        try PrivateDirectory.prepareSocketFolder(of: path)
         try removeStaleSocket(at: path)
         var addr: sockaddr_un
         do { addr = try UnixSocket.address(path) } catch {
@@ -25,40 +29,13 @@ enum ListeningSocket {
             throw DaemonError(.socket, "cannot listen on \(path): \(SocketError("bind", errno: bindErrno))")
         }
         chmod(path, 0o600)
-        guard listen(fd, 128) == 0 else {
+        guard listen(fd, backlog) == 0 else {
             let e = errno
             close(fd)
             unlink(path)
             throw DaemonError(.socket, "\(SocketError("listen", errno: e, path: path))")
         }
         return fd
-    }
-
-    /// Creates the socket's folder 0700 when missing; refuses a folder owned by someone else.
-    private static func prepareDirectory(of path: String) throws(DaemonError) {
-        guard let slash = path.lastIndex(of: "/") else { return }
-        let dir = String(path[..<slash])
-        if dir.isEmpty { return }
-        var st = stat()
-        if stat(dir, &st) != 0 {
-            try makeDirectories(dir)
-            return
-        }
-        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DaemonError(.socket, "\(dir) is not a directory") }
-        guard st.st_uid == getuid() else {
-            throw DaemonError(.socket, "\(dir) belongs to uid \(st.st_uid), not to this user; choose another --socket")
-        }
-    }
-
-    private static func makeDirectories(_ dir: String) throws(DaemonError) {
-        var prefix = ""
-        for component in dir.split(separator: "/", omittingEmptySubsequences: true) {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-                throw DaemonError(.socket, "cannot create \(prefix): \(SocketError("mkdir", errno: errno))")
-            }
-        }
-        chmod(dir, 0o700)
     }
 
     /// A socket file left by a daemon that died is removed; a live daemon's is not.

@@ -4,7 +4,7 @@ import PhotoqProtocol
 
 /// Answers search, similar, get, status and reindex from the index; reads
 /// only (the writer thread owns all writes), so answering never waits for a
-/// batch being embedded.
+/// batch being embedded. Runs on several server workers at once.
 final class QueryHandler: RequestHandler, @unchecked Sendable {
     private let index: PhotoIndex
     private let embedder: any PhotoEmbedder
@@ -21,16 +21,34 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         self.reindex = reindex
     }
 
-    func respond(to envelope: RequestEnvelope) -> [UInt8] {
+    func respond(to envelope: RequestEnvelope) -> [UInt8] { respond(to: envelope, embedded: [:]) }
+
+    /// The search texts among `envelopes` are embedded in one call first.
+    func respond(toBatch envelopes: [RequestEnvelope]) -> [[UInt8]] {
+        var texts: [String] = []
+        for envelope in envelopes {
+            if case .search(let r) = envelope.request, let text = try? RequestValidation.text(r.text), !texts.contains(text) {
+                texts.append(text)
+            }
+        }
+        var embedded: [String: [Float]] = [:]
+        if texts.count > 1, let vectors = try? embedder.embedQueries(texts), vectors.count == texts.count {
+            embedded = Dictionary(zip(texts, vectors), uniquingKeysWith: { a, _ in a })
+        }
+        return envelopes.map { respond(to: $0, embedded: embedded) }
+    }
+
+    private func respond(to envelope: RequestEnvelope, embedded: [String: [Float]]) -> [UInt8] {
         do {
             switch envelope.request {
-            case .search(let r): return ResponseEncoding.result(try search(r), id: envelope.id)
+            case .search(let r): return ResponseEncoding.result(try search(r, embedded: embedded), id: envelope.id)
             case .similar(let r): return ResponseEncoding.result(try similar(r), id: envelope.id)
             case .get(let r): return ResponseEncoding.result(try get(r), id: envelope.id)
             case .status: return ResponseEncoding.result(status(), id: envelope.id)
             case .reindex(let r): return ResponseEncoding.result(ReindexResult(queued: reindex(r.failedOnly)), id: envelope.id)
             }
         } catch let error as WireError {
+            log.info("refused a \(envelope.request.method) request: \(error)")
             return ResponseEncoding.error(error, id: envelope.id)
         } catch {
             log.error("\(envelope.request.method) failed: \(error)")
@@ -38,76 +56,73 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         }
     }
 
-    private func search(_ r: SearchRequest) throws -> SearchResult {
-        try validate(k: r.k)
-        let text = r.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw WireError(.invalidArgument, "the search text is empty") }
-        guard text.utf8.count <= 4096 else { throw WireError(.invalidArgument, "the search text is longer than 4096 bytes") }
-        let query = try embedder.embedQuery(text)
-        return try nearest(to: query, k: r.k, filters: r.filters, excluding: nil, features: r.includeFeatures == true)
+    private func search(_ r: SearchRequest, embedded: [String: [Float]]) throws -> SearchResult {
+        try RequestValidation.k(r.k)
+        let text = try RequestValidation.text(r.text) ?? ""
+        let filter = try searchFilter(r.filters)
+        let query = try embedded[text] ?? embedder.embedQuery(text)
+        return try nearest(to: query, k: r.k, filter: filter, excluding: nil, features: r.includeFeatures == true)
     }
 
     /// V: the photo's own vector; V+T: photo and text vectors added, then normalised.
     private func similar(_ r: SimilarRequest) throws -> SearchResult {
-        try validate(k: r.k)
+        try RequestValidation.k(r.k)
+        let text = try RequestValidation.text(r.text, optional: true)
+        let filter = try searchFilter(r.filters)
         let record = try resolve(r.photo)
         guard !record.vector.isEmpty else { throw WireError(.notFound, "\(record.path) is not embedded yet") }
         var query = record.vector
-        if let text = r.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+        if let text {
             let t = try embedder.embedQuery(text)
             guard t.count == query.count else { throw WireError(.internalError, "text and photo vectors differ in size") }
             for i in query.indices { query[i] += t[i] }
             let norm = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
             if norm > 0 { for i in query.indices { query[i] /= norm } }
         }
-        return try nearest(to: query, k: r.k, filters: r.filters, excluding: record.id, features: r.includeFeatures == true)
+        return try nearest(to: query, k: r.k, filter: filter, excluding: record.id, features: r.includeFeatures == true)
     }
 
     private func get(_ r: GetRequest) throws -> PhotoRecordResult {
         let record = try resolve(r.photo)
-        return PhotoRecordResult(id: record.id, path: record.path, size: Int64(record.size),
+        return PhotoRecordResult(id: record.id, path: record.path, size: Int64(clamping: record.size),
                                  modified: Double(record.mtimeNanoseconds) / 1e9, modelID: record.modelID,
                                  vector: record.vector, feature: record.feature)
     }
 
-    private func resolve(_ ref: PhotoReference) throws -> PhotoRecord {
-        let found: PhotoRecord?
-        if let id = ref.id {
-            found = try index.record(id: id)
-        } else if let path = ref.path {
-            found = try index.lookup(path: path)
-        } else {
-            throw WireError(.invalidArgument, "name the photo by id or path")
-        }
+    private func resolve(_ unchecked: PhotoReference) throws -> PhotoRecord {
+        let ref = try RequestValidation.photo(unchecked)
+        let found = if let id = ref.id { try index.record(id: id) } else { try index.lookup(path: ref.path ?? "") }
         guard let found else { throw WireError(.notFound, "photo \(ref.id.map(String.init) ?? ref.path ?? "") is not in the index") }
         return found
     }
 
-    private func validate(k: Int) throws {
-        guard (1...Wire.maximumResults).contains(k) else {
-            throw WireError(.invalidArgument, "k must be between 1 and \(Wire.maximumResults), not \(k)")
+    /// The index's filter for validated folder and date filters; nil when nothing can match.
+    private func searchFilter(_ filters: SearchFilters) throws -> SearchFilter? {
+        var filter = SearchFilter()
+        switch try RequestValidation.timeWindow(after: filters.modifiedAfter, before: filters.modifiedBefore) {
+        case .any: break
+        case .nothing: return nil
+        case .range(let range): filter.mtimeRange = range
         }
+        if let folder = try RequestValidation.folder(filters.folder) {
+            filter.allowedIDs = try index.ids(inFolder: folder)
+        }
+        return filter
     }
 
-    private func nearest(to query: [Float], k: Int, filters: SearchFilters, excluding: UInt64?, features: Bool) throws -> SearchResult {
-        var filter = SearchFilter()
-        if let folder = filters.folder {
-            filter.allowedIDs = try index.ids(inFolder: folder.count > 1 && folder.hasSuffix("/") ? String(folder.dropLast()) : folder)
-        }
-        if filters.modifiedAfter != nil || filters.modifiedBefore != nil {
-            let low = filters.modifiedAfter.map { Int64(($0 * 1e9).rounded(.down)) } ?? Int64.min
-            let high = filters.modifiedBefore.map { Int64(($0 * 1e9).rounded(.up)) - 1 } ?? Int64.max
-            guard low <= high else { return SearchResult(hits: []) }
-            filter.mtimeRange = low...high
-        }
+    private func nearest(to query: [Float], k: Int, filter: SearchFilter?, excluding: UInt64?, features: Bool) throws -> SearchResult {
+        guard var filter else { return SearchResult(hits: []) }
         if let excluding { filter.predicate = { $0 != excluding } }
         let hits = try index.search.search(query, k: k, filter: filter)
-        let records = try index.records(ids: hits.map(\.id), includeFloats: features)
+        // Features for the head only: 10,000 of them would not fit one response.
+        let withFeatures = features ? min(hits.count, Wire.maximumFeatureHits) : 0
+        let records = try index.records(ids: hits.prefix(withFeatures).map(\.id), includeFloats: true)
+            + index.records(ids: hits.dropFirst(withFeatures).map(\.id), includeFloats: false)
         let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        return SearchResult(hits: hits.compactMap { hit in
+        return SearchResult(hits: hits.enumerated().compactMap { rank, hit in
             byID[hit.id].map {
                 PhotoqProtocol.SearchHit(id: hit.id, path: $0.path, score: hit.score,
-                                         modified: Double($0.mtimeNanoseconds) / 1e9, feature: features ? $0.feature : nil)
+                                         modified: Double($0.mtimeNanoseconds) / 1e9, feature: rank < withFeatures ? $0.feature : nil)
             }
         })
     }

@@ -22,6 +22,8 @@ enum ResponseEncoding {
             return .failure(WireError(.unknownMethod, "unknown method `\(e.method)` (known: search, similar, get, status, reindex)"))
         } catch let e as RequestEnvelope.UnsupportedVersion {
             return .failure(WireError(.unsupportedVersion, "protocol version \(e.version) is not supported; this photoqd speaks version \(Wire.version)"))
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            return .failure(RequestDiagnosis.explain(body))
         } catch {
             return .failure(WireError(.malformedRequest, "request is not a valid JSON message: \(describe(error))"))
         }
