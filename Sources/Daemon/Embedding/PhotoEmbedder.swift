@@ -26,4 +26,11 @@ public protocol PhotoEmbedder: Sendable {
     func embed(imagesAt paths: [String]) -> [Result<PhotoEmbedding, any Error>]
     /// Text → (D) joint-space vector, L2-normalised.
     func embedQuery(_ text: String) throws -> [Float]
+    /// Stops decodes in flight and refuses later ones (`ImageError.cancelled`),
+    /// so a stop does not wait for a slow or hostile photo.
+    func cancelDecoding()
+}
+
+extension PhotoEmbedder {
+    public func cancelDecoding() {}
 }
