@@ -17,11 +17,20 @@ final class HardeningIngestTests: XCTestCase {
         XCTAssertEqual(r.status, 0, String(decoding: r.stderr, as: UTF8.self))
     }
 
-    /// SIGTERM and the seconds until photoqd exited.
+    /// SIGTERM and the seconds until photoqd exited; a daemon still running
+    /// after 30 s is killed (status -1) so a hung stop fails the test instead
+    /// of hanging it.
     private func timedTerminate(_ daemon: DaemonProcess) -> (status: Int32, seconds: Double) {
+        guard let process = daemon.process else { return (-1, 0) }
         let started = Date()
-        let status = daemon.terminate()
-        return (status, Date().timeIntervalSince(started))
+        kill(process.processIdentifier, SIGTERM)
+        while process.isRunning && Date().timeIntervalSince(started) < 30 { usleep(20_000) }
+        let seconds = Date().timeIntervalSince(started)
+        if process.isRunning {
+            daemon.kill9()
+            return (-1, seconds)
+        }
+        return (daemon.terminate(), seconds)
     }
 
     private static func peakRSSMiB(pid: Int32) -> Double? {
@@ -106,7 +115,7 @@ final class HardeningIngestTests: XCTestCase {
         XCTAssertLessThan(peak, 400, "peak RSS \(peak) MiB")
         XCTAssertTrue(daemon.log.contains("more than 100 scans"), daemon.log)
         XCTAssertEqual(try daemon.photoq(["--status", "--json"]).status, 0)
-        XCTAssertEqual(daemon.terminate(), 0)
+        XCTAssertEqual(timedTerminate(daemon).status, 0)
     }
 
     /// The index's file system fills up: photos stay pending (none dropped or
@@ -127,7 +136,7 @@ final class HardeningIngestTests: XCTestCase {
         for folder in ["a", "b"] { files += try SamplePhotos.copy(sources, into: daemon.root + "/" + folder) }
 
         try daemon.start()
-        try eventually("indexing paused\n\(daemon.log.suffix(2000))", timeout: 120) {
+        try eventually("indexing paused\n\(daemon.log.suffix(2000))", timeout: 60) {
             (try? daemon.status())?.indexingPaused != nil
         }
         // Everything the writer could reach is held; nothing is failed or lost.
@@ -156,7 +165,7 @@ final class HardeningIngestTests: XCTestCase {
         let hits = try DaemonConnection(path: daemon.socket, timeout: 10)
             .call(.search(SearchRequest(text: "a photo", k: 1000)), expecting: SearchResult.self).hits
         XCTAssertEqual(Set(hits.map(\.path)), Set(files))
-        XCTAssertEqual(daemon.terminate(), 0)
+        XCTAssertEqual(timedTerminate(daemon).status, 0)
     }
 
     /// A photo still being copied into a new folder is not recorded as
@@ -178,7 +187,10 @@ final class HardeningIngestTests: XCTestCase {
         var sawPending = false
         while Date() < watchUntil {
             let s = try daemon.status()
-            XCTAssertEqual(s.failed, 0, "recorded while still being written:\n\(daemon.log.suffix(1500))")
+            guard s.failed == 0 else {
+                XCTFail("recorded while still being written:\n\(daemon.log.suffix(1500))")
+                break
+            }
             if s.pending > 0 { sawPending = true }
             usleep(50_000)
         }
@@ -192,6 +204,6 @@ final class HardeningIngestTests: XCTestCase {
         try photo.prefix(photo.count / 3).write(to: URL(fileURLWithPath: daemon.root + "/new/abandoned.jpg"))
         try daemon.settle("the abandoned photo", timeout: 30) { $0.failed == 1 }
         XCTAssertEqual(try daemon.status().failedByReason, ["truncated": 1])
-        XCTAssertEqual(daemon.terminate(), 0)
+        XCTAssertEqual(timedTerminate(daemon).status, 0)
     }
 }
