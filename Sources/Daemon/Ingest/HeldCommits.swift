@@ -25,14 +25,17 @@ struct HeldCommits {
     var isEmpty: Bool { batches.isEmpty }
     var photoCount: Int { batches.reduce(0) { $0 + $1.photos } }
 
-    mutating func hold(_ changes: [IndexChange], _ what: String) {
+    /// Keeps `changes` for later, behind what is held already, or ahead of
+    /// it (the rest of a batch that was being retried).
+    mutating func hold(_ changes: [IndexChange], _ what: String, first: Bool = false) {
         let photos = changes.reduce(0) { count, change in
             switch change {
             case .upsert, .recordFailure: count + 1
             default: count
             }
         }
-        batches.append(Held(changes: changes, what: what, photos: photos))
+        let held = Held(changes: changes, what: what, photos: photos)
+        if first { batches.insert(held, at: 0) } else { batches.append(held) }
     }
 
     /// The storage refused a commit: retry later, each time waiting twice as

@@ -107,13 +107,12 @@ public final class IndexWriter: @unchecked Sendable {
                 return
             } catch {
                 _ = held.removeFirst()
-                commitOneByOne(batch.changes, batch.what, error)
-                if !held.isEmpty { return } // a single change was refused for space: held again
+                if commitOneByOne(batch.changes, batch.what, error, holdingFirst: true) { return }
             }
         }
         held.resumed()
         publishState()
-        log.notice("the index has room again; committed \(committed) held photos")
+        log.notice("indexing resumed: the index has room again", ["photos.committed": committed])
     }
 
     private func retrySettled() {
@@ -356,26 +355,30 @@ public final class IndexWriter: @unchecked Sendable {
         }
     }
 
-    private func holdForSpace(_ changes: [IndexChange], _ what: String, _ error: IndexError) {
-        held.hold(changes, what)
+    private func holdForSpace(_ changes: [IndexChange], _ what: String, _ error: IndexError, first: Bool = false) {
+        held.hold(changes, what, first: first)
         if held.refused(error) {
-            log.error("indexing paused: \(held.reason ?? "index storage full") in the index; photos stay pending and are committed once there is space")
+            log.error("indexing paused, the index cannot be written: \(held.reason ?? "storage full"); photos stay pending and are committed once there is space",
+                      ["photos.held": held.photoCount])
         }
         publishState()
     }
 
-    private func commitOneByOne(_ changes: [IndexChange], _ what: String, _ error: any Error) {
+    /// Returns true when the disk filled up part way (the rest is held).
+    @discardableResult
+    private func commitOneByOne(_ changes: [IndexChange], _ what: String, _ error: any Error, holdingFirst: Bool = false) -> Bool {
         log.warning("could not commit \(what) in one transaction (\(error)); retrying change by change")
         for (i, change) in changes.enumerated() {
             do {
                 try index.apply([change])
             } catch let error as IndexError where error.isStorageFull {
-                holdForSpace(Array(changes[i...]), what, error)
-                return
+                holdForSpace(Array(changes[i...]), what, error, first: holdingFirst)
+                return true
             } catch {
                 log.error("index change failed: \(error)")
             }
         }
+        return false
     }
 }
 
