@@ -29,7 +29,9 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     /// Loads (memory-maps) the backbone, the joint space and the sentence
     /// encoder from `modelDirectory`. The trained joint weights are optional:
     /// without them the zero-shot bridge alone maps photos into the space.
-    public init(modelDirectory: String, threads: Int, budget: DecodeBudget = .standard) throws(DaemonError) {
+    /// `decodeMemoryBytes` replaces the standard decode budget's working
+    /// memory (shared by all decode threads).
+    public init(modelDirectory: String, threads: Int, decodeMemoryBytes: Int? = nil) throws(DaemonError) {
         func path(_ name: String) -> String { modelDirectory + "/" + name }
         for required in [ModelPaths.backbone, ModelPaths.sentenceEncoder, ModelPaths.sentenceVocabulary, JointModelFiles.bridge]
             where !FileManager.default.fileExists(atPath: path(required)) {
@@ -52,6 +54,8 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         self.threads = max(1, threads)
         // Links are refused: the scanner does not follow them either, so a
         // link swapped in for a photo must not lead the daemon elsewhere.
+        var budget = DecodeBudget.standard
+        if let decodeMemoryBytes { budget.maximumWorkingBytes = decodeMemoryBytes }
         decoder = JPEGDecoder(budget: budget, limiter: DecodeLimiter(capacity: budget.maximumWorkingBytes),
                               followsSymlinks: false)
     }
