@@ -1,15 +1,69 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cjpeg_error.h"
+
+// libjpeg calls the progress monitor after every MCU row of input and
+// output and between scans, so limits are checked often enough to stop a
+// hostile file within milliseconds.
+typedef struct {
+    struct jpeg_progress_mgr base;   // first, so cinfo->progress casts to this
+    cjpeg_limits limits;
+    double cpu_at_start;
+} cjpeg_progress;
 
 struct cjpeg_decoder {
     struct jpeg_decompress_struct cinfo;
     cjpeg_error_manager errors;
+    cjpeg_progress progress;
     int has_header;
     int started;
     int cmyk;        // decoding as CMYK and converting here
 };
+
+static double thread_cpu_seconds(void) {
+    struct timespec now;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0) return 0;
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+void cjpeg_flag_raise(int *flag) { __atomic_store_n(flag, 1, __ATOMIC_RELEASE); }
+
+int cjpeg_flag_is_raised(const int *flag) { return __atomic_load_n(flag, __ATOMIC_ACQUIRE); }
+
+static void check_limits(j_common_ptr common) {
+    j_decompress_ptr cinfo = (j_decompress_ptr)common;
+    cjpeg_progress *progress = (cjpeg_progress *)cinfo->progress;
+    const cjpeg_limits *limits = &progress->limits;
+    char message[CJPEG_MESSAGE_CAPACITY];
+    if (limits->cancel && cjpeg_flag_is_raised(limits->cancel))
+        cjpeg_error_abort(common, CJPEG_CANCELLED, "decode cancelled");
+    if (limits->max_scans > 0 && cinfo->input_scan_number > limits->max_scans) {
+        snprintf(message, sizeof message, "more than %d scans (a real photo has about 10)", limits->max_scans);
+        cjpeg_error_abort(common, CJPEG_TOO_MANY_SCANS, message);
+    }
+    if (limits->max_cpu_seconds > 0) {
+        double used = thread_cpu_seconds() - progress->cpu_at_start;
+        if (used > limits->max_cpu_seconds) {
+            snprintf(message, sizeof message, "decoding took more than %.1f s of CPU time", limits->max_cpu_seconds);
+            cjpeg_error_abort(common, CJPEG_TOO_SLOW, message);
+        }
+    }
+}
+
+int cjpeg_decoder_set_limits(cjpeg_decoder *decoder, const cjpeg_limits *limits) {
+    if (!decoder || !limits || decoder->has_header) return CJPEG_BAD_ARGUMENT;
+    decoder->progress.limits = *limits;
+    decoder->progress.base.progress_monitor = check_limits;
+    decoder->progress.cpu_at_start = thread_cpu_seconds();
+    decoder->cinfo.progress = &decoder->progress.base;
+    // With a limit libjpeg refuses (JERR_NO_BACKING_STORE) rather than
+    // allocating whole-image buffers beyond it.
+    if (limits->max_memory > 0) decoder->cinfo.mem->max_memory_to_use = limits->max_memory;
+    return CJPEG_OK;
+}
 
 cjpeg_decoder *cjpeg_decoder_create(void) {
     cjpeg_decoder *decoder = calloc(1, sizeof(cjpeg_decoder));
@@ -45,7 +99,9 @@ int cjpeg_decoder_read_header(cjpeg_decoder *decoder, const unsigned char *data,
                               cjpeg_header *header) {
     if (!decoder || !data || !header || decoder->has_header) return CJPEG_BAD_ARGUMENT;
     struct jpeg_decompress_struct *cinfo = &decoder->cinfo;
-    if (setjmp(decoder->errors.jump)) return CJPEG_ERROR;
+    if (setjmp(decoder->errors.jump)) return decoder->errors.status;
+    decoder->errors.data = data;
+    decoder->errors.size = size;
     jpeg_mem_src(cinfo, data, (unsigned long)size);
     jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_read_header(cinfo, TRUE);
@@ -55,6 +111,20 @@ int cjpeg_decoder_read_header(cjpeg_decoder *decoder, const unsigned char *data,
     header->components = cinfo->num_components;
     header->color_space = color_space_code(cinfo->jpeg_color_space);
     header->progressive = cinfo->progressive_mode ? 1 : 0;
+    // jpeg_read_header has run libjpeg's initial_setup: the block counts and
+    // sampling factors below are the ones its buffers will be sized from.
+    const int buffered = cinfo->progressive_mode || cinfo->comps_in_scan < cinfo->num_components;
+    size_t coefficients = 0, rows = 0;
+    for (int i = 0; i < cinfo->num_components; i++) {
+        const jpeg_component_info *c = &cinfo->comp_info[i];
+        size_t h = (size_t)c->h_samp_factor, v = (size_t)c->v_samp_factor;
+        size_t wide = ((size_t)c->width_in_blocks + h - 1) / h * h;
+        size_t high = ((size_t)c->height_in_blocks + v - 1) / v * v;
+        coefficients += wide * high * sizeof(JBLOCK);
+        rows += wide * DCTSIZE * v * DCTSIZE * 2;   // sample rows (context rows double them)
+    }
+    header->coefficient_bytes = buffered ? coefficients : 0;
+    header->row_bytes = rows;
     return CJPEG_OK;
 }
 
@@ -91,7 +161,7 @@ int cjpeg_decoder_scaled_size(cjpeg_decoder *decoder, int scale_num, int scale_d
     if (!decoder || !decoder->has_header || decoder->started || !width || !height ||
         !valid_scale(scale_num, scale_denom))
         return CJPEG_BAD_ARGUMENT;
-    if (setjmp(decoder->errors.jump)) return CJPEG_ERROR;
+    if (setjmp(decoder->errors.jump)) return decoder->errors.status;
     configure_output(decoder, scale_num, scale_denom);
     jpeg_calc_output_dimensions(&decoder->cinfo);
     *width = (int)decoder->cinfo.output_width;
@@ -104,7 +174,7 @@ int cjpeg_decoder_start(cjpeg_decoder *decoder, int scale_num, int scale_denom,
     if (!decoder || !decoder->has_header || decoder->started || !width || !height ||
         !valid_scale(scale_num, scale_denom))
         return CJPEG_BAD_ARGUMENT;
-    if (setjmp(decoder->errors.jump)) return CJPEG_ERROR;
+    if (setjmp(decoder->errors.jump)) return decoder->errors.status;
     configure_output(decoder, scale_num, scale_denom);
     jpeg_start_decompress(&decoder->cinfo);
     decoder->started = 1;
@@ -137,7 +207,7 @@ int cjpeg_decoder_read_rgb(cjpeg_decoder *decoder, unsigned char *pixels, size_t
     unsigned char *volatile cmyk_rows = NULL;
     if (setjmp(decoder->errors.jump)) {
         free(cmyk_rows);
-        return CJPEG_ERROR;
+        return decoder->errors.status;
     }
     enum { BATCH = 16 };   // rows per jpeg_read_scanlines call (>= rec_outbuf_height)
     JSAMPROW rows[BATCH];

@@ -44,6 +44,10 @@ public struct OutputFormat: Sendable {
         public var uptime_seconds: Double
         public var pid: Int32
         public var socket: String
+        /// Present while the daemon cannot commit (its disk is full).
+        public var indexing_paused: String? = nil
+        /// Failed photos by class ("damaged", "truncated", …), when any failed.
+        public var failed_by_reason: [String: Int]? = nil
     }
 
     public func render(hits: [SearchHit], query: String?, similarTo: String?) -> [UInt8] {
@@ -67,18 +71,19 @@ public struct OutputFormat: Sendable {
             return OutputFormat.encode(StatusDocument(
                 indexed: status.indexed, pending: status.pending, failed: status.failed, model: status.modelID,
                 dimension: status.dimension, roots: status.roots, watcher: status.watcher, watches: status.watches,
-                uptime_seconds: status.uptimeSeconds, pid: status.pid, socket: socket))
+                uptime_seconds: status.uptimeSeconds, pid: status.pid, socket: socket,
+                indexing_paused: status.indexingPaused, failed_by_reason: status.failedByReason))
         }
-        let text = """
-            indexed  \(status.indexed)
-            pending  \(status.pending)
-            failed   \(status.failed)
-            model    \(status.modelID) (D=\(status.dimension))
-            roots    \(status.roots.joined(separator: ", "))
-            watcher  \(status.watcher) (\(status.watches) folders)
-            daemon   pid \(status.pid), up \(Self.wholeNumber(status.uptimeSeconds)) s, socket \(socket)
-
-            """
+        let classes = status.failedByReason.map { byClass in
+            " (" + byClass.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"
+        } ?? ""
+        var lines = ["indexed  \(status.indexed)", "pending  \(status.pending)", "failed   \(status.failed)\(classes)"]
+        if let paused = status.indexingPaused { lines.append("paused   \(paused) (pending photos are retried)") }
+        lines += ["model    \(status.modelID) (D=\(status.dimension))",
+                  "roots    \(status.roots.joined(separator: ", "))",
+                  "watcher  \(status.watcher) (\(status.watches) folders)",
+                  "daemon   pid \(status.pid), up \(Self.wholeNumber(status.uptimeSeconds)) s, socket \(socket)"]
+        let text = lines.joined(separator: "\n") + "\n"
         return Array(text.utf8)
     }
 

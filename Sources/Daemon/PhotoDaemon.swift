@@ -107,6 +107,7 @@ public final class PhotoDaemon: @unchecked Sendable {
         server = nil
         watcher.stop()
         queue.close(discardPending: true)
+        embedder.cancelDecoding() // a slow or hostile photo must not hold up the stop
         scanner.stop()
         writer.waitUntilStopped()
         index.close()
@@ -123,10 +124,23 @@ public final class PhotoDaemon: @unchecked Sendable {
         let failed = (try? index.counts().failed) ?? 0
         var state = watcher.state.rawValue
         if state == "watching" && scanner.isBusy { state = "scanning" }
-        return StatusResult(indexed: index.search.count, pending: queue.pending, failed: failed, modelID: embedder.modelID,
-                            dimension: embedder.dimension, roots: configuration.roots, watcher: state,
-                            watches: watcher.watchCount, uptimeSeconds: Double(Deadline.now() - started) / 1e9,
-                            pid: getpid())
+        var result = StatusResult(indexed: index.search.count, pending: queue.pending + writer.heldPhotoCount, failed: failed,
+                                  modelID: embedder.modelID, dimension: embedder.dimension, roots: configuration.roots,
+                                  watcher: state, watches: watcher.watchCount,
+                                  uptimeSeconds: Double(Deadline.now() - started) / 1e9, pid: getpid())
+        result.indexingPaused = writer.indexingPaused
+        result.failedByReason = failed > 0 ? failureClasses() : nil
+        return result
+    }
+
+    /// Failed photos counted by the class their reason starts with.
+    private func failureClasses() -> [String: Int] {
+        var classes: [String: Int] = [:]
+        try? index.forEachFailure { failure in
+            classes[FailureReason.className(ofReason: failure.reason), default: 0] += 1
+            return true
+        }
+        return classes
     }
 
     /// Re-embeds the photos that failed (cleared so they are tried again) and,

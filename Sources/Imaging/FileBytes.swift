@@ -2,24 +2,29 @@ import Glibc
 
 /// Reads a whole file into memory with POSIX calls, turning every failure into
 /// `ImageError.unreadable` with the system's reason (ENOENT, EACCES, EISDIR…).
-enum FileBytes {
+///
+/// The file is opened with O_NONBLOCK, so a FIFO or device swapped in for a
+/// photo cannot block the caller in open(), then checked with fstat on the
+/// open descriptor (what was checked is what is read): anything but a
+/// regular file is refused. Reads stop at the size fstat reported, so a file
+/// growing meanwhile cannot make the read unbounded.
+public enum FileBytes {
     /// Files larger than this are refused before reading (no JPEG photo is 2 GiB).
-    static let maximumSize = 1 << 31
+    public static let maximumSize = 1 << 31
 
-    static func read(path: String) throws -> [UInt8] {
-        let fd = retryingOnInterrupt { open(path, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { throw unreadable(path, errno) }
+    /// - Parameters:
+    ///   - maximumSize: bigger files are refused before any byte is read.
+    ///   - followSymlinks: false refuses a symbolic link at `path` (O_NOFOLLOW).
+    public static func read(path: String, maximumSize: Int = FileBytes.maximumSize,
+                            followSymlinks: Bool = true) throws -> [UInt8] {
+        let fd = try openRegularFile(path: path, followSymlinks: followSymlinks)
         defer { close(fd) }
 
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw unreadable(path, errno) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw unreadable(path, EISDIR) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw ImageError.unreadable(path: path, reason: "not a regular file")
-        }
         let size = Int(info.st_size)
         guard size <= maximumSize else {
-            throw ImageError.unreadable(path: path, reason: "file is \(size) bytes, over the \(maximumSize)-byte limit")
+            throw ImageError.overBudget(message: "\(path) is \(size) bytes, over the \(DecodeBudget.mebibytes(maximumSize)) limit for a photo file")
         }
 
         var bytes = [UInt8](repeating: 0, count: size)
@@ -34,6 +39,45 @@ enum FileBytes {
         }
         if filled < size { bytes.removeSubrange(filled...) }
         return bytes
+    }
+
+    /// Opens `path` read-only without blocking and returns the descriptor
+    /// once fstat says it is a regular file (O_NONBLOCK cleared again).
+    public static func openRegularFile(path: String, followSymlinks: Bool = true) throws -> Int32 {
+        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followSymlinks ? 0 : O_NOFOLLOW)
+        let fd = retryingOnInterrupt { open(path, flags) }
+        guard fd >= 0 else {
+            if errno == ELOOP && !followSymlinks {
+                throw ImageError.unreadable(path: path, reason: "a symbolic link (not followed)")
+            }
+            throw unreadable(path, errno)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw unreadable(path, code)
+        }
+        let kind = info.st_mode & S_IFMT
+        guard kind == S_IFREG else {
+            close(fd)
+            if kind == S_IFDIR { throw unreadable(path, EISDIR) }
+            throw ImageError.unreadable(path: path, reason: "\(describe(kind)), not a regular file")
+        }
+        // Regular files ignore O_NONBLOCK, but clear it so later reads are plain.
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
+    }
+
+    private static func describe(_ kind: mode_t) -> String {
+        switch kind {
+        case S_IFIFO: return "a FIFO (named pipe)"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFLNK: return "a symbolic link"
+        default: return "a special file"
+        }
     }
 
     private static func unreadable(_ path: String, _ code: Int32) -> ImageError {

@@ -24,6 +24,14 @@ public enum ImageError: Error, Equatable, Sendable {
     case encodingFailed(message: String)
     /// Memory for the pixels could not be allocated.
     case outOfMemory
+    /// Decoding would exceed a `DecodeBudget` limit (memory, file size, scans,
+    /// CPU time): a decompression or CPU bomb, or an image too big to index.
+    case overBudget(message: String)
+    /// The decoder carried on past lost image data (a flipped bit, a bad
+    /// block) and would return partly grey or garbled pixels.
+    case damaged(message: String)
+    /// The decode was stopped from outside (`DecodeLimiter.cancel`).
+    case cancelled
 }
 
 extension ImageError: CustomStringConvertible, LocalizedError {
@@ -49,6 +57,12 @@ extension ImageError: CustomStringConvertible, LocalizedError {
             return "cannot encode image: \(message)"
         case .outOfMemory:
             return "out of memory while decoding"
+        case let .overBudget(message):
+            return "over the decode budget: \(message)"
+        case let .damaged(message):
+            return "damaged image data: \(message)"
+        case .cancelled:
+            return "decode cancelled"
         }
     }
 

@@ -26,6 +26,11 @@ public struct JPEGHeader: Equatable, Sendable {
     public let progressive: Bool
     /// EXIF orientation (1–8; 1 when there is no tag).
     public let orientation: Int
+    /// Bytes libjpeg will hold for the whole image's coefficients (progressive
+    /// or multi-scan files), 0 for single-scan files.
+    public var coefficientBytes: Int = 0
+    /// Bytes of libjpeg's working sample rows at full size.
+    public var rowBytes: Int = 0
 
     /// The size after applying the orientation (5–8 swap the axes).
     public var uprightSize: ImageSize {
@@ -37,28 +42,55 @@ public struct JPEGHeader: Equatable, Sendable {
 /// smallest DCT scale that still covers the size the caller needs. Stateless
 /// and thread-safe: every call uses its own libjpeg object.
 public struct JPEGDecoder: Sendable {
-    /// Images with more pixels than this (by their header) are refused before
-    /// any decoding; defends against decompression bombs. Default 100 MP.
-    public var maximumPixels: Int
+    /// Limits on pixels, working memory, file size and CPU time; a file over
+    /// any of them is refused (`.tooLarge`, `.overBudget`) before the work is
+    /// done. Defends against decompression and CPU bombs.
+    public var budget: DecodeBudget
+    /// Shared with the other decoders running at the same time, if any: their
+    /// working memory together stays within its capacity, and its `cancel()`
+    /// stops this decode between rows.
+    public var limiter: DecodeLimiter?
+    /// Progressive files have a scan per refinement (real photos about 10);
+    /// each scan walks the whole image, so thousands of tiny ones are a CPU bomb.
+    public var maximumScans: Int
     /// When true (default), any libjpeg data warning fails the decode as
-    /// `.corrupt` (libjpeg would otherwise fill damaged blocks with grey);
-    /// when false only truncation fails and damaged-but-readable images are
-    /// returned. Truncation is always an error; padding bytes just before the
-    /// end-of-image marker are never one.
+    /// `.damaged` (libjpeg would otherwise fill damaged blocks with grey or
+    /// carry on out of sync); when false only truncation fails and
+    /// damaged-but-readable images are returned. Truncation is always an
+    /// error; zero padding just before the end-of-image marker is never one.
     public var rejectsCorruptData: Bool
+    /// False refuses a symbolic link given as the path (the daemon's scanner
+    /// never follows links either).
+    public var followsSymlinks: Bool
 
-    public static let defaultMaximumPixels = 100_000_000
+    public static let defaultMaximumPixels = DecodeBudget.standard.maximumPixels
+    public static let defaultMaximumScans = 100
+
+    /// Images with more pixels than this (by their header) are refused before
+    /// any decoding. Default 100 MP.
+    public var maximumPixels: Int {
+        get { budget.maximumPixels }
+        set { budget.maximumPixels = newValue }
+    }
 
     public init(maximumPixels: Int = JPEGDecoder.defaultMaximumPixels, rejectsCorruptData: Bool = true) {
-        self.maximumPixels = maximumPixels
+        self.init(budget: DecodeBudget(maximumPixels: maximumPixels), rejectsCorruptData: rejectsCorruptData)
+    }
+
+    public init(budget: DecodeBudget, limiter: DecodeLimiter? = nil, maximumScans: Int = JPEGDecoder.defaultMaximumScans,
+                rejectsCorruptData: Bool = true, followsSymlinks: Bool = true) {
+        self.budget = budget
+        self.limiter = limiter
+        self.maximumScans = maximumScans
         self.rejectsCorruptData = rejectsCorruptData
+        self.followsSymlinks = followsSymlinks
     }
 
     /// Reads and decodes the file at `path`. With a `targetSize`, decodes at the
     /// smallest DCT scale whose upright output is at least that size in both
     /// dimensions (the result may be larger; resize it afterwards).
     public func decode(path: String, targetSize: ImageSize? = nil) throws -> DecodedImage {
-        try decode(data: FileBytes.read(path: path), targetSize: targetSize)
+        try decode(data: readFile(path), targetSize: targetSize)
     }
 
     public func decode(data: [UInt8], targetSize: ImageSize? = nil) throws -> DecodedImage {
@@ -67,7 +99,12 @@ public struct JPEGDecoder: Sendable {
 
     /// Only the header: size, colour space and orientation, no pixels.
     public func readHeader(path: String) throws -> JPEGHeader {
-        try readHeader(data: FileBytes.read(path: path))
+        try readHeader(data: readFile(path))
+    }
+
+    private func readFile(_ path: String) throws -> [UInt8] {
+        if limiter?.isCancelled == true { throw ImageError.cancelled }
+        return try FileBytes.read(path: path, maximumSize: budget.maximumFileBytes, followSymlinks: followsSymlinks)
     }
 
     public func readHeader(data: [UInt8]) throws -> JPEGHeader {
@@ -87,12 +124,27 @@ public struct JPEGDecoder: Sendable {
                 header.orientation >= 5 ? ImageSize(width: $0.height, height: $0.width) : $0
             }
             let denominator = try chooseScaleDenominator(session, target: storedTarget)
-            let stored = try session.decodeRGB(scaleDenominator: denominator)
+            let output = try session.scaledSize(denominator: denominator)
+            let working = workingMemory(header, output: output, compressed: bytes.count)
+            try budget.checkWorkingMemory(working, for: "decoding this \(header.width)×\(header.height)"
+                                          + (header.progressive ? " progressive" : "") + " \(header.colorSpace.rawValue) JPEG")
+            let stored = try limiter.map { try $0.withReservation(working) { try session.decodeRGB(scaleDenominator: denominator) } }
+                ?? session.decodeRGB(scaleDenominator: denominator)
             return DecodedImage(image: orient(stored, orientation: header.orientation),
                                 originalWidth: header.width, originalHeight: header.height,
                                 scaleDenominator: denominator, orientation: header.orientation,
                                 header: header)
         }
+    }
+
+    /// What the decode will hold at its peak: the compressed bytes, libjpeg's
+    /// whole-image coefficient buffer (progressive and multi-scan files: 2
+    /// bytes per coefficient, every component, so a 10000×10000 CMYK file
+    /// needs 800 MB however small it is), its working rows and the output.
+    private func workingMemory(_ header: JPEGHeader, output: ImageSize, compressed: Int) -> Int {
+        let pixels = output.width * output.height * 3
+        let cmykRows = header.components == 4 ? output.width * 4 * 16 : 0
+        return compressed + header.coefficientBytes + header.rowBytes + pixels + cmykRows
     }
 
     /// The largest of 8, 4, 2, 1 (libjpeg-turbo's SIMD-accelerated reduced
@@ -112,8 +164,13 @@ public struct JPEGDecoder: Sendable {
         guard bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF else {
             throw ImageError.notJPEG
         }
+        if limiter?.isCancelled == true { throw ImageError.cancelled }
         guard let handle = cjpeg_decoder_create() else { throw ImageError.outOfMemory }
         defer { cjpeg_decoder_destroy(handle) }
+        var limits = cjpeg_limits(max_memory: budget.maximumWorkingBytes, max_scans: Int32(clamping: maximumScans),
+                                  max_cpu_seconds: budget.maximumCPUSeconds,
+                                  cancel: limiter.map { UnsafePointer($0.cancelFlag) })
+        guard cjpeg_decoder_set_limits(handle, &limits) == CJPEG_OK else { preconditionFailure("limits set after the header") }
         return try body(DecodeSession(handle: handle, bytes: bytes, rejectsCorruptData: rejectsCorruptData))
     }
 }
@@ -144,8 +201,11 @@ private struct DecodeSession {
         guard colorSpace != .unknown else {
             throw ImageError.unsupported(message: "colour space with \(raw.components) components is not supported")
         }
-        return JPEGHeader(width: Int(raw.width), height: Int(raw.height), components: Int(raw.components),
-                          colorSpace: colorSpace, progressive: raw.progressive != 0, orientation: orientation)
+        var header = JPEGHeader(width: Int(raw.width), height: Int(raw.height), components: Int(raw.components),
+                                colorSpace: colorSpace, progressive: raw.progressive != 0, orientation: orientation)
+        header.coefficientBytes = Int(raw.coefficient_bytes)
+        header.rowBytes = Int(raw.row_bytes)
+        return header
     }
 
     func scaledSize(denominator: Int) throws -> ImageSize {
@@ -171,16 +231,24 @@ private struct DecodeSession {
         return RGBImage(uncheckedWidth: Int(width), height: Int(height), pixels: pixels)
     }
 
-    /// A fatal libjpeg error; if the data had run out first, that is the real cause.
+    /// A fatal libjpeg error; if the data had run out first, that is the real
+    /// cause. A limit or a cancel stops the decode whatever the data.
     private func check(_ status: Int32) throws {
         if status == CJPEG_OK { return }
+        let message = String(cString: cjpeg_decoder_error_message(handle))
+        switch status {
+        case Int32(CJPEG_CANCELLED): throw ImageError.cancelled
+        case Int32(CJPEG_TOO_MANY_SCANS), Int32(CJPEG_TOO_SLOW): throw ImageError.overBudget(message: message)
+        case Int32(CJPEG_OVER_MEMORY): throw ImageError.overBudget(message: "libjpeg needed more memory than the limit (\(message))")
+        default: break
+        }
         if cjpeg_decoder_warning(handle) == Int32(CJPEG_WARNING_TRUNCATED) {
             throw ImageError.truncated(message: String(cString: cjpeg_decoder_warning_message(handle)))
         }
         switch status {
         case Int32(CJPEG_OUT_OF_MEMORY): throw ImageError.outOfMemory
         case Int32(CJPEG_BAD_ARGUMENT): preconditionFailure("CJPEG called out of order or with a bad buffer")
-        default: throw ImageError.corrupt(message: String(cString: cjpeg_decoder_error_message(handle)))
+        default: throw ImageError.corrupt(message: message)
         }
     }
 
@@ -189,7 +257,7 @@ private struct DecodeSession {
         let message = String(cString: cjpeg_decoder_warning_message(handle))
         switch cjpeg_decoder_warning(handle) {
         case Int32(CJPEG_WARNING_TRUNCATED): throw ImageError.truncated(message: message)
-        case Int32(CJPEG_WARNING_CORRUPT_DATA) where rejectsCorruptData: throw ImageError.corrupt(message: message)
+        case Int32(CJPEG_WARNING_CORRUPT_DATA) where rejectsCorruptData: throw ImageError.damaged(message: message)
         default: return
         }
     }

@@ -9,9 +9,11 @@
 public enum ContentHash {
     public static let blockSize = 64 << 10
 
-    /// Fingerprints the file at `path`. Throws `.io` when it can't be read.
+    /// Fingerprints the file at `path`. Throws `.io` when it can't be read or
+    /// is not a regular file. O_NONBLOCK: a FIFO swapped in for a photo must
+    /// not block the writer in open(); fstat then checks what was opened.
     public static func of(path: String) throws -> UInt64 {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW)
         guard fd >= 0 else {
             throw IndexError(.io, "cannot open \(path) to fingerprint it", cause: String(cString: strerror(errno)))
         }
@@ -19,6 +21,9 @@ public enum ContentHash {
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             throw IndexError(.io, "cannot stat \(path)", cause: String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw IndexError(.io, "cannot fingerprint \(path)", cause: "not a regular file")
         }
         let size = Int(info.st_size)
         var hasher = Hash64(seed: 0x7068_6F74_6F71) // "photoq"

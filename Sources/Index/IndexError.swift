@@ -1,3 +1,5 @@
+import Glibc
+
 /// The one error type of the Index module.
 ///
 /// `code` says what kind of failure it was (tests and callers compare codes,
@@ -61,6 +63,17 @@ public struct IndexError: Error, Equatable, CustomStringConvertible, Sendable {
         if let cause { text += " (\(cause))" }
         return text
     }
+
+    /// The file system holding the index is full (ENOSPC), the user's quota
+    /// is used up (EDQUOT), or the map cannot grow any more: nothing is wrong
+    /// with the change itself, and the same commit succeeds once space returns.
+    public var isStorageFull: Bool {
+        guard let rc = lmdbReturnCode else { return false }
+        return rc == ENOSPC || rc == EDQUOT || rc == Self.mapFullReturnCode
+    }
+
+    /// MDB_MAP_FULL, kept here so callers need not import LMDB.
+    static let mapFullReturnCode: Int32 = -30792
 
     /// Equality compares the code only, like swift-nio's FileSystemError.
     public static func == (lhs: IndexError, rhs: IndexError) -> Bool { lhs.code == rhs.code }

@@ -63,6 +63,12 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var watches: Int
     public var uptimeSeconds: Double
     public var pid: Int32
+    /// Why new photos are not being committed (the index's disk is full:
+    /// "disk full: …"); they stay pending and are retried. Absent when indexing runs.
+    public var indexingPaused: String?
+    /// Failed photos by class: "damaged", "truncated", "corrupt", "over-budget",
+    /// "too-large", "not-a-photo", "unsupported", "unreadable", "other". Absent when none failed.
+    public var failedByReason: [String: Int]?
 
     public init(indexed: Int, pending: Int, failed: Int, modelID: String, dimension: Int, roots: [String],
                 watcher: String, watches: Int, uptimeSeconds: Double, pid: Int32) {

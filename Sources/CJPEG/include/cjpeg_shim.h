@@ -14,6 +14,10 @@ enum {
     CJPEG_ERROR = -1,          // libjpeg error_exit: the message says why
     CJPEG_OUT_OF_MEMORY = -2,
     CJPEG_BAD_ARGUMENT = -3,   // caller bug: wrong buffer size, call order
+    CJPEG_OVER_MEMORY = -4,    // libjpeg needed more than the memory limit
+    CJPEG_TOO_MANY_SCANS = -5, // more scans than the scan limit (a CPU bomb)
+    CJPEG_TOO_SLOW = -6,       // the decode used more CPU time than its limit
+    CJPEG_CANCELLED = -7,      // the cancel flag was raised during the decode
 };
 
 // Colour space recorded in the file (after libjpeg's JFIF/Adobe heuristics).
@@ -39,13 +43,36 @@ typedef struct {
     int components;      // components in the file (1 gray, 3 colour, 4 CMYK/YCCK)
     int color_space;     // CJPEG_CS_*
     int progressive;     // 1 for progressive (SOF2) files
+    // Bytes of the whole-image coefficient buffer libjpeg keeps for
+    // progressive and multi-scan files (0 for single-scan ones, which decode
+    // one MCU row at a time): 128 bytes per 8x8 block of every component.
+    size_t coefficient_bytes;
+    size_t row_bytes;    // one iMCU row of every component at full size (working rows)
 } cjpeg_header;
+
+// Limits checked while decoding, between MCU rows and scans (libjpeg's
+// progress monitor). Zero means no limit. `cancel` may be NULL; when the
+// int it points to becomes non-zero (set with cjpeg_flag_raise from any
+// thread) the decode stops with CJPEG_CANCELLED.
+typedef struct {
+    long max_memory;       // libjpeg's max_memory_to_use, bytes
+    int max_scans;         // input scans
+    double max_cpu_seconds;// thread CPU time spent in this decoder
+    const int *cancel;
+} cjpeg_limits;
 
 typedef struct cjpeg_decoder cjpeg_decoder;
 
 // One handle decodes one image; not shared between threads.
 cjpeg_decoder *cjpeg_decoder_create(void);
 void cjpeg_decoder_destroy(cjpeg_decoder *decoder);
+
+// Installs limits before read_header; they apply to every later call.
+int cjpeg_decoder_set_limits(cjpeg_decoder *decoder, const cjpeg_limits *limits);
+
+// A flag for cjpeg_limits.cancel, raised and read atomically.
+void cjpeg_flag_raise(int *flag);
+int cjpeg_flag_is_raised(const int *flag);
 
 // Reads markers up to the first scan from `data` (kept borrowed until destroy).
 // APP1 markers are saved for cjpeg_decoder_exif.
@@ -71,6 +98,8 @@ int cjpeg_decoder_read_rgb(cjpeg_decoder *decoder, unsigned char *pixels, size_t
 // libjpeg's formatted message for the last error ("" when none).
 const char *cjpeg_decoder_error_message(const cjpeg_decoder *decoder);
 // The worst warning seen so far and the first warning's message.
+// Warnings mean libjpeg lost image data and carried on (grey fill, desynced
+// blocks); zero padding before the end-of-image marker is not one.
 int cjpeg_decoder_warning(const cjpeg_decoder *decoder);
 const char *cjpeg_decoder_warning_message(const cjpeg_decoder *decoder);
 

@@ -25,6 +25,9 @@ public struct DaemonConfiguration: Sendable {
     /// Where the models live.
     public var modelDirectory: String?
     public var logLevel: LogLevel
+    /// Working memory all photo decodes together may use (the decode budget,
+    /// `decode_memory_mb`); nil: `DecodeBudget.standard`'s 192 MiB.
+    public var decodeMemoryBytes: Int?
     /// Treat the inotify watch limit as reached after this many watches, as
     /// if fs.inotify.max_user_watches were that low (tests of the fallback).
     public var simulatedWatchLimit: Int?
@@ -71,6 +74,7 @@ public struct DaemonConfiguration: Sendable {
         public var pollInterval: Double?
         public var modelDirectory: String?
         public var logLevel: LogLevel?
+        public var decodeMemoryMiB: Int?
         public init() {}
     }
 
@@ -89,7 +93,7 @@ public struct DaemonConfiguration: Sendable {
             throw DaemonError(.configuration, "config file \(path) does not exist")
         }
         let known: Set = ["roots", "excludes", "state_dir", "socket", "threads", "batch_size", "poll_interval",
-                          "model_dir", "log_level"]
+                          "model_dir", "log_level", "decode_memory_mb"]
         if let unknown = file.keys.sorted().first(where: { !known.contains($0) }) {
             throw DaemonError(.configuration, "\(path): unknown key `\(unknown)` (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -154,10 +158,15 @@ public struct DaemonConfiguration: Sendable {
         let filePoll = try integer("poll_interval")
         let poll = overrides.pollInterval ?? filePoll.map(Double.init) ?? 300
         guard poll > 0 else { throw DaemonError(.configuration, "poll_interval must be positive") }
+        let fileDecodeMiB = try integer("decode_memory_mb")
+        let decodeMiB = overrides.decodeMemoryMiB ?? fileDecodeMiB
+        if let decodeMiB, !(16...65536).contains(decodeMiB) {
+            throw DaemonError(.configuration, "decode_memory_mb must be between 16 and 65536")
+        }
         let fileState = try string("state_dir")
         let fileSocket = try string("socket")
         let fileModels = try string("model_dir")
-        return DaemonConfiguration(
+        var configuration = DaemonConfiguration(
             roots: roots,
             excludes: excludes,
             stateDirectory: expand(overrides.stateDirectory ?? fileState ?? defaultStateDirectory(environment: environment)),
@@ -167,5 +176,7 @@ public struct DaemonConfiguration: Sendable {
             pollInterval: poll,
             modelDirectory: (overrides.modelDirectory ?? fileModels).map(expand),
             logLevel: level)
+        configuration.decodeMemoryBytes = decodeMiB.map { $0 << 20 }
+        return configuration
     }
 }

@@ -22,11 +22,16 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     private let threads: Int
     private let workspaceLock = NSLock()
     private let workspace = EfficientNetWorkspace()
+    /// One budget for all decode threads together: a batch of bombs costs
+    /// what one does; `cancelDecoding` stops the decodes in flight.
+    private let decoder: JPEGDecoder
 
     /// Loads (memory-maps) the backbone, the joint space and the sentence
     /// encoder from `modelDirectory`. The trained joint weights are optional:
     /// without them the zero-shot bridge alone maps photos into the space.
-    public init(modelDirectory: String, threads: Int) throws(DaemonError) {
+    /// `decodeMemoryBytes` replaces the standard decode budget's working
+    /// memory (shared by all decode threads).
+    public init(modelDirectory: String, threads: Int, decodeMemoryBytes: Int? = nil) throws(DaemonError) {
         func path(_ name: String) -> String { modelDirectory + "/" + name }
         for required in [ModelPaths.backbone, ModelPaths.sentenceEncoder, ModelPaths.sentenceVocabulary, JointModelFiles.bridge]
             where !FileManager.default.fileExists(atPath: path(required)) {
@@ -47,7 +52,15 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         }
         modelID = "\(joint.modelID)/efficientnet-lite0/\(transform.rawValue)"
         self.threads = max(1, threads)
+        // Links are refused: the scanner does not follow them either, so a
+        // link swapped in for a photo must not lead the daemon elsewhere.
+        var budget = DecodeBudget.standard
+        if let decodeMemoryBytes { budget.maximumWorkingBytes = decodeMemoryBytes }
+        decoder = JPEGDecoder(budget: budget, limiter: DecodeLimiter(capacity: budget.maximumWorkingBytes),
+                              followsSymlinks: false)
     }
+
+    public func cancelDecoding() { decoder.limiter?.cancel() }
 
     public func embed(imagesAt paths: [String]) -> [Result<PhotoEmbedding, any Error>] {
         let inputs = decode(paths)
@@ -97,11 +110,12 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     private func decode(_ paths: [String]) -> [Result<[Float], any Error>] {
         let slots = ResultSlots(count: paths.count)
         let transform = self.transform
+        let decoder = self.decoder
         let workers = min(threads, paths.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: paths.count, by: workers) {
                 slots.set(i, Result { try ImageLoader.loadNetworkInput(path: paths[i], size: EfficientNetLite0.imageSize,
-                                                                       transform: transform) })
+                                                                       transform: transform, decoder: decoder) })
             }
         }
         return slots.values

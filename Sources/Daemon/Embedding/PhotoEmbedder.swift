@@ -28,10 +28,14 @@ public protocol PhotoEmbedder: Sendable {
     func embedQuery(_ text: String) throws -> [Float]
     /// Several texts at once, in order (a default calls `embedQuery` for each).
     func embedQueries(_ texts: [String]) throws -> [[Float]]
+    /// Stops decodes in flight and refuses later ones (`ImageError.cancelled`),
+    /// so a stop does not wait for a slow or hostile photo.
+    func cancelDecoding()
 }
 
 extension PhotoEmbedder {
     /// Several texts at once, in order: the server embeds the queries waiting
     /// together, which costs an encoder less than one call per text.
     public func embedQueries(_ texts: [String]) throws -> [[Float]] { try texts.map(embedQuery) }
+    public func cancelDecoding() {}
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Index
 import PhotoqProtocol
 
@@ -21,6 +22,14 @@ public final class IndexWriter: @unchecked Sendable {
     /// Only a hint: every use is checked against the disk and the record.
     private var pathsByInode: [String: String] = [:]
     private let finished = DispatchSemaphore(value: 0)
+    /// Commits refused for lack of space, retried with backoff (writer thread only).
+    private var held = HeldCommits()
+    /// Truncated photos that may still be being written (writer thread only).
+    private var settling = SettlingFiles()
+    /// What status reports, copied from `held` and `settling` under the lock.
+    private let stateLock = NSLock()
+    private var pausedReason: String?
+    private var waitingPhotos = 0
     /// Called after each committed batch (for sd_notify STATUS=).
     var onBatchCommitted: (@Sendable () -> Void)?
 
@@ -41,16 +50,83 @@ public final class IndexWriter: @unchecked Sendable {
                 pathsByInode[Self.inodeKey(record.device, record.inode)] = record.path
                 return true
             }
-            while let work = queue.next(maximum: batchSize, gather: 0.05) {
-                if !work.files.isEmpty { ingest(work.files) }
-                if let other = work.other { apply(other) }
-                queue.finished()
-            }
+            run()
             finished.signal()
         }
         t.name = "photoqd-writer"
         thread = t
         t.start()
+    }
+
+    /// Why indexing is paused (the index's disk is full), or nil.
+    public var indexingPaused: String? { stateLock.withLock { pausedReason } }
+
+    /// Photos the writer holds outside the queue: embedded but waiting for
+    /// disk space, or waiting for a file still being written to settle.
+    public var heldPhotoCount: Int { stateLock.withLock { waitingPhotos } }
+
+    private func run() {
+        while true {
+            if !held.isEmpty {
+                guard queue.sleep(until: held.nextAttempt) else { break }
+                retryHeld()
+                continue
+            }
+            switch queue.next(maximum: batchSize, gather: 0.05, until: settling.nextDue) {
+            case .closed:
+                break
+            case .timedOut:
+                retrySettled()
+                continue
+            case .work(let files, let other):
+                if !files.isEmpty { ingest(files) }
+                if let other { apply(other) }
+                queue.finished()
+                retrySettled()
+                continue
+            }
+            break
+        }
+        if !held.isEmpty {
+            log.warning("stopping with \(held.photoCount) photos not committed (\(held.reason ?? "index storage full")); the next start indexes them")
+        }
+    }
+
+    /// Commits what is held, in order; stops at the first refusal.
+    private func retryHeld() {
+        var committed = 0
+        while !held.isEmpty {
+            let batch = held.batches[0]
+            do {
+                try index.apply(batch.changes)
+                committed += held.removeFirst().photos
+                onBatchCommitted?()
+            } catch let error as IndexError where error.isStorageFull {
+                _ = held.refused(error)
+                publishState()
+                return
+            } catch {
+                _ = held.removeFirst()
+                if commitOneByOne(batch.changes, batch.what, error, holdingFirst: true) { return }
+            }
+        }
+        held.resumed()
+        publishState()
+        log.notice("indexing resumed: the index has room again", ["photos.committed": committed])
+    }
+
+    private func retrySettled() {
+        let due = settling.takeDue()
+        publishState()
+        if !due.isEmpty { ingest(due) }
+    }
+
+    private func publishState() {
+        let reason = held.reason, count = held.photoCount + settling.count
+        stateLock.withLock {
+            pausedReason = reason
+            waitingPhotos = count
+        }
     }
 
     /// Waits until the queue is closed and the batch in flight is committed.
@@ -179,6 +255,7 @@ public final class IndexWriter: @unchecked Sendable {
     private func ingest(_ paths: [String]) {
         var candidates: [Candidate] = []
         var changes: [IndexChange] = []
+        for path in paths { settling.remove(path) }
         for path in paths {
             guard belongs(path), let identity = FileIdentity.of(path: path) else {
                 changes.append(.remove(path: path)) // vanished, or moved out of sight
@@ -216,6 +293,7 @@ public final class IndexWriter: @unchecked Sendable {
             }
         }
         if !changes.isEmpty { commit(changes, "batch of \(paths.count)") }
+        publishState()
     }
 
     private func changes(for c: Candidate, _ result: Result<PhotoEmbedding, any Error>) -> [IndexChange] {
@@ -229,8 +307,14 @@ public final class IndexWriter: @unchecked Sendable {
                                      feature: embedding.feature)
             pathsByInode[Self.inodeKey(c.identity.device, c.identity.inode)] = c.path
             return (c.hadFailure ? [.clearFailure(path: c.path)] : []) + [.upsert(record)]
+        case .failure(let error as ImageError) where error == .cancelled:
+            return [] // stopping: the next start's scan finds it again
+        case .failure(let error as ImageError) where Self.isTruncation(error) && stillBeingWritten(c):
+            settling.add(c.path, mtimeNanoseconds: FileIdentity.of(path: c.path)?.mtimeNanoseconds ?? c.identity.mtimeNanoseconds)
+            log.debug("truncated photo may still be being written; trying again once it is quiet", ["photo.path": c.path])
+            return []
         case .failure(let error):
-            let reason = String(describing: error)
+            let reason = FailureReason.text(for: error)
             log.warning("cannot index photo: \(reason)", ["photo.path": c.path])
             let failure = FailureRecord(path: c.path, reason: reason, size: UInt64(c.identity.size),
                                         mtimeNanoseconds: c.identity.mtimeNanoseconds, recordedAt: Int64(time(nil)))
@@ -239,18 +323,62 @@ public final class IndexWriter: @unchecked Sendable {
         }
     }
 
+    private static func isTruncation(_ error: ImageError) -> Bool {
+        if case .truncated = error { return true }
+        return false
+    }
+
+    /// A truncated photo modified moments ago, or changed since it was read,
+    /// is most likely still being copied in.
+    private func stillBeingWritten(_ c: Candidate) -> Bool {
+        let now = FileIdentity.of(path: c.path)
+        return SettlingFiles.mayStillBeWriting(mtimeNanoseconds: now?.mtimeNanoseconds ?? c.identity.mtimeNanoseconds,
+                                               changedSinceRead: now != nil && now != c.identity)
+    }
+
     /// Commits `changes` in one transaction; when that fails, one by one so a
-    /// single bad change (say, an over-long path) cannot block the rest.
+    /// single bad change (say, an over-long path) cannot block the rest. When
+    /// the index's disk is full the changes are held and retried with backoff
+    /// (logged once), and the writer takes no new work until they are in.
     private func commit(_ changes: [IndexChange], _ what: String) {
+        if !held.isEmpty {
+            held.hold(changes, what)
+            return
+        }
         do {
             try index.apply(changes)
             onBatchCommitted?()
+        } catch let error as IndexError where error.isStorageFull {
+            holdForSpace(changes, what, error)
         } catch {
-            log.warning("could not commit \(what) in one transaction (\(error)); retrying change by change")
-            for change in changes {
-                do { try index.apply([change]) } catch { log.error("index change failed: \(error)") }
+            commitOneByOne(changes, what, error)
+        }
+    }
+
+    private func holdForSpace(_ changes: [IndexChange], _ what: String, _ error: IndexError, first: Bool = false) {
+        held.hold(changes, what, first: first)
+        if held.refused(error) {
+            log.error("indexing paused, the index cannot be written: \(held.reason ?? "storage full"); photos stay pending and are committed once there is space",
+                      ["photos.held": held.photoCount])
+        }
+        publishState()
+    }
+
+    /// Returns true when the disk filled up part way (the rest is held).
+    @discardableResult
+    private func commitOneByOne(_ changes: [IndexChange], _ what: String, _ error: any Error, holdingFirst: Bool = false) -> Bool {
+        log.warning("could not commit \(what) in one transaction (\(error)); retrying change by change")
+        for (i, change) in changes.enumerated() {
+            do {
+                try index.apply([change])
+            } catch let error as IndexError where error.isStorageFull {
+                holdForSpace(Array(changes[i...]), what, error, first: holdingFirst)
+                return true
+            } catch {
+                log.error("index change failed: \(error)")
             }
         }
+        return false
     }
 }
 

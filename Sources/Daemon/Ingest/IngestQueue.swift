@@ -55,15 +55,39 @@ public final class IngestQueue: @unchecked Sendable {
     /// `maximum` files are waiting, waits up to `gather` seconds for more, so
     /// files arriving one by one are still embedded and committed in batches.
     public func next(maximum: Int, gather: Double = 0) -> (files: [String], other: IngestTask?)? {
+        while true {
+            switch next(maximum: maximum, gather: gather, until: nil) {
+            case .work(let files, let other): return (files, other)
+            case .closed: return nil
+            case .timedOut: continue
+            }
+        }
+    }
+
+    public enum Next {
+        case work(files: [String], other: IngestTask?)
+        /// `until` passed with nothing queued (the writer has timers of its own).
+        case timedOut
+        case closed
+    }
+
+    /// `next(maximum:gather:)` that gives up at `until` (nil: never).
+    public func next(maximum: Int, gather: Double = 0, until: Date?) -> Next {
         condition.lock()
         defer { condition.unlock() }
-        while head == tasks.count && !closed { condition.wait() }
-        if head == tasks.count { return nil }
+        while head == tasks.count && !closed {
+            if let until {
+                if !condition.wait(until: until) && head == tasks.count && !closed { return .timedOut }
+            } else {
+                condition.wait()
+            }
+        }
+        if head == tasks.count { return .closed }
         if gather > 0, case .file = tasks[head] {
             let until = Date(timeIntervalSinceNow: gather)
             while !closed, tasks.count - head < maximum, tasks[head...].allSatisfy({ if case .file = $0 { true } else { false } }),
                   condition.wait(until: until) {}
-            if head == tasks.count { return nil }
+            if head == tasks.count { return .closed }
         }
         var files: [String] = []
         while head < tasks.count, files.count < maximum, case .file(let path) = tasks[head] {
@@ -84,8 +108,18 @@ public final class IngestQueue: @unchecked Sendable {
             head = 0
         }
         condition.broadcast()
-        return (files, other)
+        return .work(files: files, other: other)
     }
+
+    /// Sleeps until `deadline` or until the queue is closed; false when closed.
+    public func sleep(until deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !closed && condition.wait(until: deadline) {}
+        return !closed
+    }
+
+    public var isClosed: Bool { condition.withLock { closed } }
 
     /// The writer finished the work `next` returned.
     public func finished() {
