@@ -1,0 +1,71 @@
+internal import CHEIF
+
+/// HEIF/HEIC (HEVC) and AVIF (AV1) through libheif: the primary image, grids
+/// assembled, 10/12-bit converted to 8-bit, alpha composited. libheif applies
+/// the container's irot/imir/clap transforms itself, so the EXIF orientation
+/// (which by the HEIF rules must not be applied on top) is only reported as 1.
+struct HEIFDecoder {
+    let limit: PixelLimit
+    let format: ImageFormat
+
+    func decode(_ bytes: UnsafeRawBufferPointer, target: ImageSize?) throws -> DecodedPhoto {
+        guard let context = heif_context_alloc() else { throw ImageError.outOfMemory }
+        defer { heif_context_free(context) }
+        heif_context_set_maximum_image_size_limit(context, Int32(clamping: limit.maximumPixels))
+        try check(heif_context_read_from_memory_without_copy(context, bytes.baseAddress, bytes.count, nil))
+        var primary: OpaquePointer?
+        try check(heif_context_get_primary_image_handle(context, &primary))
+        guard let handle = primary else { throw ImageError.corrupt(message: "\(format): no primary image") }
+        defer { heif_image_handle_release(handle) }
+        let width = Int(heif_image_handle_get_width(handle)), height = Int(heif_image_handle_get_height(handle))
+        try limit.check(width: width, height: height)
+
+        let hasAlpha = heif_image_handle_has_alpha_channel(handle) != 0
+        let options = heif_decoding_options_alloc()
+        defer { heif_decoding_options_free(options) }
+        var decoded: OpaquePointer?
+        try check(heif_decode_image(handle, &decoded, heif_colorspace_RGB,
+                                    hasAlpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB, options))
+        guard let image = decoded else { throw ImageError.corrupt(message: "\(format): no decoded image") }
+        defer { heif_image_release(image) }
+        var stride: Int32 = 0
+        guard let plane = heif_image_get_plane_readonly(image, heif_channel_interleaved, &stride) else {
+            throw ImageError.unsupported(message: "\(format): no interleaved RGB plane")
+        }
+        let outWidth = Int(heif_image_get_width(image, heif_channel_interleaved))
+        let outHeight = Int(heif_image_get_height(image, heif_channel_interleaved))
+        let planeBytes = UnsafeRawBufferPointer(start: plane, count: Int(stride) * outHeight)
+        let upright = hasAlpha
+            ? PixelConversion.compositeRGBA(planeBytes, width: outWidth, height: outHeight, rowBytes: Int(stride))
+            : PixelConversion.copyRGB(planeBytes, width: outWidth, height: outHeight, rowBytes: Int(stride))
+        return DecodedPhoto(image: PixelConversion.reduce(upright, toCover: target), format: format,
+                            originalSize: ImageSize(width: width, height: height), orientation: 1,
+                            taken: readExif(handle).taken)
+    }
+
+    /// The Exif item: a 4-byte offset to the TIFF header, then the TIFF.
+    private func readExif(_ handle: OpaquePointer) -> ExifMetadata {
+        var id = heif_item_id()
+        guard heif_image_handle_get_list_of_metadata_block_IDs(handle, "Exif", &id, 1) == 1 else { return .absent }
+        let size = heif_image_handle_get_metadata_size(handle, id)
+        guard size > 4, size < 16 << 20 else { return .absent }
+        var block = [UInt8](repeating: 0, count: size)
+        guard heif_image_handle_get_metadata(handle, id, &block).code == heif_error_Ok else { return .absent }
+        let offset = Int(block[0]) << 24 | Int(block[1]) << 16 | Int(block[2]) << 8 | Int(block[3])
+        guard offset < size - 4 else { return .absent }
+        return ExifMetadata.parse(block: Array(block[(4 + offset)...]))
+    }
+
+    private func check(_ error: heif_error) throws {
+        guard error.code != heif_error_Ok else { return }
+        let message = "\(format): " + (error.message.map { String(cString: $0) } ?? "libheif error \(error.code.rawValue)")
+        switch (error.code, error.subcode) {
+        case (heif_error_Memory_allocation_error, _): throw ImageError.outOfMemory
+        case (_, heif_suberror_End_of_data): throw ImageError.truncated(message: message)
+        case (heif_error_Unsupported_filetype, _), (heif_error_Unsupported_feature, _),
+             (_, heif_suberror_Security_limit_exceeded):
+            throw ImageError.unsupported(message: message)
+        default: throw ImageError.corrupt(message: message)
+        }
+    }
+}
