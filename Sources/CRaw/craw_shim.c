@@ -89,6 +89,11 @@ int craw_half_size_rgb(craw_decoder *decoder, const unsigned char **pixels, int 
     raw->params.use_camera_wb = 1;
     raw->params.output_bps = 8;
     raw->params.user_flip = 0;   // the caller rotates, once
+    // Exposure as shot: auto-brightening stretches by the histogram, so the
+    // same scene would come out brighter or darker depending on its highlights.
+    raw->params.no_auto_bright = 1;
+    raw->params.gamm[0] = 1 / 2.4;   // the sRGB curve photos are encoded with (LibRaw's default is BT.709's)
+    raw->params.gamm[1] = 12.92;
     int code = libraw_unpack(raw);
     if (code != LIBRAW_SUCCESS) return fail(decoder, code);
     code = libraw_dcraw_process(raw);
