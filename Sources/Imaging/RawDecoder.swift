@@ -9,6 +9,11 @@ struct RawDecoder {
     let rejectsCorruptData: Bool
 
     func decode(_ bytes: UnsafeRawBufferPointer, target: ImageSize?) throws -> DecodedPhoto {
+        // LibRaw reads a missing tail of uncompressed data as black without a
+        // word: where the layout is TIFF's, check that the data is all there.
+        if let end = TIFFStructure(bytes)?.imageDataEnd(), end > bytes.count {
+            throw ImageError.truncated(message: "camera raw: the image data ends at byte \(end), the file at \(bytes.count)")
+        }
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var info = craw_info()
         guard let handle = craw_open(base, bytes.count, &info) else { throw ImageError.outOfMemory }

@@ -113,3 +113,25 @@ extension TIFFStructure {
         return previewOnly && ifd0.contains { $0.tag == 0x014A }
     }
 }
+
+extension TIFFStructure {
+    /// The end of the furthest strip or tile that IFD0 or its sub-IFDs point
+    /// at (offsets plus byte counts), or nil when they name none.
+    func imageDataEnd() -> Int? {
+        guard let first = firstIFDOffset else { return nil }
+        let ifd0 = entries(at: first)
+        var ifds = [ifd0]
+        if let sub = ifd0.first(where: { $0.tag == 0x014A }) { ifds += integers(sub).prefix(8).map(entries(at:)) }
+        var end: Int?
+        // (offsets, byte counts): strips, tiles, and the old JPEG interchange pair.
+        for (offsetTag, countTag) in [(0x0111, 0x0117), (0x0144, 0x0145), (0x0201, 0x0202)] {
+            for ifd in ifds {
+                guard let offsets = ifd.first(where: { $0.tag == offsetTag }).map(integers),
+                      let counts = ifd.first(where: { $0.tag == countTag }).map(integers),
+                      offsets.count == counts.count else { continue }
+                for (offset, count) in zip(offsets, counts) { end = max(end ?? 0, offset + count) }
+            }
+        }
+        return end
+    }
+}

@@ -264,7 +264,7 @@ def main():
     for index, name in enumerate(names):
         stem = os.path.splitext(name)[0]
         source = Image.open(os.path.join(samples, name)).convert("RGB")
-        height = round(source.height * width / source.width) // 2 * 2
+        height = round(source.height * width / source.width) // 4 * 4   # even grid tiles
         reference = os.path.join(out, f"{stem}.jpg")
         source.resize((width, height), Image.LANCZOS).save(reference, quality=95)
         image = Image.open(reference).convert("RGB")
