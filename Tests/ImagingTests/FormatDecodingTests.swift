@@ -91,7 +91,7 @@ final class FormatDecodingTests: FormatFixtureTestCase {
 
     func testCaptureDatesAreReadFromEveryEXIFContainer() throws {
         let all = try fixtures()
-        for suffix in ["jpg", "png", "webp", "tif"] {
+        for suffix in ["jpg", "png", "webp", "tif", "heic"] {
             let path = all.directory + "/" + (all.fixtures[0].name.components(separatedBy: "-").first ?? "") + "-dated." + suffix
             let decoded = try ImageDecoder().decode(path: path)
             let taken = try XCTUnwrap(decoded.taken, "\(suffix): no capture date")

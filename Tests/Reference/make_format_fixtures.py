@@ -378,6 +378,7 @@ def main():
         image.save(p("dated.jpg"), quality=95, exif=exif_with_date())
         image.save(p("dated.png"), exif=exif_with_date())
         image.save(p("dated.webp"), lossless=True, exif=exif_with_date())
+        run("heif-enc", "-q", "92", p("dated.jpg"), "-o", p("dated.heic"))   # heif-enc copies the Exif
         write_rgb_tiff(p("dated.tif"), pixels, exif_entries=[(36867, 2, "2024:06:01 12:34:56"), (36881, 2, "+02:00"),
                                                              (37521, 2, "25")])
 
