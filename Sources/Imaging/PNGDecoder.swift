@@ -1,8 +1,8 @@
 internal import CSPNG
 
 /// PNG through libspng: every colour type and bit depth (palette, grey,
-/// 16-bit, tRNS), interlaced or not, converted by libspng to RGBA8 and then
-/// composited; orientation from the eXIf chunk.
+/// 16-bit, tRNS), interlaced or not, converted by libspng to RGB8 (RGBA8 and
+/// composited when there is transparency); orientation from the eXIf chunk.
 struct PNGDecoder {
     let limit: PixelLimit
 
@@ -20,15 +20,22 @@ struct PNGDecoder {
         let width = Int(header.width), height = Int(header.height)
         try limit.check(width: width, height: height)
 
-        let format = Int32(SPNG_FMT_RGBA8.rawValue)
+        // Opaque images decode straight to RGB; only alpha or tRNS needs compositing.
+        var transparency = spng_trns()
+        let hasAlpha = header.color_type == UInt8(SPNG_COLOR_TYPE_GRAYSCALE_ALPHA.rawValue)
+            || header.color_type == UInt8(SPNG_COLOR_TYPE_TRUECOLOR_ALPHA.rawValue)
+            || spng_get_trns(context, &transparency) == 0
+        let format = Int32(hasAlpha ? SPNG_FMT_RGBA8.rawValue : SPNG_FMT_RGB8.rawValue)
         var size = 0
         try check(spng_decoded_image_size(context, format, &size))
-        var rgba = [UInt8](repeating: 0, count: size)
-        try check(rgba.withUnsafeMutableBytes {
+        var pixels = [UInt8](repeating: 0, count: size)
+        try check(pixels.withUnsafeMutableBytes {
             spng_decode_image(context, $0.baseAddress, size, format, Int32(SPNG_DECODE_TRNS.rawValue))
         })
         let exif = readExif(context)
-        let stored = rgba.withUnsafeBytes { PixelConversion.compositeRGBA($0, width: width, height: height) }
+        let stored = hasAlpha
+            ? pixels.withUnsafeBytes { PixelConversion.compositeRGBA($0, width: width, height: height) }
+            : RGBImage(uncheckedWidth: width, height: height, pixels: pixels)
         return DecodedPhoto(image: PixelConversion.finish(stored, orientation: exif.orientation, target: target),
                             format: .png, originalSize: ImageSize(width: width, height: height),
                             orientation: exif.orientation, taken: exif.taken)
