@@ -8,7 +8,12 @@ struct HEIFDecoder {
     let limit: PixelLimit
     let format: ImageFormat
 
+    /// libheif registers its decoders on first use; doing that once, before
+    /// any thread decodes, keeps concurrent first calls from racing.
+    private static let initialised: Bool = heif_init(nil).code == heif_error_Ok
+
     func decode(_ bytes: UnsafeRawBufferPointer, target: ImageSize?) throws -> DecodedPhoto {
+        guard Self.initialised else { throw ImageError.unsupported(message: "\(format): libheif failed to initialise") }
         guard let context = heif_context_alloc() else { throw ImageError.outOfMemory }
         defer { heif_context_free(context) }
         heif_context_set_maximum_image_size_limit(context, Int32(clamping: limit.maximumPixels))
@@ -36,7 +41,8 @@ struct HEIFDecoder {
         let outHeight = Int(heif_image_get_height(image, heif_channel_interleaved))
         let planeBytes = UnsafeRawBufferPointer(start: plane, count: Int(stride) * outHeight)
         let upright = hasAlpha
-            ? PixelConversion.compositeRGBA(planeBytes, width: outWidth, height: outHeight, rowBytes: Int(stride))
+            ? PixelConversion.compositeRGBA(planeBytes, width: outWidth, height: outHeight, rowBytes: Int(stride),
+                                            premultiplied: heif_image_is_premultiplied_alpha(image) != 0)
             : PixelConversion.copyRGB(planeBytes, width: outWidth, height: outHeight, rowBytes: Int(stride))
         return DecodedPhoto(image: PixelConversion.reduce(upright, toCover: target), format: format,
                             originalSize: ImageSize(width: width, height: height), orientation: 1,

@@ -6,9 +6,10 @@ enum PixelConversion {
     /// or "black" scenes.
     static let background: UInt8 = 128
 
-    /// Interleaved RGBA (straight alpha) composited onto `background`.
+    /// Interleaved RGBA composited onto `background`. Straight alpha unless
+    /// `premultiplied` (colour already scaled by alpha, as libtiff returns it).
     static func compositeRGBA(_ rgba: UnsafeRawBufferPointer, width: Int, height: Int,
-                              rowBytes: Int? = nil) -> RGBImage {
+                              rowBytes: Int? = nil, premultiplied: Bool = false) -> RGBImage {
         let stride = rowBytes ?? width * 4
         var out = [UInt8](repeating: 0, count: width * height * 3)
         out.withUnsafeMutableBufferPointer { destination in
@@ -18,8 +19,8 @@ enum PixelConversion {
                 for _ in 0..<width {
                     let alpha = UInt32(rgba[s + 3])
                     for c in 0..<3 {
-                        let value = (UInt32(rgba[s + c]) * alpha + background * (255 - alpha) + 127) / 255
-                        destination[d + c] = UInt8(value)
+                        let colour = premultiplied ? UInt32(rgba[s + c]) * 255 : UInt32(rgba[s + c]) * alpha
+                        destination[d + c] = UInt8(min((colour + background * (255 - alpha) + 127) / 255, 255))
                     }
                     s += 4
                     d += 3

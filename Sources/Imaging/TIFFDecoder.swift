@@ -19,8 +19,11 @@ struct TIFFDecoder {
         var rgba = [UInt8](repeating: 0, count: count)
         try check(rgba.withUnsafeMutableBytes { ctiff_read_rgba(handle, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count) },
                   handle, bytes)
-        // libtiff packs each pixel as ABGR in a native uint32: R G B A bytes on little-endian machines.
-        let stored = rgba.withUnsafeBytes { PixelConversion.compositeRGBA($0, width: Int(width), height: Int(height)) }
+        // libtiff packs each pixel as ABGR in a native uint32 (R G B A bytes on
+        // little-endian machines), with alpha premultiplied.
+        let stored = rgba.withUnsafeBytes {
+            PixelConversion.compositeRGBA($0, width: Int(width), height: Int(height), premultiplied: true)
+        }
         let exif = ExifMetadata.parse(tiff: bytes)
         return DecodedPhoto(image: PixelConversion.finish(stored, orientation: exif.orientation, target: target),
                             format: .tiff, originalSize: ImageSize(width: Int(width), height: Int(height)),

@@ -39,6 +39,22 @@ final class FormatDecodingTests: FormatFixtureTestCase {
         print("format fixtures, mean absolute difference to the reference JPEG: " + report.joined(separator: ", "))
     }
 
+    /// The daemon decodes on several threads at once: every library is used
+    /// through per-call state, so concurrent decodes give the serial result.
+    func testConcurrentDecodesMatchSerialOnes() throws {
+        let files = try fixtures().fixtures.map(\.file)
+        let target = ImageSize(square: 64)
+        let serial = try files.map { try ImageDecoder().decode(path: $0, targetSize: target).image }
+        // Four threads each decode every file, starting at different places.
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for step in files.indices {
+                let index = (step + worker * files.count / 4) % files.count
+                let image = try? ImageDecoder().decode(path: files[index], targetSize: target).image
+                XCTAssertEqual(image, serial[index], files[index])
+            }
+        }
+    }
+
     func testTargetSizeIsCoveredAndApproached() throws {
         let all = try fixtures()
         let target = ImageSize(width: 112, height: 84)

@@ -10,7 +10,7 @@ struct FormatFixtures: Decodable {
         let file: String
         let format: String
         let reference: String
-        /// "same", "grey" or "alpha-left" (see the script).
+        /// "same", "grey", "alpha-left" or "alpha-half" (see the script).
         let expect: String
         let tolerance: Double
         let orientation: Int?
@@ -86,6 +86,11 @@ enum PictureComparison {
                 let r = Int(image.pixels[i]), g = Int(image.pixels[i + 1]), b = Int(image.pixels[i + 2])
                 let luma = UInt8((r * 299 + g * 587 + b * 114 + 500) / 1000)
                 image.pixels[i] = luma; image.pixels[i + 1] = luma; image.pixels[i + 2] = luma
+            }
+        case "alpha-half":
+            for i in image.pixels.indices {
+                let blended: Int = (Int(image.pixels[i]) * 128 + 128 * 127 + 127) / 255
+                image.pixels[i] = UInt8(blended)
             }
         case "alpha-left":
             for y in 0..<image.height {

@@ -11,8 +11,9 @@ Pillow and NumPy (in the venv), heif-enc (libheif-examples) and avifenc
 hand below (Pillow cannot write them).
 
 Fixture fields: file, format (what ImageDecoder must report), reference (the
-JPEG it came from), expect ("same", "grey": the reference in luma, or
-"alpha-left": left half transparent, so background grey there), tolerance
+JPEG it came from), expect ("same", "grey": the reference in luma,
+"alpha-left": left half transparent, so background grey there, or
+"alpha-half": alpha 128 everywhere, half picture half grey), tolerance
 (mean absolute difference bound, 0-255), orientation (what the decoder must
 report as applied, when the file carries one).
 """
@@ -323,6 +324,16 @@ def main():
         image.transpose(STORE_FOR_ORIENTATION[8]).save(p("exif8.webp"), lossless=True, exif=exif_with_orientation(8))
         add(p("exif8.webp"), "webp", reference, tolerance=0.5, orientation=8)
 
+        rgba.save(p("alpha.tif"))   # unassociated alpha, which libtiff hands back premultiplied
+        add(p("alpha.tif"), "tiff", reference, expect="alpha-left", tolerance=0.5)
+        translucent = image.convert("RGBA")
+        translucent.putalpha(128)
+        translucent.save(p("translucent.tif"))
+        add(p("translucent.tif"), "tiff", reference, expect="alpha-half", tolerance=1.0)
+        translucent.save(p("translucent.png"))
+        add(p("translucent.png"), "png", reference, expect="alpha-half", tolerance=0.5)
+        translucent.save(p("translucent.webp"), lossless=True, exact=True)
+        add(p("translucent.webp"), "webp", reference, expect="alpha-half", tolerance=0.5)
         image.convert("CMYK").save(p("cmyk.tif"))
         add(p("cmyk.tif"), "tiff", reference, tolerance=1.0)
         write_rgb_tiff(p("rgb16.tif"), pixels.astype(np.uint16) * 257)
