@@ -74,6 +74,23 @@ final class FormatDecodingTests: FormatFixtureTestCase {
         }
     }
 
+    /// A phone's HEIC carries a small thumbnail; it is decoded instead of
+    /// the full image whenever it covers the target.
+    func testHEIFThumbnailIsUsedWhenItCoversTheTarget() throws {
+        let fixture = try XCTUnwrap(try fixtures().fixtures.first { $0.name.hasSuffix("-thumb.heic") })
+        let full = try ImageDecoder().decode(path: fixture.file).image
+        let thumbnailSide = 256   // heif-enc -t 256 in the fixture script
+        let small = ImageSize(width: full.width / 3, height: full.height / 3)
+        let fromThumbnail = try ImageDecoder().decode(path: fixture.file, targetSize: small).image
+        // The thumbnail (256 wide) halves to 128; the full image would give full.width / 2.
+        XCTAssertEqual(fromThumbnail.width, thumbnailSide / 2, "\(fromThumbnail.width)×\(fromThumbnail.height)")
+        let reference = resize(full, width: fromThumbnail.width, height: fromThumbnail.height, filter: .area)
+        XCTAssertLessThanOrEqual(ImagingFixtures.meanAbsoluteDifference(fromThumbnail.pixels, reference.pixels), 6)
+        // A target the thumbnail cannot cover decodes the full image.
+        let large = ImageSize(width: thumbnailSide + 1, height: 10)
+        XCTAssertEqual(try ImageDecoder().decode(path: fixture.file, targetSize: large).image.width, full.width)
+    }
+
     func testFormatComesFromMagicBytesNotTheName() throws {
         let all = try fixtures()
         let named = try XCTUnwrap(all.fixtures.first { $0.name.hasSuffix("png-named.jpg") })
