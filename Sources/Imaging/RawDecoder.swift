@@ -21,11 +21,14 @@ struct RawDecoder {
         try check(craw_status(handle), handle)
         try limit.check(width: Int(info.raw_width), height: Int(info.raw_height))
         let orientation = Self.orientation(flip: Int(info.flip))
+        // DNG, CR2, NEF, ARW… are TIFF structures with the camera's Exif IFD
+        // (the orientation still comes from LibRaw, which knows the vendors' quirks).
+        let taken = ExifMetadata.parse(tiff: bytes).taken
         let visible = ImageSize(width: Int(info.width), height: Int(info.height))
 
         if let preview = try previewJPEG(handle, target: target, orientation: orientation, visible: visible) {
             return DecodedPhoto(image: preview.image, format: .raw, originalSize: visible,
-                                orientation: preview.orientation, taken: nil)
+                                orientation: preview.orientation, taken: taken)
         }
         var pixels: UnsafePointer<UInt8>?
         var width: Int32 = 0, height: Int32 = 0
@@ -34,7 +37,7 @@ struct RawDecoder {
         let stored = RGBImage(uncheckedWidth: Int(width), height: Int(height),
                               pixels: Array(UnsafeBufferPointer(start: pixels!, count: count)))
         return DecodedPhoto(image: PixelConversion.finish(stored, orientation: orientation, target: target),
-                            format: .raw, originalSize: visible, orientation: orientation, taken: nil)
+                            format: .raw, originalSize: visible, orientation: orientation, taken: taken)
     }
 
     /// The embedded JPEG, upright, when it is at least the requested size

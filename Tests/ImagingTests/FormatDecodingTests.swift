@@ -124,7 +124,7 @@ final class FormatDecodingTests: FormatFixtureTestCase {
 
     func testCaptureDatesAreReadFromEveryEXIFContainer() throws {
         let all = try fixtures()
-        for suffix in ["jpg", "png", "webp", "tif", "heic"] {
+        for suffix in ["jpg", "png", "webp", "tif", "heic", "dng"] {
             let path = all.directory + "/" + (all.fixtures[0].name.components(separatedBy: "-").first ?? "") + "-dated." + suffix
             let decoded = try ImageDecoder().decode(path: path)
             let taken = try XCTUnwrap(decoded.taken, "\(suffix): no capture date")

@@ -186,9 +186,9 @@ def srgb_to_linear(a):
     return np.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
 
 
-def write_dng(path, image, orientation=1, preview=None):
+def write_dng(path, image, orientation=1, preview=None, exif_entries=None):
     """A linear-raw DNG (three 16-bit samples, linear sRGB primaries) with an
-    optional embedded JPEG preview in a sub-IFD."""
+    optional embedded JPEG preview in a sub-IFD, or else optional Exif entries."""
     upright = np.asarray(image.convert("RGB"))
     stored = np.asarray(image.transpose(STORE_FOR_ORIENTATION[orientation])) if orientation != 1 else upright
     height, width = stored.shape[:2]
@@ -217,6 +217,9 @@ def write_dng(path, image, orientation=1, preview=None):
         ifd0.append((330, 4, "SUBIFDS"))
         ifds.append([(254, 4, [1]), (256, 4, [pw]), (257, 4, [ph]), (258, 3, [8, 8, 8]), (259, 3, [7]),
                      (262, 3, [6]), (273, 4, ("DATA", 1)), (277, 3, [3]), (278, 4, [ph]), (279, 4, [len(jpeg)])])
+    elif exif_entries:
+        ifd0.append((34665, 4, "SUBIFDS"))
+        ifds.append(exif_entries)
     write_tiff(path, ifds, blobs)
 
 
@@ -392,8 +395,9 @@ def main():
         image.save(p("dated.png"), exif=exif_with_date())
         image.save(p("dated.webp"), lossless=True, exif=exif_with_date())
         run("heif-enc", "-q", "92", p("dated.jpg"), "-o", p("dated.heic"))   # heif-enc copies the Exif
-        write_rgb_tiff(p("dated.tif"), pixels, exif_entries=[(36867, 2, "2024:06:01 12:34:56"), (36881, 2, "+02:00"),
-                                                             (37521, 2, "25")])
+        dated_entries = [(36867, 2, "2024:06:01 12:34:56"), (36881, 2, "+02:00"), (37521, 2, "25")]
+        write_rgb_tiff(p("dated.tif"), pixels, exif_entries=dated_entries)
+        write_dng(p("dated.dng"), image, exif_entries=dated_entries)
 
     json.dump({"fixtures": fixtures, "videos": videos(out)}, sys.stdout, indent=1)
 
