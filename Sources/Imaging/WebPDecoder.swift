@@ -34,7 +34,7 @@ struct WebPDecoder {
                             orientation: exif.orientation, taken: exif.taken)
     }
 
-    /// RGBA at the frame's size, or scaled down to just cover `target`.
+    /// RGB at the frame's size, or scaled down to just cover `target`.
     private func decodeFrame(_ frame: WebPIterator, width: Int, height: Int, target: ImageSize?) throws -> RGBImage {
         var config = WebPDecoderConfig()
         guard WebPInitDecoderConfig(&config) != 0 else { throw ImageError.unsupported(message: "WebP: libwebp version mismatch") }
@@ -47,10 +47,12 @@ struct WebPDecoder {
             config.options.scaled_width = Int32(outWidth)
             config.options.scaled_height = Int32(outHeight)
         }
-        let stride = outWidth * 4
-        var rgba = [UInt8](repeating: 0, count: stride * outHeight)
-        let status = rgba.withUnsafeMutableBufferPointer { buffer -> VP8StatusCode in
-            config.output.colorspace = MODE_RGBA
+        // Opaque frames decode straight to RGB; only alpha needs compositing.
+        let hasAlpha = frame.has_alpha != 0
+        let stride = outWidth * (hasAlpha ? 4 : 3)
+        var pixels = [UInt8](repeating: 0, count: stride * outHeight)
+        let status = pixels.withUnsafeMutableBufferPointer { buffer -> VP8StatusCode in
+            config.output.colorspace = hasAlpha ? MODE_RGBA : MODE_RGB
             config.output.is_external_memory = 1
             config.output.u.RGBA.rgba = buffer.baseAddress
             config.output.u.RGBA.stride = Int32(stride)
@@ -65,7 +67,8 @@ struct WebPDecoder {
         case VP8_STATUS_UNSUPPORTED_FEATURE: throw ImageError.unsupported(message: "WebP: unsupported feature")
         default: throw ImageError.corrupt(message: "WebP: invalid bitstream (libwebp status \(status.rawValue))")
         }
-        return rgba.withUnsafeBytes { PixelConversion.compositeRGBA($0, width: outWidth, height: outHeight) }
+        guard hasAlpha else { return RGBImage(uncheckedWidth: outWidth, height: outHeight, pixels: pixels) }
+        return pixels.withUnsafeBytes { PixelConversion.compositeRGBA($0, width: outWidth, height: outHeight) }
     }
 
     /// The frame drawn onto a background-filled canvas.

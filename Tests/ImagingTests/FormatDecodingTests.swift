@@ -79,7 +79,7 @@ final class FormatDecodingTests: FormatFixtureTestCase {
     func testHEIFThumbnailIsUsedWhenItCoversTheTarget() throws {
         let fixture = try XCTUnwrap(try fixtures().fixtures.first { $0.name.hasSuffix("-thumb.heic") })
         let full = try ImageDecoder().decode(path: fixture.file).image
-        let thumbnailSide = 256   // heif-enc -t 256 in the fixture script
+        let thumbnailSide = Self.fixtureWidth * 4 / 5   // heif-enc -t in the fixture script
         let small = ImageSize(width: full.width / 3, height: full.height / 3)
         let fromThumbnail = try ImageDecoder().decode(path: fixture.file, targetSize: small).image
         // The thumbnail (256 wide) halves to 128; the full image would give full.width / 2.

@@ -139,7 +139,7 @@ final class FormatRobustnessTests: FormatFixtureTestCase {
     private func damage(_ original: [UInt8], format: String, generator: inout Generator) -> [[UInt8]] {
         var out: [[UInt8]] = []
         let header = min(original.count, 600)
-        for i in 0..<24 { out.append(Array(original.prefix(1 + generator.next(original.count - 1)))) ; _ = i }
+        for _ in 0..<24 { out.append(Array(original.prefix(1 + generator.next(original.count - 1)))) }   // truncated
         for trial in 0..<30 {
             var copy = original
             for _ in 0..<(1 + trial % 4) { copy[generator.next(header)] ^= UInt8(1 << generator.next(8)) }

@@ -366,7 +366,8 @@ def main():
         image.save(p("exif6-src.jpg"), quality=95, exif=exif_with_orientation(6))
         run("heif-enc", "-q", "92", p("exif6-src.jpg"), "-o", p("exif-only.heic"))
         add(p("exif-only.heic"), "heif", reference, tolerance=5.0, orientation=1)
-        run("heif-enc", "-q", "92", "-t", "256", reference, "-o", p("thumb.heic"))   # with a 256-pixel thumbnail
+        # With a thumbnail 4/5 of the width (256 pixels for the default 320).
+        run("heif-enc", "-q", "92", "-t", str(width * 4 // 5), reference, "-o", p("thumb.heic"))
         add(p("thumb.heic"), "heif", reference, tolerance=5.0)
         rgba.save(p("alpha-src.png"))
         run("heif-enc", "-q", "92", p("alpha-src.png"), "-o", p("alpha.heic"))
