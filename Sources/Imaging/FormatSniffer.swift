@@ -18,7 +18,11 @@ enum FormatSniffer {
         if ascii("GIF87a") || ascii("GIF89a") { return .image(.gif) }
         if ascii("RIFF") && ascii("WEBP", at: 8) { return .image(.webp) }
         if ascii("RIFF") && ascii("AVI ", at: 8) { return .video(container: "AVI") }
-        if ascii("FUJIFILMCCD-RAW") { return .image(.raw) }
+        // Raws with containers of their own: Fuji RAF, Minolta MRW, Sigma X3F,
+        // Canon CRW, Phase One IIQ.
+        if ascii("FUJIFILMCCD-RAW") || ascii("\0MRM") || ascii("FOVb") || ascii("HEAPCCDR", at: 6) || ascii("IIII") {
+            return .image(.raw)
+        }
         // Olympus ORF and Panasonic RW2 alter the TIFF magic number.
         if ascii("IIRO") || ascii("IIRS") || ascii("MMOR") || starts([0x49, 0x49, 0x55, 0x00]) { return .image(.raw) }
         if ascii("II*\0") || ascii("MM\0*") || ascii("II+\0") || ascii("MM\0+") {

@@ -26,6 +26,9 @@ final class FormatSnifferTests: XCTestCase {
 
     func testRawMagicAndTIFFBasedRaws() {
         XCTAssertEqual(kind(Array("FUJIFILMCCD-RAW 0201".utf8)), .image(.raw))
+        XCTAssertEqual(kind(Array("\0MRM\0\0\0\0".utf8)), .image(.raw))            // Minolta MRW
+        XCTAssertEqual(kind(Array("FOVb\0\0\0\0".utf8)), .image(.raw))             // Sigma X3F
+        XCTAssertEqual(kind(Array("II\u{1A}\0\0\0HEAPCCDR".utf8)), .image(.raw))    // Canon CRW
         XCTAssertEqual(kind(Array("IIRO\u{8}\0\0\0".utf8)), .image(.raw))       // Olympus ORF
         XCTAssertEqual(kind([0x49, 0x49, 0x55, 0x00, 0x18, 0, 0, 0]), .image(.raw))   // Panasonic RW2
         // Canon CR2: a TIFF with "CR" at offset 8.
