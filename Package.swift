@@ -23,10 +23,17 @@ let package = Package(
         .systemLibrary(name: "CInotifyTools",
                        providers: [.apt(["libinotifytools0-dev"])]),
         .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+        // Still-image formats beyond JPEG; ImageDecoder picks one by magic bytes.
+        .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
+        .systemLibrary(name: "CWebP", pkgConfig: "libwebpdemux", providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(name: "CHEIF", pkgConfig: "libheif", providers: [.apt(["libheif-dev"])]),
+        .target(name: "CTIFF", linkerSettings: [.linkedLibrary("tiff")]),
+        .target(name: "CGIF", linkerSettings: [.linkedLibrary("gif")]),
+        .target(name: "CRaw", linkerSettings: [.linkedLibrary("raw_r")]),
 
         // MARK: Middle layer
         .target(name: "ModelFormat"),
-        .target(name: "Imaging", dependencies: ["CJPEG"]),
+        .target(name: "Imaging", dependencies: ["CJPEG", "CSPNG", "CWebP", "CHEIF", "CTIFF", "CGIF", "CRaw"]),
         .target(name: "Model", dependencies: ["CBLAS", "ModelFormat"]),
         .target(name: "Index", dependencies: ["CLMDB", "CBLAS"]),
         .target(name: "PhotoqProtocol"),

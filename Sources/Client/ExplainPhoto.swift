@@ -42,7 +42,7 @@ public enum PhotoExplaining {
         // Models load only here, after the photo is known to exist in the index.
         let (explainer, target) = try loadExplainer(setup)
         let photo: RGBImage
-        do { photo = try JPEGDecoder().decode(path: path).image } catch let error as ImageError {
+        do { photo = try ImageDecoder().decode(path: path).image } catch let error as ImageError {
             if case .unreadable = error { throw ClientFailure(.noInput, "cannot read the photo \(path): \(error)") }
             throw ClientFailure(.dataError, "cannot decode the photo \(path): \(error)")
         } catch {

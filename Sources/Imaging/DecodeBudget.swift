@@ -67,22 +67,29 @@ public final class DecodeLimiter: @unchecked Sendable {
     /// Runs `body` holding `bytes` of the shared budget. Throws `.cancelled`
     /// once cancelled (also while waiting).
     public func withReservation<T>(_ bytes: Int, _ body: () throws -> T) throws -> T {
+        let share = try reserve(bytes)
+        defer { release(share) }
+        return try body()
+    }
+
+    /// Waits until `bytes` (capped at the capacity) fit beside the decodes in
+    /// flight and holds them; returns the share to hand to `release`.
+    @discardableResult
+    public func reserve(_ bytes: Int) throws -> Int {
         let share = min(max(0, bytes), capacity)
         condition.lock()
+        defer { condition.unlock() }
         while inUse + share > capacity && !isCancelled { condition.wait() }
-        if isCancelled {
-            condition.unlock()
-            throw ImageError.cancelled
-        }
+        if isCancelled { throw ImageError.cancelled }
         inUse += share
+        return share
+    }
+
+    public func release(_ share: Int) {
+        condition.lock()
+        inUse -= min(max(0, share), capacity)
+        condition.broadcast()
         condition.unlock()
-        defer {
-            condition.lock()
-            inUse -= share
-            condition.broadcast()
-            condition.unlock()
-        }
-        return try body()
     }
 
     /// Stops every decode using this limiter at its next check (within

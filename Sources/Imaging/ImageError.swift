@@ -8,15 +8,20 @@ public enum ImageError: Error, Equatable, Sendable {
     case unreadable(path: String, reason: String)
     /// The file or buffer holds no bytes at all.
     case emptyFile
-    /// The bytes do not start with a JPEG start-of-image marker.
+    /// `JPEGDecoder` was given bytes without a JPEG start-of-image marker
+    /// (`ImageDecoder` reports `.unrecognisedFormat` instead).
     case notJPEG
+    /// The bytes start like no format photoq decodes (kept for the message).
+    case unrecognisedFormat(leadingBytes: [UInt8])
+    /// A video container (MP4/MOV, AVI, Matroska/WebM, MPEG): not a photo.
+    case unsupportedVideo(container: String)
     /// The data ends before the image does (an interrupted copy or download).
     case truncated(message: String)
-    /// libjpeg found damaged or invalid data; `message` is libjpeg's text.
+    /// The decoding library found damaged or invalid data; `message` is its text.
     case corrupt(message: String)
     /// The header declares more pixels than the decoder accepts (a decompression bomb or a huge scan).
     case tooLarge(width: Int, height: Int, limit: Int)
-    /// A valid JPEG this decoder cannot turn into RGB.
+    /// A valid file in a variant this decoder cannot turn into RGB.
     case unsupported(message: String)
     /// An image passed to an encoder or transform does not have a usable shape.
     case invalidImage(message: String)
@@ -43,14 +48,18 @@ extension ImageError: CustomStringConvertible, LocalizedError {
             return "empty file (0 bytes): not an image"
         case .notJPEG:
             return "not a JPEG file (no JPEG start-of-image marker)"
+        case let .unrecognisedFormat(leadingBytes):
+            return "not an image photoq can read (starts with \(Self.describe(leadingBytes)))"
+        case let .unsupportedVideo(container):
+            return "unsupported: video (\(container)), not a still image"
         case let .truncated(message):
-            return "truncated JPEG: the file ends before the image does (\(message))"
+            return "truncated image: the file ends before the image does (\(message))"
         case let .corrupt(message):
-            return "corrupt JPEG: \(message)"
+            return "corrupt image: \(message)"
         case let .tooLarge(width, height, limit):
             return "image too large: \(width)×\(height) is \(width * height) pixels, over the limit of \(limit)"
         case let .unsupported(message):
-            return "unsupported JPEG: \(message)"
+            return "unsupported image: \(message)"
         case let .invalidImage(message):
             return "invalid image: \(message)"
         case let .encodingFailed(message):
@@ -67,4 +76,12 @@ extension ImageError: CustomStringConvertible, LocalizedError {
     }
 
     public var errorDescription: String? { description }
+
+    /// Hex and printable text of a file's first bytes: `89 50 4E 47 ".PNG"`.
+    static func describe(_ bytes: [UInt8]) -> String {
+        guard !bytes.isEmpty else { return "nothing" }
+        let hex = bytes.map { String($0, radix: 16, uppercase: true) }.map { $0.count == 1 ? "0" + $0 : $0 }
+        let text = String(bytes.map { (0x20..<0x7F).contains($0) ? Character(UnicodeScalar($0)) : "." })
+        return hex.joined(separator: " ") + " \"" + text + "\""
+    }
 }

@@ -10,6 +10,7 @@ struct Bench: ParsableCommand {
             BenchBackbone.self,
             BenchText.self,
             BenchScorer.self,
+            BenchDecode.self,
         ]
     )
 }

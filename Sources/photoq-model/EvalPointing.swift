@@ -47,7 +47,7 @@ struct EvalPointing: ParsableCommand {
         let started = Date()
         for query in queries {
             if cached?.name != query.fileName {
-                let photo = try JPEGDecoder().decode(path: images + "/" + query.fileName).image
+                let photo = try ImageDecoder().decode(path: images + "/" + query.fileName).image
                 let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
                 cached = (query.fileName, try explainer.forward(input: input), photo.width, photo.height)
             }

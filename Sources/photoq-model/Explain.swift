@@ -43,7 +43,7 @@ struct Explain: ParsableCommand {
     func run() throws {
         let (explainer, target) = try models.makeExplainer()
         var clock = PhaseClock()
-        let photo = try JPEGDecoder().decode(path: image).image
+        let photo = try ImageDecoder().decode(path: image).image
         let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
         clock.lap("decode")
         let pass = try explainer.forward(input: input)

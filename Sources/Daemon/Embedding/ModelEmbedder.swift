@@ -3,7 +3,7 @@ import Imaging
 import Model
 import ModelFormat
 
-/// The real embedder: libjpeg-turbo decode → EfficientNet-Lite0 → joint
+/// The real embedder: decode (any format `ImageDecoder` reads) → EfficientNet-Lite0 → joint
 /// space for photos, MiniLM → joint space for query texts.
 ///
 /// Photos are decoded in parallel (`threads`), then the backbone runs once
@@ -24,7 +24,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     private let workspace = EfficientNetWorkspace()
     /// One budget for all decode threads together: a batch of bombs costs
     /// what one does; `cancelDecoding` stops the decodes in flight.
-    private let decoder: JPEGDecoder
+    private let decoder: ImageDecoder
 
     /// Loads (memory-maps) the backbone, the joint space and the sentence
     /// encoder from `modelDirectory`. The trained joint weights are optional:
@@ -56,8 +56,8 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         // link swapped in for a photo must not lead the daemon elsewhere.
         var budget = DecodeBudget.standard
         if let decodeMemoryBytes { budget.maximumWorkingBytes = decodeMemoryBytes }
-        decoder = JPEGDecoder(budget: budget, limiter: DecodeLimiter(capacity: budget.maximumWorkingBytes),
-                              followsSymlinks: false)
+        decoder = ImageDecoder(budget: budget, limiter: DecodeLimiter(capacity: budget.maximumWorkingBytes),
+                               followsSymlinks: false)
     }
 
     public func cancelDecoding() { decoder.limiter?.cancel() }

@@ -13,9 +13,10 @@ public enum FailureReason {
     public static let notAPhoto = "not-a-photo"
     public static let unsupported = "unsupported"
     public static let unreadable = "unreadable"
+    public static let video = "video"
     public static let other = "other"
 
-    static let known: Set<String> = [damaged, truncated, corrupt, overBudget, tooLarge, notAPhoto, unsupported, unreadable]
+    static let known: Set<String> = [damaged, truncated, corrupt, overBudget, tooLarge, notAPhoto, unsupported, unreadable, video]
 
     /// "class: description" for a decode or embedding error.
     public static func text(for error: any Error) -> String {
@@ -30,7 +31,8 @@ public enum FailureReason {
         case .corrupt: return corrupt
         case .overBudget: return overBudget
         case .tooLarge: return tooLarge
-        case .emptyFile, .notJPEG: return notAPhoto
+        case .emptyFile, .notJPEG, .unrecognisedFormat: return notAPhoto
+        case .unsupportedVideo: return video
         case .unsupported: return unsupported
         case .unreadable: return unreadable
         default: return other

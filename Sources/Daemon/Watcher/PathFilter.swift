@@ -1,3 +1,5 @@
+import Imaging
+
 /// Decides which folders are walked and which files are photos.
 public struct PathFilter: Sendable {
     /// Folder names (any depth) or absolute folder paths to skip.
@@ -21,12 +23,11 @@ public struct PathFilter: Sendable {
         return false
     }
 
-    /// JPEG files by extension (the decoder is libjpeg); hidden files are
+    /// Files with an extension Imaging decodes (it decodes by content; the
+    /// name only says which files are worth opening); hidden files are
     /// editors' and downloaders' temporaries.
     public func isPhoto(name: String) -> Bool {
-        guard !name.hasPrefix("."), let dot = name.lastIndex(of: ".") else { return false }
-        let ext = name[name.index(after: dot)...].lowercased()
-        return ext == "jpg" || ext == "jpeg" || ext == "jpe"
+        !name.hasPrefix(".") && ImageFormat.hasImageExtension(name)
     }
 
     /// Whether any folder between `root` and `path` (exclusive of root) is skipped.
