@@ -19,7 +19,9 @@ public struct OutputFormat: Sendable {
         public struct Hit: Codable, Sendable {
             public var rank: Int
             public var id: UInt64
+            /// For people; `path_bytes` (base64) holds the exact name when it is not UTF-8.
             public var path: String
+            public var path_bytes: String?
             public var score: Float
             public var modified: Double
         }
@@ -44,19 +46,25 @@ public struct OutputFormat: Sendable {
         public var uptime_seconds: Double
         public var pid: Int32
         public var socket: String
+        /// Roots not there now; their photos are hidden until they return.
+        public var roots_missing: [String]
+        public var hidden: Int
     }
 
     public func render(hits: [SearchHit], query: String?, similarTo: String?) -> [UInt8] {
         if json {
             let doc = SearchDocument(query: query, similar_to: similarTo, results: hits.enumerated().map { i, h in
-                SearchDocument.Hit(rank: i + 1, id: h.id, path: h.path, score: h.score, modified: h.modified)
+                SearchDocument.Hit(rank: i + 1, id: h.id, path: h.path, path_bytes: h.pathBytes, score: h.score,
+                                   modified: h.modified)
             })
             return OutputFormat.encode(doc)
         }
         var out: [UInt8] = []
         for hit in hits {
             if scores { out += Array(String(format4(hit.score) + "\t").utf8) }
-            out += Array(hit.path.utf8)
+            // -0 is for programs (xargs -0): the exact bytes. Lines are for
+            // people: names that are not UTF-8 show `\xHH` escapes.
+            out += nulSeparated ? hit.fileSystemPath : Array(hit.path.utf8)
             out.append(nulSeparated ? 0 : UInt8(ascii: "\n"))
         }
         return out
@@ -67,15 +75,19 @@ public struct OutputFormat: Sendable {
             return OutputFormat.encode(StatusDocument(
                 indexed: status.indexed, pending: status.pending, failed: status.failed, model: status.modelID,
                 dimension: status.dimension, roots: status.roots, watcher: status.watcher, watches: status.watches,
-                uptime_seconds: status.uptimeSeconds, pid: status.pid, socket: socket))
+                uptime_seconds: status.uptimeSeconds, pid: status.pid, socket: socket,
+                roots_missing: status.rootsMissing ?? [], hidden: status.hidden ?? 0))
         }
+        let missing = status.rootsMissing ?? []
+        let missingLine = missing.isEmpty ? "" : "\nmissing  \(missing.joined(separator: ", ")) "
+            + "(unmounted or moved: \(status.hidden ?? 0) photos hidden until it returns)"
         let text = """
             indexed  \(status.indexed)
             pending  \(status.pending)
             failed   \(status.failed)
             model    \(status.modelID) (D=\(status.dimension))
             roots    \(status.roots.joined(separator: ", "))
-            watcher  \(status.watcher) (\(status.watches) folders)
+            watcher  \(status.watcher) (\(status.watches) folders)\(missingLine)
             daemon   pid \(status.pid), up \(Int(status.uptimeSeconds)) s, socket \(socket)
 
             """

@@ -14,6 +14,7 @@ public final class PhotoDaemon: @unchecked Sendable {
     private let writer: IndexWriter
     private let scanner: LibraryScanner
     private let watcher: DirectoryWatcher
+    private let presence: RootPresence
     private var server: QueryServer?
     private let started = Deadline.now()
     private let statusLock = NSLock()
@@ -29,21 +30,27 @@ public final class PhotoDaemon: @unchecked Sendable {
         notifier = SystemdNotifier(environment: environment)
         index = try PhotoDaemon.openIndex(configuration, embedder, log)
         let filter = PathFilter(excludes: configuration.excludes)
+        let membership = LibraryMembership(roots: configuration.roots, filter: filter)
+        presence = RootPresence(roots: configuration.roots, index: index)
         queue = IngestQueue(capacity: configuration.queueCapacity)
         writer = IndexWriter(index: index, embedder: embedder, queue: queue, filter: filter, roots: configuration.roots,
                              batchSize: configuration.batchSize, log: log)
-        scanner = LibraryScanner(index: index, queue: queue, filter: filter, log: log)
+        writer.rootPresence = presence
+        scanner = LibraryScanner(index: index, queue: queue, filter: filter, membership: membership, presence: presence, log: log)
         do {
-            watcher = try DirectoryWatcher(roots: configuration.roots, filter: filter, queue: queue, scanner: scanner,
-                                           pollInterval: configuration.pollInterval,
+            watcher = try DirectoryWatcher(roots: configuration.roots, filter: filter, presence: presence, queue: queue,
+                                           scanner: scanner, pollInterval: configuration.pollInterval,
+                                           rootCheckInterval: configuration.rootCheckInterval,
                                            watchLimit: configuration.simulatedWatchLimit, log: log)
         } catch {
             index.close()
             throw error
         }
+        let presence = presence
         let handler = QueryHandler(index: index, embedder: embedder, log: log,
                                    status: { [unowned self] in status() },
-                                   reindex: { [unowned self] failedOnly in reindex(failedOnly: failedOnly) })
+                                   reindex: { [unowned self] failedOnly in reindex(failedOnly: failedOnly) },
+                                   hiddenIDs: { presence.hidden })
         do {
             if let fd = try SocketActivation.listeningSocket(environment: environment) {
                 log.info("using the socket passed by systemd")
@@ -131,7 +138,7 @@ public final class PhotoDaemon: @unchecked Sendable {
         return StatusResult(indexed: index.search.count, pending: queue.pending, failed: failed, modelID: embedder.modelID,
                             dimension: embedder.dimension, roots: configuration.roots, watcher: state,
                             watches: watcher.watchCount, uptimeSeconds: Double(Deadline.now() - started) / 1e9,
-                            pid: getpid())
+                            pid: getpid(), rootsMissing: presence.missingRoots, hidden: presence.hidden.count)
     }
 
     /// Re-embeds the photos that failed (cleared so they are tried again) and,
@@ -144,7 +151,7 @@ public final class PhotoDaemon: @unchecked Sendable {
             do { try index.clearFailure(path: path) } catch { log.warning("cannot clear failure: \(error)", ["photo.path": path]) }
             if queue.push(.file(path), wait: false) { queued += 1 }
         }
-        if !failedOnly { scanner.request(configuration.roots) }
+        if !failedOnly { scanner.request(presence.presentRoots) }
         return queued
     }
 
@@ -168,7 +175,7 @@ public final class PhotoDaemon: @unchecked Sendable {
 
 extension PhotoDaemon {
     /// A full rescan, as after an inotify overflow (tests).
-    func reindexForTests() { scanner.request(configuration.roots) }
+    func reindexForTests() { scanner.request(presence.presentRoots) }
 
     /// inotify queue overflows seen so far (tests).
     var watcherOverflows: Int { watcher.overflowCount }

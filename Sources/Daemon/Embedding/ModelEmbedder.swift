@@ -90,8 +90,12 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         let workers = min(threads, paths.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: paths.count, by: workers) {
-                slots.set(i, Result { try ImageLoader.loadNetworkInput(path: paths[i], size: EfficientNetLite0.imageSize,
-                                                                       transform: transform) })
+                slots.set(i, Result {
+                    // A name that is not UTF-8 is opened by its bytes here.
+                    try FileSystem.withOpenablePath(paths[i]) {
+                        try ImageLoader.loadNetworkInput(path: $0, size: EfficientNetLite0.imageSize, transform: transform)
+                    }
+                })
             }
         }
         return slots.values

@@ -12,6 +12,7 @@ public final class IndexWriter: @unchecked Sendable {
     private let queue: IngestQueue
     private let filter: PathFilter
     private let roots: [String]
+    private let membership: LibraryMembership
     private let batchSize: Int
     private let log: Log
     private var thread: Thread?
@@ -21,6 +22,8 @@ public final class IndexWriter: @unchecked Sendable {
     /// Only a hint: every use is checked against the disk and the record.
     private var pathsByInode: [String: String] = [:]
     private let finished = DispatchSemaphore(value: 0)
+    /// Which roots are there (set by the daemon); see `rootIsThere`.
+    var rootPresence: RootPresence?
     /// Called after each committed batch (for sd_notify STATUS=).
     var onBatchCommitted: (@Sendable () -> Void)?
 
@@ -31,6 +34,7 @@ public final class IndexWriter: @unchecked Sendable {
         self.queue = queue
         self.filter = filter
         self.roots = roots
+        membership = LibraryMembership(roots: roots, filter: filter)
         self.batchSize = batchSize
         self.log = log
     }
@@ -72,11 +76,15 @@ public final class IndexWriter: @unchecked Sendable {
         }
     }
 
-    /// Whether `path` is a photo the daemon should hold (exists, a JPEG, under a root, not excluded).
-    private func belongs(_ path: String) -> Bool {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        guard filter.isPhoto(name: name) else { return false }
-        return roots.contains { !filter.skipsPath(path, under: $0) }
+    /// Whether `path` is a photo the daemon should hold (a JPEG, under a
+    /// root, not excluded, a symlink only as `LibraryMembership` allows).
+    private func belongs(_ path: String) -> Bool { membership.holds(path) }
+
+    /// False while the root holding `path` is not there (unmounted): its
+    /// records must stay, so stale tasks for it are dropped, not applied.
+    private func rootIsThere(_ path: String) -> Bool {
+        guard let root = roots.first(where: { PathBytes.isWithin(path, $0) }) else { return true }
+        return (rootPresence?.isPresent(root) ?? true) && FileSystem.isDirectory(root)
     }
 
     private func remove(_ path: String) {
@@ -101,9 +109,9 @@ public final class IndexWriter: @unchecked Sendable {
     /// (same device, inode, size, mtime and content) and is gone from its old path.
     private func reappeared(_ path: String, _ identity: FileIdentity) -> [IndexChange]? {
         let key = Self.inodeKey(identity.device, identity.inode)
-        guard let old = pathsByInode[key], old != path, FileIdentity.of(path: old) == nil,
+        guard let old = pathsByInode[key], !PathBytes.same(old, path), FileIdentity.of(path: old) == nil,
               var record = try? index.lookup(path: old), record.matches(identity), !record.vector.isEmpty,
-              let hash = try? ContentHash.of(path: path), hash == record.contentHash else { return nil }
+              let hash = try? FileSystem.contentHash(path), hash == record.contentHash else { return nil }
         pathsByInode[key] = path
         record.path = path
         return [.move(from: old, to: path), .upsert(record)]
@@ -141,17 +149,18 @@ public final class IndexWriter: @unchecked Sendable {
 
     /// Drops records below `folder` whose files are gone or no longer belong.
     private func sweep(_ folder: String) {
+        guard rootIsThere(folder) else { return }
         var doomed: [String] = []
         do {
             try index.forEachRecord(includeFloats: false) { record in
-                if record.path.hasPrefix(folder + "/") || record.path == folder,
+                if PathBytes.isWithin(record.path, folder),
                    !belongs(record.path) || FileIdentity.of(path: record.path) == nil {
                     doomed.append(record.path)
                 }
                 return true
             }
             try index.forEachFailure { failure in
-                if failure.path.hasPrefix(folder + "/"), FileIdentity.of(path: failure.path) == nil {
+                if PathBytes.isWithin(failure.path, folder), FileIdentity.of(path: failure.path) == nil {
                     doomed.append(failure.path)
                 }
                 return true
@@ -179,7 +188,7 @@ public final class IndexWriter: @unchecked Sendable {
     private func ingest(_ paths: [String]) {
         var candidates: [Candidate] = []
         var changes: [IndexChange] = []
-        for path in paths {
+        for path in paths where rootIsThere(path) {
             guard belongs(path), let identity = FileIdentity.of(path: path) else {
                 changes.append(.remove(path: path)) // vanished, or moved out of sight
                 continue
@@ -195,7 +204,7 @@ public final class IndexWriter: @unchecked Sendable {
                     changes += change
                     continue
                 }
-                if existing == nil, var moved = recentlyRemoved.take(identity, contentHash: { try? ContentHash.of(path: path) }) {
+                if existing == nil, var moved = recentlyRemoved.take(identity, contentHash: { try? FileSystem.contentHash(path) }) {
                     moved.path = path // moved in after a delete we could not pair: same file, same vector
                     pathsByInode[Self.inodeKey(identity.device, identity.inode)] = path
                     changes.append(.upsert(moved))
@@ -222,7 +231,7 @@ public final class IndexWriter: @unchecked Sendable {
         switch result {
         case .success(let embedding):
             // Hash after decoding so a file rewritten meanwhile shows up as changed next time.
-            let hash = (try? ContentHash.of(path: c.path)) ?? 0
+            let hash = (try? FileSystem.contentHash(c.path)) ?? 0
             let record = PhotoRecord(id: c.existing?.id ?? 0, path: c.path, device: c.identity.device, inode: c.identity.inode,
                                      size: UInt64(c.identity.size), mtimeNanoseconds: c.identity.mtimeNanoseconds,
                                      contentHash: hash, modelID: embedder.modelID, vector: embedding.vector,

@@ -10,15 +10,19 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
     private let embedder: any PhotoEmbedder
     private let status: @Sendable () -> StatusResult
     private let reindex: @Sendable (Bool) -> Int
+    /// Photos left out of every result (their root is missing; see RootPresence).
+    private let hiddenIDs: @Sendable () -> Set<UInt64>
     private let log: Log
 
     init(index: PhotoIndex, embedder: any PhotoEmbedder, log: Log,
-         status: @escaping @Sendable () -> StatusResult, reindex: @escaping @Sendable (Bool) -> Int) {
+         status: @escaping @Sendable () -> StatusResult, reindex: @escaping @Sendable (Bool) -> Int,
+         hiddenIDs: @escaping @Sendable () -> Set<UInt64> = { [] }) {
         self.index = index
         self.embedder = embedder
         self.log = log
         self.status = status
         self.reindex = reindex
+        self.hiddenIDs = hiddenIDs
     }
 
     func respond(to envelope: RequestEnvelope) -> [UInt8] {
@@ -101,6 +105,7 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
             filter.mtimeRange = low...high
         }
         if let excluding { filter.predicate = { $0 != excluding } }
+        filter.hide(hiddenIDs())
         let hits = try index.search.search(query, k: k, filter: filter)
         let records = try index.records(ids: hits.map(\.id), includeFloats: features)
         let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

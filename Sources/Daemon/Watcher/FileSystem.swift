@@ -1,0 +1,94 @@
+import Glibc
+import Index
+import PhotoqProtocol
+
+/// The system calls the daemon makes on paths it found, in one place. Paths
+/// are `PathBytes` strings; passing one straight to a C function would send
+/// its escapes' UTF-8 instead of the name's real bytes, so every call goes
+/// through `PathBytes.withCString`.
+enum FileSystem {
+    typealias Status = Glibc.stat
+
+    /// lstat(2): a symlink itself.
+    static func linkStatus(_ path: String) -> Status? {
+        var st = Status()
+        return PathBytes.withCString(path) { Glibc.lstat($0, &st) } == 0 ? st : nil
+    }
+
+    /// stat(2), following symlinks.
+    static func status(_ path: String) -> Status? {
+        var st = Status()
+        return PathBytes.withCString(path) { stat($0, &st) } == 0 ? st : nil
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        status(path).map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false
+    }
+
+    static func isSymlink(_ path: String) -> Bool {
+        linkStatus(path).map { ($0.st_mode & S_IFMT) == S_IFLNK } ?? false
+    }
+
+    static func openDirectory(_ path: String) -> OpaquePointer? {
+        PathBytes.withCString(path) { opendir($0) }
+    }
+
+    /// True for a folder with no entries besides . and .. (false if unreadable).
+    static func isEmptyDirectory(_ path: String) -> Bool {
+        guard let handle = openDirectory(path) else { return false }
+        defer { closedir(handle) }
+        while let entry = readdir(handle) {
+            let isDot = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                raw[0] == UInt8(ascii: ".") && (raw[1] == 0 || (raw[1] == UInt8(ascii: ".") && raw[2] == 0))
+            }
+            if !isDot { return false }
+        }
+        return true
+    }
+
+    /// The canonical absolute path (symlinks resolved), nil if it does not resolve.
+    static func realPath(_ path: String) -> String? {
+        PathBytes.withCString(path) { p -> String? in
+            guard let resolved = realpath(p, nil) else { return nil }
+            defer { free(resolved) }
+            return PathBytes.string(UnsafeBufferPointer(start: resolved, count: strlen(resolved)).map { UInt8(bitPattern: $0) })
+        }
+    }
+
+    static func contentHash(_ path: String) throws -> UInt64 {
+        guard !PathBytes.isPlain(path) else { return try ContentHash.of(path: path) }
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else {
+            throw IndexError(.io, "cannot open \(PathBytes.display(path)) to fingerprint it", cause: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        return try ContentHash.of(fileDescriptor: fd, name: PathBytes.display(path))
+    }
+
+    /// Runs `body` with a path that libraries taking a `String` path (the
+    /// JPEG decoder) can open: `path` itself when it is UTF-8, otherwise
+    /// `/proc/self/fd/N` of the file opened here by its real bytes.
+    static func withOpenablePath<R>(_ path: String, _ body: (String) throws -> R) throws -> R {
+        guard !PathBytes.isPlain(path) else { return try body(path) }
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { return try body(path) } // fails there, with the library's own error
+        defer { close(fd) }
+        return try body("/proc/self/fd/\(fd)")
+    }
+}
+
+/// What stat says about a file; the index compares these to notice changes.
+public struct FileIdentity: Sendable, Equatable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    /// Modification time in nanoseconds since 1970.
+    public var mtimeNanoseconds: Int64
+
+    /// The regular file at `path` (a symlink is followed), nil for anything else.
+    public static func of(path: String) -> FileIdentity? {
+        guard let st = FileSystem.status(path), (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
+                            mtimeNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+    }
+}
