@@ -121,4 +121,49 @@ final class HardeningWatcherEndToEndTests: XCTestCase {
         try FileManager.default.copyItem(atPath: samples + "/eagle.jpg", toPath: daemon.root + "/eagle.jpg")
         try daemon.settle("events followed again") { $0.indexed == 4 }
     }
+
+    /// A real unmount where the system allows mounting (root): the disk is
+    /// a tmpfs, bind-mounted at the root, so its files survive the unmount
+    /// and the mount point left behind is an empty folder on another device.
+    func testAnUnmountedDiskKeepsItsIndexAndIsReconciledWhenMountedAgain() throws {
+        guard getuid() == 0 else { throw XCTSkip("mounting needs root") }
+        let dir = try TestEnvironment.temporaryDirectory(self, prefix: "pqh")
+        let daemon = try DaemonProcess(self, directory: dir)
+        let disk = dir + "/disk"
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        func mount(_ arguments: [String]) throws -> Int32 { try TestEnvironment.run("/bin/mount", arguments).status }
+        guard try mount(["-t", "tmpfs", "-o", "size=64m", "tmpfs", disk]) == 0 else { throw XCTSkip("cannot mount a tmpfs here") }
+        addTeardownBlock {
+            _ = try? TestEnvironment.run("/bin/umount", ["-l", daemon.root])
+            _ = try? TestEnvironment.run("/bin/umount", ["-l", disk])
+        }
+        let samples = try TestEnvironment.data("samples")
+        _ = try SamplePhotos.copy(["dog.jpg", "giraffe.jpg", "horses.jpg"].map { samples + "/" + $0 }, into: disk)
+        XCTAssertEqual(try mount(["--bind", disk, daemon.root]), 0)
+        try daemon.start()
+        try daemon.settle("indexed") { $0.indexed == 3 }
+
+        XCTAssertEqual(try TestEnvironment.run("/bin/umount", [daemon.root]).status, 0)
+        try eventually("unmounted root reported") { try daemon.status().rootsMissing == [daemon.root] }
+        // The empty mount point is not the disk coming back.
+        usleep(4_500_000)
+        var s = try daemon.status()
+        XCTAssertEqual(s.rootsMissing, [daemon.root])
+        XCTAssertEqual(s.indexed, 3)
+        XCTAssertEqual(try daemon.photoq(["a dog"]).status, 1)
+        // Nor at start-up.
+        XCTAssertEqual(daemon.terminate(), 0)
+        try daemon.start()
+        try eventually("missing at start-up") { try daemon.status().rootsMissing == [daemon.root] }
+        s = try daemon.status()
+        XCTAssertEqual(s.indexed, 3)
+
+        try FileManager.default.removeItem(atPath: disk + "/giraffe.jpg")
+        XCTAssertEqual(try mount(["--bind", disk, daemon.root]), 0)
+        try daemon.settle("remounted and reconciled", timeout: 60) { $0.indexed == 2 && $0.rootsMissing == [] }
+        let back = try daemon.photoq(["-n", "10", "a dog"])
+        XCTAssertEqual(Set(back.stdout.split(separator: "\n").map(String.init)), [daemon.root + "/dog.jpg", daemon.root + "/horses.jpg"])
+        let lastScan = daemon.log.components(separatedBy: "scanned ").last ?? ""
+        XCTAssertTrue(lastScan.contains("scan.new=0 scan.changed=0"), "the same disk must not be re-embedded: \(lastScan)")
+    }
 }
