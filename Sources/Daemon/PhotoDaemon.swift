@@ -30,13 +30,12 @@ public final class PhotoDaemon: @unchecked Sendable {
         notifier = SystemdNotifier(environment: environment)
         index = try PhotoDaemon.openIndex(configuration, embedder, log)
         let filter = PathFilter(excludes: configuration.excludes)
-        let membership = LibraryMembership(roots: configuration.roots, filter: filter)
         presence = RootPresence(roots: configuration.roots, index: index)
         queue = IngestQueue(capacity: configuration.queueCapacity)
         writer = IndexWriter(index: index, embedder: embedder, queue: queue, filter: filter, roots: configuration.roots,
                              batchSize: configuration.batchSize, log: log)
         writer.rootPresence = presence
-        scanner = LibraryScanner(index: index, queue: queue, filter: filter, membership: membership, presence: presence, log: log)
+        scanner = LibraryScanner(index: index, queue: queue, filter: filter, presence: presence, log: log)
         do {
             watcher = try DirectoryWatcher(roots: configuration.roots, filter: filter, presence: presence, queue: queue,
                                            scanner: scanner, pollInterval: configuration.pollInterval,

@@ -16,12 +16,6 @@ public enum ContentHash {
             throw IndexError(.io, "cannot open \(path) to fingerprint it", cause: String(cString: strerror(errno)))
         }
         defer { close(fd) }
-        return try of(fileDescriptor: fd, name: path)
-    }
-
-    /// Fingerprints an open file (the caller opened it, e.g. by a name that
-    /// is not UTF-8); `name` is for messages only.
-    public static func of(fileDescriptor fd: Int32, name path: String) throws -> UInt64 {
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             throw IndexError(.io, "cannot stat \(path)", cause: String(cString: strerror(errno)))

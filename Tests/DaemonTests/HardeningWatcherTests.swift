@@ -39,34 +39,44 @@ final class HardeningWatcherTests: XCTestCase {
         try FakePhoto.write(outside + "/o.jpg", seed: 1)
         try FakePhoto.write(outside + "/m.jpg", seed: 2)
         try FakePhoto.write(lib + "/in.jpg", seed: 3)
+        // Found by the start-up scan: not indexed.
+        XCTAssertEqual(symlink(outside + "/o.jpg", lib + "/scanned.jpg"), 0)
         try d.start()
         try d.settle("indexed") { $0.indexed == 1 }
 
-        // Links to photos outside the roots are indexed under the link's
-        // path, whether created in a root or moved in.
+        // Created in a root or moved in: the same, never indexed. Links to
+        // photos outside the roots are not followed...
         XCTAssertEqual(symlink(outside + "/o.jpg", lib + "/created.jpg"), 0)
         XCTAssertEqual(symlink(outside + "/m.jpg", outside + "/moved.jpg"), 0)
         XCTAssertEqual(rename(outside + "/moved.jpg", lib + "/moved.jpg"), 0)
-        // A link to a photo already in a root is not indexed a second time.
+        // ...and a link to a photo in a root does not index it a second time.
         XCTAssertEqual(symlink(lib + "/in.jpg", lib + "/inner.jpg"), 0)
         XCTAssertEqual(symlink(lib + "/in.jpg", outside + "/inner2.jpg"), 0)
         XCTAssertEqual(rename(outside + "/inner2.jpg", lib + "/inner2.jpg"), 0)
-        // Links to folders are not followed (this one is a loop).
+        // Links to folders are not entered (this one is a loop).
         XCTAssertEqual(symlink(lib, lib + "/loop"), 0)
         XCTAssertEqual(symlink(outside, lib + "/elsewhere.jpg"), 0)
-        let expected = [lib + "/created.jpg", lib + "/in.jpg", lib + "/moved.jpg"]
-        try eventually("links followed") { try d.indexedPaths() == expected }
+        // A regular photo moved in after them is indexed: the events before it were handled.
+        try FakePhoto.write(outside + "/last.jpg", seed: 4)
+        XCTAssertEqual(rename(outside + "/last.jpg", lib + "/last.jpg"), 0)
+        try d.settle("events handled") { $0.indexed == 2 }
         usleep(300_000)
-        try d.settle("links settled") { _ in try d.indexedPaths() == expected }
+        XCTAssertEqual(try d.indexedPaths(), [lib + "/in.jpg", lib + "/last.jpg"])
 
-        // The start-up scan applies the same policy: nothing changes, nothing is re-embedded.
+        // A photo replaced by a link to itself elsewhere is dropped.
+        XCTAssertEqual(rename(lib + "/last.jpg", outside + "/last.jpg"), 0)
+        XCTAssertEqual(symlink(outside + "/last.jpg", outside + "/last-link.jpg"), 0)
+        XCTAssertEqual(rename(outside + "/last-link.jpg", lib + "/last.jpg"), 0)
+        try d.settle("link replaced the photo") { $0.indexed == 1 }
+
+        // A rescan applies the same policy and re-embeds nothing.
         let embedded = d.embedder.embeddedPaths.count
         d.stop()
         try d.start()
-        try d.settle("restarted") { $0.indexed == 3 }
+        try d.settle("restarted") { $0.indexed == 1 }
         usleep(300_000)
         try d.settle("rescanned")
-        XCTAssertEqual(try d.indexedPaths(), expected)
+        XCTAssertEqual(try d.indexedPaths(), [lib + "/in.jpg"])
         XCTAssertEqual(d.embedder.embeddedPaths.count, embedded, "\(d.embedder.embeddedPaths.suffix(3))")
     }
 

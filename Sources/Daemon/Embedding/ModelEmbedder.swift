@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import Model
 import ModelFormat
+import PhotoqProtocol
 
 /// The real embedder: libjpeg-turbo decode → EfficientNet-Lite0 → joint
 /// space for photos, MiniLM → joint space for query texts.
@@ -91,10 +92,12 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: paths.count, by: workers) {
                 slots.set(i, Result {
-                    // A name that is not UTF-8 is opened by its bytes here.
-                    try FileSystem.withOpenablePath(paths[i]) {
-                        try ImageLoader.loadNetworkInput(path: $0, size: EfficientNetLite0.imageSize, transform: transform)
+                    // A name that is not UTF-8 is read by its bytes here.
+                    guard PathBytes.isPlain(paths[i]) else {
+                        return try ImageLoader.loadNetworkInput(data: FileSystem.readPhoto(paths[i]),
+                                                                size: EfficientNetLite0.imageSize, transform: transform)
                     }
+                    return try ImageLoader.loadNetworkInput(path: paths[i], size: EfficientNetLite0.imageSize, transform: transform)
                 })
             }
         }

@@ -12,7 +12,6 @@ public final class IndexWriter: @unchecked Sendable {
     private let queue: IngestQueue
     private let filter: PathFilter
     private let roots: [String]
-    private let membership: LibraryMembership
     private let batchSize: Int
     private let log: Log
     private var thread: Thread?
@@ -34,7 +33,6 @@ public final class IndexWriter: @unchecked Sendable {
         self.queue = queue
         self.filter = filter
         self.roots = roots
-        membership = LibraryMembership(roots: roots, filter: filter)
         self.batchSize = batchSize
         self.log = log
     }
@@ -77,8 +75,8 @@ public final class IndexWriter: @unchecked Sendable {
     }
 
     /// Whether `path` is a photo the daemon should hold (a JPEG, under a
-    /// root, not excluded, a symlink only as `LibraryMembership` allows).
-    private func belongs(_ path: String) -> Bool { membership.holds(path) }
+    /// root, not excluded, never a symlink: see `LibraryMembership`).
+    private func belongs(_ path: String) -> Bool { LibraryMembership(roots: roots, filter: filter).holds(path) }
 
     /// False while the root holding `path` is not there (unmounted): its
     /// records must stay, so stale tasks for it are dropped, not applied.

@@ -130,7 +130,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
         case .fileWritten(let path):
             if isPhoto(path) { queue.push(.file(path)) }
         case .fileCreated(let path):
-            if isPhoto(path), isCompleteWithoutWrite(path) { queue.push(.file(path)) }
+            if isPhoto(path), isLinkedFile(path) { queue.push(.file(path)) }
         case .attributesChanged(let path, let isDirectory):
             if isDirectory {
                 // A folder that became readable: watch and scan it.
@@ -141,7 +141,8 @@ public final class DirectoryWatcher: @unchecked Sendable {
         case .fileRemoved(let path):
             if isPhoto(path) { queue.push(.remove(path)) }
         case .movedIn(let path, let isDirectory):
-            if isDirectory { newDirectory(path) } else if isPhoto(path) { queue.push(.file(path)) }
+            // A symlink moved in is not indexed, like one created here (LibraryMembership).
+            if isDirectory { newDirectory(path) } else if isPhoto(path), !FileSystem.isSymlink(path) { queue.push(.file(path)) }
         case .movedOut(let path, let isDirectory):
             if isDirectory {
                 inotify.unwatchTree(path)
@@ -180,20 +181,16 @@ public final class DirectoryWatcher: @unchecked Sendable {
         }
     }
 
-    /// IN_CREATE without a write to come: a symlink (the writer applies the
-    /// symlink policy) or a hard link to data written before.
-    private func isCompleteWithoutWrite(_ path: String) -> Bool {
-        guard let st = FileSystem.linkStatus(path) else { return false }
-        switch st.st_mode & S_IFMT {
-        case S_IFLNK: return true
-        case S_IFREG:
-            let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            let age = (Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)) - mtime
-            return st.st_nlink > 1 || (st.st_size > 0 && age > Self.linkedFileAgeNanoseconds)
-        default: return false
-        }
+    /// IN_CREATE of a regular file with no write to come: a hard link to
+    /// data written before (a symlink is never indexed; a file being written
+    /// is reported again by IN_CLOSE_WRITE).
+    private func isLinkedFile(_ path: String) -> Bool {
+        guard let st = FileSystem.linkStatus(path), (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let age = (Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)) - mtime
+        return st.st_nlink > 1 || (st.st_size > 0 && age > Self.linkedFileAgeNanoseconds)
     }
 
     // MARK: - Roots

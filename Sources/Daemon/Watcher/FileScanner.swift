@@ -3,17 +3,13 @@ import PhotoqProtocol
 
 /// Walks folders with readdir (no Foundation enumerator: it follows hidden
 /// folders, allocates per entry and cannot return names that are not UTF-8).
-/// Names are kept as their bytes (`PathBytes`). Symlinked folders are never
-/// entered, so a link loop cannot trap the walk; symlinked photos are
-/// reported when `membership` says the link is followed.
+/// Names are kept as their bytes (`PathBytes`). Symlinks are neither
+/// entered nor reported (`LibraryMembership`), so a link loop cannot trap
+/// the walk.
 public struct FileScanner: Sendable {
     public let filter: PathFilter
-    public let membership: LibraryMembership?
 
-    public init(filter: PathFilter, membership: LibraryMembership? = nil) {
-        self.filter = filter
-        self.membership = membership
-    }
+    public init(filter: PathFilter) { self.filter = filter }
 
     /// Calls `directory` for every folder walked (root included) and `photo`
     /// for every photo file, depth first. Unreadable folders are skipped.
@@ -34,18 +30,11 @@ public struct FileScanner: Sendable {
                 if type == UInt8(DT_UNKNOWN) {
                     // Some file systems do not fill d_type.
                     guard let st = FileSystem.linkStatus(path) else { continue }
-                    switch st.st_mode & S_IFMT {
-                    case S_IFDIR: type = UInt8(DT_DIR)
-                    case S_IFREG: type = UInt8(DT_REG)
-                    case S_IFLNK: type = UInt8(DT_LNK)
-                    default: type = 0
-                    }
+                    type = (st.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : (st.st_mode & S_IFMT) == S_IFREG ? UInt8(DT_REG) : 0
                 }
                 if type == UInt8(DT_DIR) {
                     if !filter.skipsDirectory(name: name, path: path) { stack.append(path) }
                 } else if type == UInt8(DT_REG), filter.isPhoto(name: name) {
-                    photo(path)
-                } else if type == UInt8(DT_LNK), filter.isPhoto(name: name), membership?.followsLink(path) == true {
                     photo(path)
                 }
             }

@@ -1,4 +1,5 @@
 import Glibc
+import Imaging
 import Index
 import PhotoqProtocol
 
@@ -55,26 +56,39 @@ enum FileSystem {
         }
     }
 
+    /// `ContentHash.of(path:)`, for any name.
     static func contentHash(_ path: String) throws -> UInt64 {
         guard !PathBytes.isPlain(path) else { return try ContentHash.of(path: path) }
-        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else {
-            throw IndexError(.io, "cannot open \(PathBytes.display(path)) to fingerprint it", cause: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        return try ContentHash.of(fileDescriptor: fd, name: PathBytes.display(path))
+        return ContentHash.of(bytes: try readPhoto(path))
     }
 
-    /// Runs `body` with a path that libraries taking a `String` path (the
-    /// JPEG decoder) can open: `path` itself when it is UTF-8, otherwise
-    /// `/proc/self/fd/N` of the file opened here by its real bytes.
-    static func withOpenablePath<R>(_ path: String, _ body: (String) throws -> R) throws -> R {
-        guard !PathBytes.isPlain(path) else { return try body(path) }
-        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { return try body(path) } // fails there, with the library's own error
+    /// Reads a whole photo by its real name, for names that are not UTF-8
+    /// (the decoder opens a `String` path itself, which would be the wrong
+    /// bytes). Refuses what the decoder refuses: symlinks, FIFOs and devices
+    /// (opened without blocking), anything but a regular file, over 2 GiB.
+    static func readPhoto(_ path: String) throws -> [UInt8] {
+        func unreadable(_ reason: String) -> ImageError { .unreadable(path: PathBytes.display(path), reason: reason) }
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY) }
+        guard fd >= 0 else { throw unreadable(String(cString: strerror(errno))) }
         defer { close(fd) }
-        return try body("/proc/self/fd/\(fd)")
+        var st = Status()
+        guard fstat(fd, &st) == 0 else { throw unreadable(String(cString: strerror(errno))) }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw unreadable("not a regular file") }
+        let size = Int(st.st_size)
+        guard size <= maximumPhotoBytes else { throw unreadable("file is \(size) bytes, over the \(maximumPhotoBytes)-byte limit") }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var filled = 0
+        while filled < size {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, size - filled) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw unreadable(String(cString: strerror(errno))) }
+            if n == 0 { break } // the file shrank while we read it
+            filled += n
+        }
+        return filled < size ? Array(bytes[0..<filled]) : bytes
     }
+
+    static let maximumPhotoBytes = 1 << 31
 }
 
 /// What stat says about a file; the index compares these to notice changes.

@@ -20,14 +20,11 @@ public final class LibraryScanner: @unchecked Sendable {
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
 
-    /// - Parameters:
-    ///   - membership: the roots and the symlink policy (symlinked photos are found when given).
-    ///   - presence: which roots are there; folders of a missing root are not scanned.
-    public init(index: PhotoIndex, queue: IngestQueue, filter: PathFilter, membership: LibraryMembership? = nil,
-                presence: RootPresence? = nil, log: Log) {
+    /// - Parameter presence: which roots are there; folders of a missing root are not scanned.
+    public init(index: PhotoIndex, queue: IngestQueue, filter: PathFilter, presence: RootPresence? = nil, log: Log) {
         self.index = index
         self.queue = queue
-        self.scanner = FileScanner(filter: filter, membership: membership)
+        self.scanner = FileScanner(filter: filter)
         self.presence = presence
         self.log = log
     }
