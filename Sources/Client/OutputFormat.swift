@@ -79,15 +79,15 @@ public struct OutputFormat: Sendable {
                 roots_missing: status.rootsMissing ?? [], hidden: status.hidden ?? 0))
         }
         let missing = status.rootsMissing ?? []
-        let missingLine = missing.isEmpty ? "" : "\nmissing  \(missing.joined(separator: ", ")) "
-            + "(unmounted or moved: \(status.hidden ?? 0) photos hidden until it returns)"
+        let missingNote = missing.isEmpty ? "" : " (missing: \(missing.joined(separator: ", ")); "
+            + "\(status.hidden ?? 0) photos hidden until it returns)"
         let text = """
             indexed  \(status.indexed)
             pending  \(status.pending)
             failed   \(status.failed)
             model    \(status.modelID) (D=\(status.dimension))
-            roots    \(status.roots.joined(separator: ", "))
-            watcher  \(status.watcher) (\(status.watches) folders)\(missingLine)
+            roots    \(status.roots.joined(separator: ", "))\(missingNote)
+            watcher  \(status.watcher) (\(status.watches) folders)
             daemon   pid \(status.pid), up \(Int(status.uptimeSeconds)) s, socket \(socket)
 
             """

@@ -134,10 +134,13 @@ public final class PhotoDaemon: @unchecked Sendable {
         let failed = (try? index.counts().failed) ?? 0
         var state = watcher.state.rawValue
         if state == "watching" && scanner.isBusy { state = "scanning" }
-        return StatusResult(indexed: index.search.count, pending: queue.pending, failed: failed, modelID: embedder.modelID,
-                            dimension: embedder.dimension, roots: configuration.roots, watcher: state,
-                            watches: watcher.watchCount, uptimeSeconds: Double(Deadline.now() - started) / 1e9,
-                            pid: getpid(), rootsMissing: presence.missingRoots, hidden: presence.hidden.count)
+        var result = StatusResult(indexed: index.search.count, pending: queue.pending, failed: failed, modelID: embedder.modelID,
+                                  dimension: embedder.dimension, roots: configuration.roots, watcher: state,
+                                  watches: watcher.watchCount, uptimeSeconds: Double(Deadline.now() - started) / 1e9,
+                                  pid: getpid())
+        result.rootsMissing = presence.missingRoots
+        result.hidden = presence.hidden.count
+        return result
     }
 
     /// Re-embeds the photos that failed (cleared so they are tried again) and,

@@ -86,8 +86,7 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var hidden: Int?
 
     public init(indexed: Int, pending: Int, failed: Int, modelID: String, dimension: Int, roots: [String],
-                watcher: String, watches: Int, uptimeSeconds: Double, pid: Int32,
-                rootsMissing: [String]? = nil, hidden: Int? = nil) {
+                watcher: String, watches: Int, uptimeSeconds: Double, pid: Int32) {
         self.indexed = indexed
         self.pending = pending
         self.failed = failed
@@ -98,8 +97,6 @@ public struct StatusResult: Codable, Sendable, Equatable {
         self.watches = watches
         self.uptimeSeconds = uptimeSeconds
         self.pid = pid
-        self.rootsMissing = rootsMissing
-        self.hidden = hidden
     }
 }
 

@@ -71,7 +71,7 @@ final class HardeningWatcherEndToEndTests: XCTestCase {
         let status = try daemon.photoq(["--status", "--json"])
         let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(json?["roots_missing"] as? [String], [daemon.root])
-        XCTAssertTrue(try daemon.photoq(["--status"]).stdout.contains("missing  " + daemon.root), status.stdout)
+        XCTAssertTrue(try daemon.photoq(["--status"]).stdout.contains("(missing: " + daemon.root + ";"), status.stdout)
         XCTAssertTrue(daemon.log.contains("root \(daemon.root) is missing"), daemon.log)
 
         // The disk arrives: watched and scanned within seconds.

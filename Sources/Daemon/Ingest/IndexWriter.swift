@@ -14,6 +14,8 @@ public final class IndexWriter: @unchecked Sendable {
     private let roots: [String]
     private let batchSize: Int
     private let log: Log
+    /// Which roots are there (set by the daemon); see `rootIsThere`.
+    var rootPresence: RootPresence?
     private var thread: Thread?
     private var recentlyRemoved = RecentlyRemoved()
     /// "device:inode" → the path last stored with it, to recognise a photo
@@ -21,8 +23,6 @@ public final class IndexWriter: @unchecked Sendable {
     /// Only a hint: every use is checked against the disk and the record.
     private var pathsByInode: [String: String] = [:]
     private let finished = DispatchSemaphore(value: 0)
-    /// Which roots are there (set by the daemon); see `rootIsThere`.
-    var rootPresence: RootPresence?
     /// Called after each committed batch (for sd_notify STATUS=).
     var onBatchCommitted: (@Sendable () -> Void)?
 
@@ -186,9 +186,10 @@ public final class IndexWriter: @unchecked Sendable {
     private func ingest(_ paths: [String]) {
         var candidates: [Candidate] = []
         var changes: [IndexChange] = []
-        for path in paths where rootIsThere(path) {
+        for path in paths {
             guard belongs(path), let identity = FileIdentity.of(path: path) else {
-                changes.append(.remove(path: path)) // vanished, or moved out of sight
+                // Vanished, or moved out of sight; but a missing root keeps its records.
+                if rootIsThere(path) { changes.append(.remove(path: path)) }
                 continue
             }
             do {

@@ -282,7 +282,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
     }
 
     private func isPhoto(_ path: String) -> Bool {
-        filter.isPhoto(name: PathFilter.name(of: path))
+        filter.isPhoto(name: FileSystem.lastComponent(path))
     }
 
     private func skipsDirectory(_ path: String) -> Bool {

@@ -26,6 +26,13 @@ enum FileSystem {
         status(path).map { ($0.st_mode & S_IFMT) == S_IFDIR } ?? false
     }
 
+    /// The last component of a path (bytes after the last "/").
+    static func lastComponent(_ path: String) -> String {
+        let bytes = path.utf8
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(decoding: bytes[bytes.index(after: slash)...], as: UTF8.self)
+    }
+
     static func isSymlink(_ path: String) -> Bool {
         linkStatus(path).map { ($0.st_mode & S_IFMT) == S_IFLNK } ?? false
     }

@@ -28,7 +28,7 @@ public struct LibraryMembership: Sendable {
 
     /// Whether the file at `path` belongs in the index (by name, place and the symlink policy).
     public func holds(_ path: String) -> Bool {
-        guard filter.isPhoto(name: PathFilter.name(of: path)) else { return false }
+        guard filter.isPhoto(name: FileSystem.lastComponent(path)) else { return false }
         guard roots.contains(where: { !filter.skipsPath(path, under: $0) }) else { return false }
         return !FileSystem.isSymlink(path)
     }

@@ -1,7 +1,4 @@
-import PhotoqProtocol
-
-/// Decides which folders are walked and which files are photos. Names are
-/// matched by their bytes (`PathBytes`), never by Unicode equivalence.
+/// Decides which folders are walked and which files are photos.
 public struct PathFilter: Sendable {
     /// Folder names (any depth) or absolute folder paths to skip.
     public let excludes: [String]
@@ -13,11 +10,11 @@ public struct PathFilter: Sendable {
     /// Hidden folders (".thumbnails", ".git", ".Trash-1000") are caches and
     /// copies, not the library; excludes are the user's own list.
     public func skipsDirectory(name: String, path: String) -> Bool {
-        if name.utf8.first == UInt8(ascii: ".") { return true }
+        if name.hasPrefix(".") { return true }
         for e in excludes {
             if e.hasPrefix("/") {
-                if PathBytes.isWithin(path, e) { return true }
-            } else if PathBytes.same(name, e) {
+                if path == e || path.hasPrefix(e + "/") { return true }
+            } else if name == e {
                 return true
             }
         }
@@ -27,34 +24,20 @@ public struct PathFilter: Sendable {
     /// JPEG files by extension (the decoder is libjpeg); hidden files are
     /// editors' and downloaders' temporaries.
     public func isPhoto(name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard bytes.first != UInt8(ascii: "."), let dot = bytes.lastIndex(of: UInt8(ascii: ".")) else { return false }
-        // ASCII lowercase of the extension; any other byte makes it no match.
-        let ext = String(decoding: bytes[(dot + 1)...].map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+        guard !name.hasPrefix("."), let dot = name.lastIndex(of: ".") else { return false }
+        let ext = name[name.index(after: dot)...].lowercased()
         return ext == "jpg" || ext == "jpeg" || ext == "jpe"
     }
 
     /// Whether any folder between `root` and `path` (exclusive of root) is skipped.
     public func skipsPath(_ path: String, under root: String) -> Bool {
-        let rootBytes = Array(root.utf8)
-        let bytes = Array(path.utf8)
-        guard bytes.count > rootBytes.count, bytes.starts(with: rootBytes), bytes[rootBytes.count] == UInt8(ascii: "/") else {
-            return true
-        }
-        let components = bytes[(rootBytes.count + 1)...].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
-        var current = rootBytes
-        for component in components.dropLast() {
-            current += [UInt8(ascii: "/")] + component
-            let name = String(decoding: component, as: UTF8.self)
-            if skipsDirectory(name: name, path: String(decoding: current, as: UTF8.self)) { return true }
+        guard path.hasPrefix(root + "/") else { return true }
+        var current = root
+        let rest = path.dropFirst(root.count + 1).split(separator: "/")
+        for component in rest.dropLast() {
+            current += "/" + component
+            if skipsDirectory(name: String(component), path: current) { return true }
         }
         return false
-    }
-
-    /// The last component of a path.
-    static func name(of path: String) -> String {
-        let bytes = path.utf8
-        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return path }
-        return String(decoding: bytes[bytes.index(after: slash)...], as: UTF8.self)
     }
 }
