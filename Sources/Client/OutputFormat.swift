@@ -41,14 +41,14 @@ public struct OutputFormat: Sendable {
         public var model: String
         public var dimension: Int
         public var roots: [String]
+        /// Roots not there now; their photos are hidden until they return.
+        public var roots_missing: [String] = []
+        public var hidden = 0
         public var watcher: String
         public var watches: Int
         public var uptime_seconds: Double
         public var pid: Int32
         public var socket: String
-        /// Roots not there now; their photos are hidden until they return.
-        public var roots_missing: [String]
-        public var hidden: Int
     }
 
     public func render(hits: [SearchHit], query: String?, similarTo: String?) -> [UInt8] {
@@ -72,11 +72,13 @@ public struct OutputFormat: Sendable {
 
     public func render(status: StatusResult, socket: String) -> [UInt8] {
         if json {
-            return OutputFormat.encode(StatusDocument(
+            var document = StatusDocument(
                 indexed: status.indexed, pending: status.pending, failed: status.failed, model: status.modelID,
                 dimension: status.dimension, roots: status.roots, watcher: status.watcher, watches: status.watches,
-                uptime_seconds: status.uptimeSeconds, pid: status.pid, socket: socket,
-                roots_missing: status.rootsMissing ?? [], hidden: status.hidden ?? 0))
+                uptime_seconds: status.uptimeSeconds, pid: status.pid, socket: socket)
+            document.roots_missing = status.rootsMissing ?? []
+            document.hidden = status.hidden ?? 0
+            return OutputFormat.encode(document)
         }
         let missing = status.rootsMissing ?? []
         let missingNote = missing.isEmpty ? "" : " (missing: \(missing.joined(separator: ", ")); "

@@ -47,7 +47,7 @@ public final class PhotoDaemon: @unchecked Sendable {
         }
         let presence = presence
         let handler = QueryHandler(index: index, embedder: embedder, log: log,
-                                   status: { [unowned self] in status() },
+                                   status: { [unowned self] in status().reporting(presence) },
                                    reindex: { [unowned self] failedOnly in reindex(failedOnly: failedOnly) },
                                    hiddenIDs: { presence.hidden })
         do {
@@ -134,13 +134,10 @@ public final class PhotoDaemon: @unchecked Sendable {
         let failed = (try? index.counts().failed) ?? 0
         var state = watcher.state.rawValue
         if state == "watching" && scanner.isBusy { state = "scanning" }
-        var result = StatusResult(indexed: index.search.count, pending: queue.pending, failed: failed, modelID: embedder.modelID,
-                                  dimension: embedder.dimension, roots: configuration.roots, watcher: state,
-                                  watches: watcher.watchCount, uptimeSeconds: Double(Deadline.now() - started) / 1e9,
-                                  pid: getpid())
-        result.rootsMissing = presence.missingRoots
-        result.hidden = presence.hidden.count
-        return result
+        return StatusResult(indexed: index.search.count, pending: queue.pending, failed: failed, modelID: embedder.modelID,
+                            dimension: embedder.dimension, roots: configuration.roots, watcher: state,
+                            watches: watcher.watchCount, uptimeSeconds: Double(Deadline.now() - started) / 1e9,
+                            pid: getpid())
     }
 
     /// Re-embeds the photos that failed (cleared so they are tried again) and,

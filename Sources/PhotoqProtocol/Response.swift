@@ -73,17 +73,17 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var modelID: String
     public var dimension: Int
     public var roots: [String]
-    /// "starting", "scanning", "watching", "polling" (inotify watches exhausted) or "stopping".
-    public var watcher: String
-    public var watches: Int
-    public var uptimeSeconds: Double
-    public var pid: Int32
     /// Roots that are not there now (unmounted, moved, deleted); their
     /// photos stay in the index, hidden from results, until they return.
     /// Absent from older daemons.
     public var rootsMissing: [String]?
     /// Indexed photos hidden because their root is missing.
     public var hidden: Int?
+    /// "starting", "scanning", "watching", "polling" (inotify watches exhausted) or "stopping".
+    public var watcher: String
+    public var watches: Int
+    public var uptimeSeconds: Double
+    public var pid: Int32
 
     public init(indexed: Int, pending: Int, failed: Int, modelID: String, dimension: Int, roots: [String],
                 watcher: String, watches: Int, uptimeSeconds: Double, pid: Int32) {

@@ -74,6 +74,16 @@ extension RootPresence {
     private func idsUnder(_ root: String) -> Set<UInt64> { (try? index.ids(inFolder: root)) ?? [] }
 }
 
+extension StatusResult {
+    /// This status with the missing roots and the photos they hide.
+    func reporting(_ presence: RootPresence) -> StatusResult {
+        var status = self
+        status.rootsMissing = presence.missingRoots
+        status.hidden = presence.hidden.count
+        return status
+    }
+}
+
 extension SearchFilter {
     /// Leaves `ids` out of the results (photos whose root is missing).
     mutating func hide(_ ids: Set<UInt64>) {
