@@ -137,3 +137,19 @@ final class HardeningWatcherTests: XCTestCase {
         XCTAssertEqual(try d.status().watcher, "watching")
     }
 }
+
+extension HardeningWatcherTests {
+    /// A root given as a symlink (to a disk's folder) is watched, not only scanned.
+    func testARootThatIsASymlinkIsWatched() throws {
+        let d = try InProcessDaemon(self)
+        let link = d.directory + "/pictures"
+        XCTAssertEqual(symlink(d.library, link), 0)
+        d.configuration.roots = [link]
+        d.configuration.pollInterval = 3600
+        try d.start()
+        try d.settle("started") { $0.watches == 1 }
+        try FakePhoto.write(link + "/new.jpg", seed: 8)
+        try d.settle("new photo indexed from its event") { $0.indexed == 1 }
+        XCTAssertEqual(try d.indexedPaths(), [link + "/new.jpg"])
+    }
+}

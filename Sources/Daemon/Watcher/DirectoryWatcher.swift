@@ -246,7 +246,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
                 ranOut = true
                 return
             }
-            switch inotify.watch(dir) {
+            switch inotify.watch(dir, followingLink: roots.contains { PathBytes.same($0, dir) }) {
             case .added: break
             case .exhausted: ranOut = true
             case .failed(let e):

@@ -63,8 +63,11 @@ final class Inotify {
 
     func isWatched(_ directory: String) -> Bool { watchByPath[Array(directory.utf8)] != nil }
 
-    func watch(_ directory: String) -> WatchResult {
-        let wd = PathBytes.withCString(directory) { inotify_add_watch(fd, $0, Inotify.directoryMask) }
+    /// - Parameter followingLink: for a root given as a symlink (~/Pictures
+    ///   → /media/disk/Pictures); folders found inside roots never are.
+    func watch(_ directory: String, followingLink: Bool = false) -> WatchResult {
+        let mask = followingLink ? Inotify.directoryMask & ~UInt32(IN_DONT_FOLLOW) : Inotify.directoryMask
+        let wd = PathBytes.withCString(directory) { inotify_add_watch(fd, $0, mask) }
         guard wd >= 0 else { return errno == ENOSPC ? .exhausted : .failed(errno) }
         // The same wd comes back for a folder already watched under another name (after a move).
         if let old = pathsByWatch[wd] { watchByPath[Array(old.utf8)] = nil }
