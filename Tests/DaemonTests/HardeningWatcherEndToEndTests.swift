@@ -99,6 +99,8 @@ final class HardeningWatcherEndToEndTests: XCTestCase {
         let hidden = try daemon.photoq(["a dog"])
         XCTAssertEqual(hidden.status, 1, "hidden photos must not be returned: \(hidden.stdout)")
         XCTAssertEqual(hidden.stdout, "")
+        let similar = try daemon.photoq(["--similar", daemon.root + "/giraffe.jpg"])
+        XCTAssertEqual(similar.status, 1, "hidden photos must not be similar to anything: \(similar.stdout)")
 
         // A restart while it is away keeps the index.
         XCTAssertEqual(daemon.terminate(), 0)
