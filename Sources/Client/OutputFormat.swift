@@ -19,7 +19,9 @@ public struct OutputFormat: Sendable {
         public struct Hit: Codable, Sendable {
             public var rank: Int
             public var id: UInt64
+            /// For people; `path_bytes` (base64) holds the exact name when it is not UTF-8.
             public var path: String
+            public var path_bytes: String?
             public var score: Float
             public var modified: Double
         }
@@ -39,6 +41,9 @@ public struct OutputFormat: Sendable {
         public var model: String
         public var dimension: Int
         public var roots: [String]
+        /// Roots not there now; their photos are hidden until they return.
+        public var roots_missing: [String] = []
+        public var hidden = 0
         public var watcher: String
         public var watches: Int
         public var uptime_seconds: Double
@@ -53,14 +58,17 @@ public struct OutputFormat: Sendable {
     public func render(hits: [SearchHit], query: String?, similarTo: String?) -> [UInt8] {
         if json {
             let doc = SearchDocument(query: query, similar_to: similarTo, results: hits.enumerated().map { i, h in
-                SearchDocument.Hit(rank: i + 1, id: h.id, path: h.path, score: h.score, modified: h.modified)
+                SearchDocument.Hit(rank: i + 1, id: h.id, path: h.path, path_bytes: h.pathBytes, score: h.score,
+                                   modified: h.modified)
             })
             return OutputFormat.encode(doc)
         }
         var out: [UInt8] = []
         for hit in hits {
             if scores { out += Array(String(format4(hit.score) + "\t").utf8) }
-            out += Array(hit.path.utf8)
+            // -0 is for programs (xargs -0): the exact bytes. Lines are for
+            // people: names that are not UTF-8 show `\xHH` escapes.
+            out += nulSeparated ? hit.fileSystemPath : Array(hit.path.utf8)
             out.append(nulSeparated ? 0 : UInt8(ascii: "\n"))
         }
         return out
@@ -68,19 +76,25 @@ public struct OutputFormat: Sendable {
 
     public func render(status: StatusResult, socket: String) -> [UInt8] {
         if json {
-            return OutputFormat.encode(StatusDocument(
+            var document = StatusDocument(
                 indexed: status.indexed, pending: status.pending, failed: status.failed, model: status.modelID,
                 dimension: status.dimension, roots: status.roots, watcher: status.watcher, watches: status.watches,
                 uptime_seconds: status.uptimeSeconds, pid: status.pid, socket: socket,
-                indexing_paused: status.indexingPaused, failed_by_reason: status.failedByReason))
+                indexing_paused: status.indexingPaused, failed_by_reason: status.failedByReason)
+            document.roots_missing = status.rootsMissing ?? []
+            document.hidden = status.hidden ?? 0
+            return OutputFormat.encode(document)
         }
         let classes = status.failedByReason.map { byClass in
             " (" + byClass.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"
         } ?? ""
+        let missing = status.rootsMissing ?? []
+        let missingNote = missing.isEmpty ? "" : " (missing: \(missing.joined(separator: ", ")); "
+            + "\(status.hidden ?? 0) photos hidden until it returns)"
         var lines = ["indexed  \(status.indexed)", "pending  \(status.pending)", "failed   \(status.failed)\(classes)"]
         if let paused = status.indexingPaused { lines.append("paused   \(paused) (pending photos are retried)") }
         lines += ["model    \(status.modelID) (D=\(status.dimension))",
-                  "roots    \(status.roots.joined(separator: ", "))",
+                  "roots    \(status.roots.joined(separator: ", "))\(missingNote)",
                   "watcher  \(status.watcher) (\(status.watches) folders)",
                   "daemon   pid \(status.pid), up \(Self.wholeNumber(status.uptimeSeconds)) s, socket \(socket)"]
         let text = lines.joined(separator: "\n") + "\n"

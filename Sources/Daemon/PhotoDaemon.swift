@@ -14,6 +14,7 @@ public final class PhotoDaemon: @unchecked Sendable {
     private let writer: IndexWriter
     private let scanner: LibraryScanner
     private let watcher: DirectoryWatcher
+    private let presence: RootPresence
     private var server: QueryServer?
     private let started = Deadline.now()
     private let statusLock = NSLock()
@@ -29,21 +30,26 @@ public final class PhotoDaemon: @unchecked Sendable {
         notifier = SystemdNotifier(environment: environment)
         index = try PhotoDaemon.openIndex(configuration, embedder, log)
         let filter = PathFilter(excludes: configuration.excludes)
+        presence = RootPresence(roots: configuration.roots, index: index)
         queue = IngestQueue(capacity: configuration.queueCapacity)
         writer = IndexWriter(index: index, embedder: embedder, queue: queue, filter: filter, roots: configuration.roots,
                              batchSize: configuration.batchSize, log: log)
-        scanner = LibraryScanner(index: index, queue: queue, filter: filter, log: log)
+        writer.rootPresence = presence
+        scanner = LibraryScanner(index: index, queue: queue, filter: filter, presence: presence, log: log)
         do {
-            watcher = try DirectoryWatcher(roots: configuration.roots, filter: filter, queue: queue, scanner: scanner,
-                                           pollInterval: configuration.pollInterval,
+            watcher = try DirectoryWatcher(roots: configuration.roots, filter: filter, presence: presence, queue: queue,
+                                           scanner: scanner, pollInterval: configuration.pollInterval,
+                                           rootCheckInterval: configuration.rootCheckInterval,
                                            watchLimit: configuration.simulatedWatchLimit, log: log)
         } catch {
             index.close()
             throw error
         }
+        let presence = presence
         let handler = QueryHandler(index: index, embedder: embedder, log: log,
-                                   status: { [unowned self] in status() },
-                                   reindex: { [unowned self] failedOnly in reindex(failedOnly: failedOnly) })
+                                   status: { [unowned self] in status().reporting(presence) },
+                                   reindex: { [unowned self] failedOnly in reindex(failedOnly: failedOnly) },
+                                   hiddenIDs: { presence.hidden })
         do {
             if let fd = try SocketActivation.listeningSocket(environment: environment) {
                 log.info("using the socket passed by systemd")
@@ -153,7 +159,7 @@ public final class PhotoDaemon: @unchecked Sendable {
             do { try index.clearFailure(path: path) } catch { log.warning("cannot clear failure: \(error)", ["photo.path": path]) }
             if queue.push(.file(path), wait: false) { queued += 1 }
         }
-        if !failedOnly { scanner.request(configuration.roots) }
+        if !failedOnly { scanner.request(presence.presentRoots) }
         return queued
     }
 
@@ -177,7 +183,7 @@ public final class PhotoDaemon: @unchecked Sendable {
 
 extension PhotoDaemon {
     /// A full rescan, as after an inotify overflow (tests).
-    func reindexForTests() { scanner.request(configuration.roots) }
+    func reindexForTests() { scanner.request(presence.presentRoots) }
 
     /// inotify queue overflows seen so far (tests).
     var watcherOverflows: Int { watcher.overflowCount }

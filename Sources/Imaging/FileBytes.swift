@@ -17,7 +17,14 @@ public enum FileBytes {
     ///   - followSymlinks: false refuses a symbolic link at `path` (O_NOFOLLOW).
     public static func read(path: String, maximumSize: Int = FileBytes.maximumSize,
                             followSymlinks: Bool = true) throws -> [UInt8] {
-        let fd = try openRegularFile(path: path, followSymlinks: followSymlinks)
+        try path.withCString { try read(cPath: $0, displayPath: path, maximumSize: maximumSize, followSymlinks: followSymlinks) }
+    }
+
+    /// The same for a path given as its exact bytes (a name that is not
+    /// UTF-8); `displayPath` is what error messages show.
+    public static func read(cPath: UnsafePointer<CChar>, displayPath path: String, maximumSize: Int = FileBytes.maximumSize,
+                            followSymlinks: Bool = true) throws -> [UInt8] {
+        let fd = try openRegularFile(cPath: cPath, displayPath: path, followSymlinks: followSymlinks)
         defer { close(fd) }
 
         var info = stat()
@@ -44,8 +51,13 @@ public enum FileBytes {
     /// Opens `path` read-only without blocking and returns the descriptor
     /// once fstat says it is a regular file (O_NONBLOCK cleared again).
     public static func openRegularFile(path: String, followSymlinks: Bool = true) throws -> Int32 {
+        try path.withCString { try openRegularFile(cPath: $0, displayPath: path, followSymlinks: followSymlinks) }
+    }
+
+    public static func openRegularFile(cPath: UnsafePointer<CChar>, displayPath path: String,
+                                       followSymlinks: Bool = true) throws -> Int32 {
         let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (followSymlinks ? 0 : O_NOFOLLOW)
-        let fd = retryingOnInterrupt { open(path, flags) }
+        let fd = retryingOnInterrupt { open(cPath, flags) }
         guard fd >= 0 else {
             if errno == ELOOP && !followSymlinks {
                 throw ImageError.unreadable(path: path, reason: "a symbolic link (not followed)")

@@ -2,6 +2,10 @@
 public struct PhotoRecord: Sendable, Equatable {
     /// Stable id, allocated by `PhotoIndex` (0 means "allocate one").
     public var id: UInt64
+    /// The file's path as the daemon read it: a lossless string in which
+    /// bytes that are not UTF-8 are escapes (`PathBytes` in PhotoqProtocol),
+    /// stored and keyed by its UTF-8. Compare paths by `utf8`, not `==`
+    /// (which takes NFC and NFD spellings, two files, for one).
     public var path: String
     /// `st_dev` and `st_ino`: identify the file across renames.
     public var device: UInt64

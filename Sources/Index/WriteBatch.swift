@@ -40,11 +40,11 @@ struct WriteBatch {
         case let .moveFolder(from, to):
             let base = folderPrefix(from)
             let target = folderPrefix(to)
-            for path in try paths(under: base) { try move(from: path, to: target + path.dropFirst(base.count)) }
+            for path in try paths(under: base) { try move(from: path, to: target + byteSuffix(path, after: base)) }
             // Failures of files that were never indexed move along too.
             for var failure in try failures(under: base) {
                 try txn.delete(env.failed, key: IndexKeys.path(failure.path))
-                failure.path = target + failure.path.dropFirst(base.count)
+                failure.path = target + byteSuffix(failure.path, after: base)
                 try txn.put(env.failed, key: IndexKeys.path(failure.path), value: failure.encoded())
             }
         case let .removeFolder(folder):
@@ -65,7 +65,7 @@ struct WriteBatch {
             record.id = existingAtPath ?? allocateID()
         } else if record.id >= nextID {
             throw IndexError(.invalidArgument, "\(record.path): id \(record.id) was never allocated by this index; pass 0 to allocate")
-        } else if let previous = try storedRecord(record.id, includeFloats: false), previous.path != record.path {
+        } else if let previous = try storedRecord(record.id, includeFloats: false), !samePath(previous.path, record.path) {
             // The photo now lives at another path: drop the old path entry.
             if try id(atPath: previous.path) == record.id {
                 try txn.delete(env.paths, key: IndexKeys.path(previous.path))
@@ -90,7 +90,7 @@ struct WriteBatch {
     }
 
     private mutating func move(from: String, to: String) throws {
-        guard from != to else { return }
+        guard !samePath(from, to) else { return }
         guard let id = try id(atPath: from), var record = try storedRecord(id, includeFloats: true) else {
             result.missingPaths.append(from)
             return
@@ -133,6 +133,16 @@ struct WriteBatch {
 
     private func failures(under prefix: String) throws -> [FailureRecord] {
         try PhotoIndex.failures(under: prefix, txn: txn, env: env)
+    }
+
+    /// Paths are compared as bytes: `==` on String would take `café` in NFC
+    /// and in NFD, two files, for one.
+    private func samePath(_ a: String, _ b: String) -> Bool { a.utf8.elementsEqual(b.utf8) }
+
+    /// What follows `prefix` in `path`, cut at a byte offset (a Character
+    /// count could be off when a name starts with a combining mark).
+    private func byteSuffix(_ path: String, after prefix: String) -> String {
+        String(decoding: path.utf8.dropFirst(prefix.utf8.count), as: UTF8.self)
     }
 
     private func folderPrefix(_ folder: String) -> String {

@@ -1,7 +1,10 @@
 /// One search or similarity hit.
 public struct SearchHit: Codable, Sendable, Equatable {
     public var id: UInt64
+    /// The path for people: exact for UTF-8 names, `\xHH` escapes otherwise (`PathBytes.display`).
     public var path: String
+    /// The exact bytes, base64, only when the name is not UTF-8 (`path_bytes`).
+    public var pathBytes: String?
     /// Cosine similarity in the joint space, higher is better.
     public var score: Float
     /// Modification time, seconds since 1970.
@@ -9,12 +12,18 @@ public struct SearchHit: Codable, Sendable, Equatable {
     /// Backbone feature (1280), only when the request asked for it.
     public var feature: [Float]?
 
+    /// - Parameter path: the daemon's lossless path (`PathBytes`); split here
+    ///   into `path` and `pathBytes`.
     public init(id: UInt64, path: String, score: Float, modified: Double, feature: [Float]? = nil) {
         self.id = id
-        self.path = path
+        (self.path, self.pathBytes) = PathBytes.wireFields(path)
         self.score = score
         self.modified = modified
         self.feature = feature
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, path, pathBytes = "path_bytes", score, modified, feature
     }
 }
 
@@ -27,7 +36,9 @@ public struct SearchResult: Codable, Sendable, Equatable {
 /// A stored photo: what the client needs to rerank and explain a match.
 public struct PhotoRecordResult: Codable, Sendable, Equatable {
     public var id: UInt64
+    /// As in `SearchHit`: for people, with `pathBytes` exact when not UTF-8.
     public var path: String
+    public var pathBytes: String?
     public var size: Int64
     public var modified: Double
     public var modelID: String
@@ -39,12 +50,16 @@ public struct PhotoRecordResult: Codable, Sendable, Equatable {
     public init(id: UInt64, path: String, size: Int64, modified: Double, modelID: String,
                 vector: [Float], feature: [Float]) {
         self.id = id
-        self.path = path
+        (self.path, self.pathBytes) = PathBytes.wireFields(path)
         self.size = size
         self.modified = modified
         self.modelID = modelID
         self.vector = vector
         self.feature = feature
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, path, pathBytes = "path_bytes", size, modified, modelID, vector, feature
     }
 }
 
@@ -58,6 +73,12 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var modelID: String
     public var dimension: Int
     public var roots: [String]
+    /// Roots that are not there now (unmounted, moved, deleted); their
+    /// photos stay in the index, hidden from results, until they return.
+    /// Absent from older daemons.
+    public var rootsMissing: [String]?
+    /// Indexed photos hidden because their root is missing.
+    public var hidden: Int?
     /// "starting", "scanning", "watching", "polling" (inotify watches exhausted) or "stopping".
     public var watcher: String
     public var watches: Int

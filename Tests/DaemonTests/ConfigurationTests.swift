@@ -53,7 +53,11 @@ final class ConfigurationTests: XCTestCase {
         // No config file at all: flags are enough.
         c = try DaemonConfiguration.load(configPath: nil, overrides: overrides, environment: env)
         XCTAssertEqual(c.socketPath, dir + "/run/photoq/photoq.sock")
+        // A missing root is accepted (a disk not plugged in yet); a file is not a root.
         overrides.roots = [dir + "/missing"]
+        XCTAssertEqual(try DaemonConfiguration.load(configPath: nil, overrides: overrides, environment: env).roots, [dir + "/missing"])
+        _ = FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+        overrides.roots = [dir + "/file"]
         XCTAssertThrowsError(try DaemonConfiguration.load(configPath: nil, overrides: overrides, environment: env))
         // Excludes: "~" expands as in roots, names stay names, and an excluded
         // root is dropped (all of them excluded is an error).

@@ -113,7 +113,9 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(stat(logPath, &st), 0)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try DaemonProcess.binary("photoqd"))
-        p.arguments = ["--root", dir + "/missing", "--db", dir + "/state", "--socket", dir + "/s.sock"]
+        // A file where a root should be: a configuration error (a missing root is not one).
+        _ = FileManager.default.createFile(atPath: dir + "/not-a-folder", contents: Data())
+        p.arguments = ["--root", dir + "/not-a-folder", "--db", dir + "/state", "--socket", dir + "/s.sock"]
         p.environment = ["JOURNAL_STREAM": "\(st.st_dev):\(st.st_ino)", "HOME": dir]
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try p.run()

@@ -31,6 +31,9 @@ public struct DaemonConfiguration: Sendable {
     /// Treat the inotify watch limit as reached after this many watches, as
     /// if fs.inotify.max_user_watches were that low (tests of the fallback).
     public var simulatedWatchLimit: Int?
+    /// Seconds between checks that each root is there (a missing one is
+    /// picked up when it appears; a vanished one is hidden).
+    public var rootCheckInterval: Double = 2
 
     public init(roots: [String], excludes: [String] = [], stateDirectory: String, socketPath: String,
                 threads: Int = 2, batchSize: Int = 16, queueCapacity: Int = 4096, pollInterval: Double = 300,
@@ -138,9 +141,11 @@ public struct DaemonConfiguration: Sendable {
         guard !roots.isEmpty else {
             throw DaemonError(.configuration, "every root is excluded: \(named.joined(separator: ", "))")
         }
+        // A missing root is fine (a disk not plugged in yet: the daemon
+        // waits for it); something else at its path is a mistake.
         for root in roots {
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+            if FileManager.default.fileExists(atPath: root, isDirectory: &isDir), !isDir.boolValue {
                 throw DaemonError(.configuration, "root \(root) is not a directory")
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import Model
 import ModelFormat
+import PhotoqProtocol
 
 /// The real embedder: decode (any format `ImageDecoder` reads) → EfficientNet-Lite0 → joint
 /// space for photos, MiniLM → joint space for query texts.
@@ -114,8 +115,16 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         let workers = min(threads, paths.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: paths.count, by: workers) {
-                slots.set(i, Result { try ImageLoader.loadNetworkInput(path: paths[i], size: EfficientNetLite0.imageSize,
-                                                                       transform: transform, decoder: decoder) })
+                slots.set(i, Result {
+                    // A name that is not UTF-8 is read by its bytes here.
+                    guard PathBytes.isPlain(paths[i]) else {
+                        return try ImageLoader.loadNetworkInput(
+                            data: FileSystem.readPhoto(paths[i], maximumSize: decoder.budget.maximumFileBytes),
+                            size: EfficientNetLite0.imageSize, transform: transform, decoder: decoder)
+                    }
+                    return try ImageLoader.loadNetworkInput(path: paths[i], size: EfficientNetLite0.imageSize,
+                                                            transform: transform, decoder: decoder)
+                })
             }
         }
         return slots.values

@@ -15,6 +15,8 @@ public final class IndexWriter: @unchecked Sendable {
     private let roots: [String]
     private let batchSize: Int
     private let log: Log
+    /// Which roots are there (set by the daemon); see `rootIsThere`.
+    var rootPresence: RootPresence?
     private var thread: Thread?
     private var recentlyRemoved = RecentlyRemoved()
     /// "device:inode" → the path last stored with it, to recognise a photo
@@ -148,11 +150,15 @@ public final class IndexWriter: @unchecked Sendable {
         }
     }
 
-    /// Whether `path` is a photo the daemon should hold (exists, a JPEG, under a root, not excluded).
-    private func belongs(_ path: String) -> Bool {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        guard filter.isPhoto(name: name) else { return false }
-        return roots.contains { !filter.skipsPath(path, under: $0) }
+    /// Whether `path` is a photo the daemon should hold (a JPEG, under a
+    /// root, not excluded, never a symlink: see `LibraryMembership`).
+    private func belongs(_ path: String) -> Bool { LibraryMembership(roots: roots, filter: filter).holds(path) }
+
+    /// False while the root holding `path` is not there (unmounted): its
+    /// records must stay, so stale tasks for it are dropped, not applied.
+    private func rootIsThere(_ path: String) -> Bool {
+        guard let root = roots.first(where: { PathBytes.isWithin(path, $0) }) else { return true }
+        return (rootPresence?.isPresent(root) ?? true) && FileSystem.isDirectory(root)
     }
 
     private func remove(_ path: String) {
@@ -177,9 +183,9 @@ public final class IndexWriter: @unchecked Sendable {
     /// (same device, inode, size, mtime and content) and is gone from its old path.
     private func reappeared(_ path: String, _ identity: FileIdentity) -> [IndexChange]? {
         let key = Self.inodeKey(identity.device, identity.inode)
-        guard let old = pathsByInode[key], old != path, FileIdentity.of(path: old) == nil,
+        guard let old = pathsByInode[key], !PathBytes.same(old, path), FileIdentity.of(path: old) == nil,
               var record = try? index.lookup(path: old), record.matches(identity), !record.vector.isEmpty,
-              let hash = try? ContentHash.of(path: path), hash == record.contentHash else { return nil }
+              let hash = try? FileSystem.contentHash(path), hash == record.contentHash else { return nil }
         pathsByInode[key] = path
         record.path = path
         return [.move(from: old, to: path), .upsert(record)]
@@ -217,17 +223,18 @@ public final class IndexWriter: @unchecked Sendable {
 
     /// Drops records below `folder` whose files are gone or no longer belong.
     private func sweep(_ folder: String) {
+        guard rootIsThere(folder) else { return }
         var doomed: [String] = []
         do {
             try index.forEachRecord(includeFloats: false) { record in
-                if record.path.hasPrefix(folder + "/") || record.path == folder,
+                if PathBytes.isWithin(record.path, folder),
                    !belongs(record.path) || FileIdentity.of(path: record.path) == nil {
                     doomed.append(record.path)
                 }
                 return true
             }
             try index.forEachFailure { failure in
-                if failure.path.hasPrefix(folder + "/"), FileIdentity.of(path: failure.path) == nil {
+                if PathBytes.isWithin(failure.path, folder), FileIdentity.of(path: failure.path) == nil {
                     doomed.append(failure.path)
                 }
                 return true
@@ -258,7 +265,8 @@ public final class IndexWriter: @unchecked Sendable {
         for path in paths { settling.remove(path) }
         for path in paths {
             guard belongs(path), let identity = FileIdentity.of(path: path) else {
-                changes.append(.remove(path: path)) // vanished, or moved out of sight
+                // Vanished, or moved out of sight; but a missing root keeps its records.
+                if rootIsThere(path) { changes.append(.remove(path: path)) }
                 continue
             }
             do {
@@ -272,7 +280,7 @@ public final class IndexWriter: @unchecked Sendable {
                     changes += change
                     continue
                 }
-                if existing == nil, var moved = recentlyRemoved.take(identity, contentHash: { try? ContentHash.of(path: path) }) {
+                if existing == nil, var moved = recentlyRemoved.take(identity, contentHash: { try? FileSystem.contentHash(path) }) {
                     moved.path = path // moved in after a delete we could not pair: same file, same vector
                     pathsByInode[Self.inodeKey(identity.device, identity.inode)] = path
                     changes.append(.upsert(moved))
@@ -300,7 +308,7 @@ public final class IndexWriter: @unchecked Sendable {
         switch result {
         case .success(let embedding):
             // Hash after decoding so a file rewritten meanwhile shows up as changed next time.
-            let hash = (try? ContentHash.of(path: c.path)) ?? 0
+            let hash = (try? FileSystem.contentHash(c.path)) ?? 0
             let record = PhotoRecord(id: c.existing?.id ?? 0, path: c.path, device: c.identity.device, inode: c.identity.inode,
                                      size: UInt64(c.identity.size), mtimeNanoseconds: c.identity.mtimeNanoseconds,
                                      contentHash: hash, modelID: embedder.modelID, vector: embedding.vector,

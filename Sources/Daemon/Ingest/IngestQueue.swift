@@ -10,7 +10,8 @@ public final class IngestQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var tasks: [IngestTask] = []
     private var head = 0
-    private var queuedFiles: [String: Int] = [:]
+    /// By the path's bytes: String keys would take NFC/NFD twins for one file.
+    private var queuedFiles: [[UInt8]: Int] = [:]
     private var fileCount = 0
     private var inFlight = 0
     private var working = false
@@ -34,13 +35,13 @@ public final class IngestQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if case .file(let path) = task {
-            if queuedFiles[path] != nil { return !closed }
+            if queuedFiles[Array(path.utf8)] != nil { return !closed }
             while fileCount >= capacity && !closed {
                 guard wait else { return false }
                 condition.wait()
             }
             guard !closed else { return false }
-            queuedFiles[path, default: 0] += 1
+            queuedFiles[Array(path.utf8), default: 0] += 1
             fileCount += 1
         }
         guard !closed else { return false }
@@ -93,7 +94,7 @@ public final class IngestQueue: @unchecked Sendable {
         while head < tasks.count, files.count < maximum, case .file(let path) = tasks[head] {
             files.append(path)
             head += 1
-            queuedFiles[path] = nil
+            queuedFiles[Array(path.utf8)] = nil
         }
         var other: IngestTask?
         if files.isEmpty {

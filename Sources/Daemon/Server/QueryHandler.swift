@@ -10,15 +10,19 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
     private let embedder: any PhotoEmbedder
     private let status: @Sendable () -> StatusResult
     private let reindex: @Sendable (Bool) -> Int
+    /// Photos left out of every result (their root is missing; see RootPresence).
+    private let hiddenIDs: @Sendable () -> Set<UInt64>
     private let log: Log
 
     init(index: PhotoIndex, embedder: any PhotoEmbedder, log: Log,
-         status: @escaping @Sendable () -> StatusResult, reindex: @escaping @Sendable (Bool) -> Int) {
+         status: @escaping @Sendable () -> StatusResult, reindex: @escaping @Sendable (Bool) -> Int,
+         hiddenIDs: @escaping @Sendable () -> Set<UInt64> = { [] }) {
         self.index = index
         self.embedder = embedder
         self.log = log
         self.status = status
         self.reindex = reindex
+        self.hiddenIDs = hiddenIDs
     }
 
     func respond(to envelope: RequestEnvelope) -> [UInt8] { respond(to: envelope, embedded: [:]) }
@@ -113,6 +117,7 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
     private func nearest(to query: [Float], k: Int, filter: SearchFilter?, excluding: UInt64?, features: Bool) throws -> SearchResult {
         guard var filter else { return SearchResult(hits: []) }
         if let excluding { filter.predicate = { $0 != excluding } }
+        filter.hide(hiddenIDs())
         let hits = try index.search.search(query, k: k, filter: filter)
         // Features for the head only: 10,000 of them would not fit one response.
         let withFeatures = features ? min(hits.count, Wire.maximumFeatureHits) : 0

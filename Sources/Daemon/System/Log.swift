@@ -1,4 +1,5 @@
 import Foundation
+import PhotoqProtocol
 
 /// Severity, numbered as syslog and sd-daemon(3) number them.
 public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
@@ -57,6 +58,8 @@ public final class Log: Sendable {
         line += message()
         for (key, value) in metadata { line += " \(key)=\(Log.quote("\(value)"))" }
         line += "\n"
+        // Paths that are not UTF-8 show as `\xHH` escapes (PathBytes).
+        line = PathBytes.display(line)
         lock.lock()
         defer { lock.unlock() }
         let bytes = Array(line.utf8)

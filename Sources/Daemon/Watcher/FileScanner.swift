@@ -1,24 +1,11 @@
 import Glibc
-
-/// What stat says about a file; the index compares these to notice changes.
-public struct FileIdentity: Sendable, Equatable {
-    public var device: UInt64
-    public var inode: UInt64
-    public var size: Int64
-    /// Modification time in nanoseconds since 1970.
-    public var mtimeNanoseconds: Int64
-
-    public static func of(path: String) -> FileIdentity? {
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size),
-                            mtimeNanoseconds: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
-    }
-}
+import PhotoqProtocol
 
 /// Walks folders with readdir (no Foundation enumerator: it follows hidden
-/// folders and allocates per entry). Symlinks are not followed, so a link
-/// loop cannot trap the walk.
+/// folders, allocates per entry and cannot return names that are not UTF-8).
+/// Names are kept as their bytes (`PathBytes`). Symlinks are neither
+/// entered nor reported (`LibraryMembership`), so a link loop cannot trap
+/// the walk.
 public struct FileScanner: Sendable {
     public let filter: PathFilter
 
@@ -31,19 +18,18 @@ public struct FileScanner: Sendable {
         while let dir = stack.popLast() {
             if shouldStop() { return }
             directory(dir)
-            guard let handle = opendir(dir) else { continue }
+            guard let handle = FileSystem.openDirectory(dir) else { continue }
             defer { closedir(handle) }
             while let entry = readdir(handle) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                    PathBytes.string(raw.prefix(while: { $0 != 0 }))
                 }
                 if name == "." || name == ".." { continue }
                 let path = dir == "/" ? "/" + name : dir + "/" + name
                 var type = entry.pointee.d_type
                 if type == UInt8(DT_UNKNOWN) {
                     // Some file systems do not fill d_type.
-                    var st = stat()
-                    guard lstat(path, &st) == 0 else { continue }
+                    guard let st = FileSystem.linkStatus(path) else { continue }
                     type = (st.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : (st.st_mode & S_IFMT) == S_IFREG ? UInt8(DT_REG) : 0
                 }
                 if type == UInt8(DT_DIR) {

@@ -5,6 +5,12 @@ import PhotoqProtocol
 public enum WatchEvent: Equatable, Sendable {
     /// A file was closed after writing (never half-written).
     case fileWritten(String)
+    /// A name appeared without being written through it: a hard link or a
+    /// symlink (a new file being written also starts this way; the watcher
+    /// tells them apart).
+    case fileCreated(String)
+    /// Metadata changed: `touch -m`/utime, chmod, a new link count.
+    case attributesChanged(String, isDirectory: Bool)
     case fileRemoved(String)
     /// Something was moved within the watched folders.
     case moved(from: String, to: String, isDirectory: Bool)
@@ -16,6 +22,9 @@ public enum WatchEvent: Equatable, Sendable {
     case directoryRemoved(String)
     /// The kernel dropped events; whatever happened must be found by a rescan.
     case overflow
+    /// A watched folder itself went away: deleted, moved, its file system
+    /// unmounted. Its watch is gone; for a root, nothing reports on it any more.
+    case watchGone(String)
 }
 
 /// Raw inotify rather than libinotifytools: the daemon needs the move cookie
@@ -27,14 +36,15 @@ final class Inotify {
     enum WatchResult: Equatable { case added, exhausted, failed(Int32) }
 
     static let directoryMask = UInt32(IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE
-        | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
+        | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
 
     /// A moved-from whose moved-to did not come within this time went outside the roots.
     static let movePairingWindowNanoseconds: UInt64 = 100_000_000
 
     let fd: Int32
     private var pathsByWatch: [Int32: String] = [:]
-    private var watchByPath: [String: Int32] = [:]
+    /// Keyed by the path's bytes: String keys would merge NFC and NFD twins.
+    private var watchByPath: [[UInt8]: Int32] = [:]
     private var pendingMoves: [UInt32: (path: String, isDirectory: Bool, at: UInt64)] = [:]
 
     init() throws(DaemonError) {
@@ -51,35 +61,43 @@ final class Inotify {
     var watchCount: Int { pathsByWatch.count }
     var hasPendingMoves: Bool { !pendingMoves.isEmpty }
 
-    func isWatched(_ directory: String) -> Bool { watchByPath[directory] != nil }
+    func isWatched(_ directory: String) -> Bool { watchByPath[Array(directory.utf8)] != nil }
 
-    func watch(_ directory: String) -> WatchResult {
-        let wd = inotify_add_watch(fd, directory, Inotify.directoryMask)
+    /// - Parameter followingLink: for a root given as a symlink (~/Pictures
+    ///   → /media/disk/Pictures); folders found inside roots never are.
+    func watch(_ directory: String, followingLink: Bool = false) -> WatchResult {
+        let mask = followingLink ? Inotify.directoryMask & ~UInt32(IN_DONT_FOLLOW) : Inotify.directoryMask
+        let wd = PathBytes.withCString(directory) { inotify_add_watch(fd, $0, mask) }
         guard wd >= 0 else { return errno == ENOSPC ? .exhausted : .failed(errno) }
         // The same wd comes back for a folder already watched under another name (after a move).
-        if let old = pathsByWatch[wd] { watchByPath[old] = nil }
+        if let old = pathsByWatch[wd] { watchByPath[Array(old.utf8)] = nil }
         pathsByWatch[wd] = directory
-        watchByPath[directory] = wd
+        watchByPath[Array(directory.utf8)] = wd
         return .added
     }
 
     /// Stops watching `directory` and everything below it (moved out or deleted).
     func unwatchTree(_ directory: String) {
-        for (path, wd) in watchByPath where path == directory || path.hasPrefix(directory + "/") {
+        for (key, wd) in watchByPath where Self.isWithin(key, directory) {
             inotify_rm_watch(fd, wd)
-            watchByPath[path] = nil
+            watchByPath[key] = nil
             pathsByWatch[wd] = nil
         }
     }
 
     /// A folder moved within the roots keeps its watches; only their names change.
     func renameTree(from old: String, to new: String) {
-        for (path, wd) in watchByPath where path == old || path.hasPrefix(old + "/") {
-            let renamed = new + path.dropFirst(old.count)
-            watchByPath[path] = nil
-            watchByPath[renamed] = wd
+        let oldCount = old.utf8.count
+        for (key, wd) in watchByPath where Self.isWithin(key, old) {
+            let renamed = new + String(decoding: key.dropFirst(oldCount), as: UTF8.self)
+            watchByPath[key] = nil
+            watchByPath[Array(renamed.utf8)] = wd
             pathsByWatch[wd] = renamed
         }
+    }
+
+    private static func isWithin(_ key: [UInt8], _ directory: String) -> Bool {
+        PathBytes.isWithin(String(decoding: key, as: UTF8.self), directory)
     }
 
     /// Reads what is available (non-blocking) and returns paired events.
@@ -111,7 +129,7 @@ final class Inotify {
             let cookie = buffer.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self)
             let length = Int(buffer.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
             let nameBytes = UnsafeRawBufferPointer(rebasing: buffer[(offset + header)..<min(buffer.count, offset + header + length)])
-            let name = String(decoding: nameBytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let name = PathBytes.string(nameBytes.prefix(while: { $0 != 0 }))
             offset += header + length
             handle(wd: wd, mask: mask, cookie: cookie, name: name, into: &events)
         }
@@ -120,10 +138,19 @@ final class Inotify {
     private func handle(wd: Int32, mask: UInt32, cookie: UInt32, name: String, into events: inout [WatchEvent]) {
         if mask & UInt32(IN_Q_OVERFLOW) != 0 { events.append(.overflow); return }
         if mask & UInt32(IN_IGNORED) != 0 {
-            if let path = pathsByWatch.removeValue(forKey: wd) { watchByPath[path] = nil }
+            // The kernel dropped the watch (folder deleted, file system
+            // unmounted); one we removed ourselves is already unknown here.
+            if let path = pathsByWatch.removeValue(forKey: wd) {
+                watchByPath[Array(path.utf8)] = nil
+                events.append(.watchGone(path))
+            }
             return
         }
         guard let dir = pathsByWatch[wd] else { return }
+        if name.isEmpty && mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT) != 0 {
+            events.append(.watchGone(dir))
+            return
+        }
         let isDirectory = mask & UInt32(IN_ISDIR) != 0
         let path = name.isEmpty ? dir : dir + "/" + name
         if mask & UInt32(IN_MOVED_FROM) != 0 {
@@ -136,11 +163,12 @@ final class Inotify {
             }
         } else if mask & UInt32(IN_CLOSE_WRITE) != 0 {
             events.append(.fileWritten(path))
-        } else if mask & UInt32(IN_CREATE) != 0 && isDirectory {
-            events.append(.directoryCreated(path))
+        } else if mask & UInt32(IN_CREATE) != 0 {
+            events.append(isDirectory ? .directoryCreated(path) : .fileCreated(path))
         } else if mask & UInt32(IN_DELETE) != 0 {
             events.append(isDirectory ? .directoryRemoved(path) : .fileRemoved(path))
+        } else if mask & UInt32(IN_ATTRIB) != 0 && !name.isEmpty {
+            events.append(.attributesChanged(path, isDirectory: isDirectory))
         }
-        // IN_DELETE_SELF / IN_MOVE_SELF: the parent's event already said so; IN_IGNORED follows.
     }
 }

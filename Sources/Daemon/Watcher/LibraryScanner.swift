@@ -10,18 +10,22 @@ public final class LibraryScanner: @unchecked Sendable {
     private let index: PhotoIndex
     private let queue: IngestQueue
     private let scanner: FileScanner
+    private let presence: RootPresence?
     private let log: Log
     private let condition = NSCondition()
-    private var requested: Set<String> = []
+    /// Folders to scan, none below another (compared as bytes).
+    private var requested: [String] = []
     private var scanning = false
     private var stopped = false
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
 
-    public init(index: PhotoIndex, queue: IngestQueue, filter: PathFilter, log: Log) {
+    /// - Parameter presence: which roots are there; folders of a missing root are not scanned.
+    public init(index: PhotoIndex, queue: IngestQueue, filter: PathFilter, presence: RootPresence? = nil, log: Log) {
         self.index = index
         self.queue = queue
         self.scanner = FileScanner(filter: filter)
+        self.presence = presence
         self.log = log
     }
 
@@ -35,9 +39,9 @@ public final class LibraryScanner: @unchecked Sendable {
     /// Asks for `folders` to be reconciled (coalesced with pending requests).
     public func request(_ folders: [String]) {
         condition.lock()
-        for f in folders where !requested.contains(where: { f == $0 || f.hasPrefix($0 + "/") }) {
-            requested = requested.filter { !$0.hasPrefix(f + "/") }
-            requested.insert(f)
+        for f in folders where !requested.contains(where: { PathBytes.isWithin(f, $0) }) {
+            requested.removeAll { PathBytes.isWithin($0, f) }
+            requested.append(f)
         }
         condition.broadcast()
         condition.unlock()
@@ -46,7 +50,9 @@ public final class LibraryScanner: @unchecked Sendable {
     public func start() {
         let t = Thread { [self] in
             while let folders = nextRequest() {
-                for folder in folders.sorted() where !isStopped { reconcile(folder) }
+                for folder in folders.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !isStopped {
+                    reconcile(folder)
+                }
                 condition.lock()
                 scanning = false
                 condition.unlock()
@@ -79,7 +85,7 @@ public final class LibraryScanner: @unchecked Sendable {
         defer { condition.unlock() }
         while requested.isEmpty && !stopped { condition.wait() }
         if stopped { return nil }
-        let folders = Array(requested)
+        let folders = requested
         requested.removeAll()
         scanning = true
         return folders
@@ -89,16 +95,22 @@ public final class LibraryScanner: @unchecked Sendable {
     /// the daemon was not looking (same device+inode, or same size and
     /// content hash), then let the writer drop what is gone.
     func reconcile(_ folder: String) {
+        // A root that is not there would look empty, and every photo in it gone.
+        if let presence, !presence.allowsScan(of: folder) {
+            log.debug("not scanning \(folder): its root is missing")
+            return
+        }
         let started = Deadline.now()
-        var known: [String: PhotoRecord] = [:]
-        var failures: [String: FailureRecord] = [:]
+        // Keyed by the path's bytes: String keys take NFC and NFD twins for one file.
+        var known: [[UInt8]: PhotoRecord] = [:]
+        var failures: [[UInt8]: FailureRecord] = [:]
         do {
             try index.forEachRecord(includeFloats: false) { record in
-                if record.path.hasPrefix(folder + "/") { known[record.path] = record }
+                if isBelow(record.path, folder) { known[Array(record.path.utf8)] = record }
                 return true
             }
             try index.forEachFailure { failure in
-                if failure.path.hasPrefix(folder + "/") { failures[failure.path] = failure }
+                if isBelow(failure.path, folder) { failures[Array(failure.path.utf8)] = failure }
                 return true
             }
         } catch {
@@ -107,13 +119,14 @@ public final class LibraryScanner: @unchecked Sendable {
         }
         var fresh: [(path: String, identity: FileIdentity)] = []
         var changed: [String] = []
-        var seen = Set<String>()
+        var seen = Set<[UInt8]>()
         scanner.walk(folder, directory: { _ in }, photo: { path in
-            seen.insert(path)
+            let key = Array(path.utf8)
+            seen.insert(key)
             guard let identity = FileIdentity.of(path: path) else { return }
-            if let record = known[path] {
+            if let record = known[key] {
                 if !(record.matches(identity) && index.search.contains(id: record.id)) { changed.append(path) }
-            } else if let failure = failures[path] {
+            } else if let failure = failures[key] {
                 if !failure.matches(size: UInt64(identity.size), mtimeNanoseconds: identity.mtimeNanoseconds) {
                     changed.append(path)
                 }
@@ -125,8 +138,8 @@ public final class LibraryScanner: @unchecked Sendable {
 
         // Records whose file is gone may have moved to one of the fresh paths.
         var orphans = known.filter { !seen.contains($0.key) && index.search.contains(id: $0.value.id) }
-        var byInode: [String: String] = [:]
-        var bySize: [UInt64: [String]] = [:]
+        var byInode: [String: [UInt8]] = [:]
+        var bySize: [UInt64: [[UInt8]]] = [:]
         for (path, r) in orphans {
             byInode["\(r.device):\(r.inode):\(r.size):\(r.mtimeNanoseconds)"] = path
             bySize[r.size, default: []].append(path)
@@ -135,21 +148,27 @@ public final class LibraryScanner: @unchecked Sendable {
         for item in fresh {
             let id = item.identity
             var from = byInode["\(id.device):\(id.inode):\(id.size):\(id.mtimeNanoseconds)"].flatMap { orphans[$0] != nil ? $0 : nil }
-            if from == nil, let sameSize = bySize[UInt64(id.size)], let hash = try? ContentHash.of(path: item.path) {
+            if from == nil, let sameSize = bySize[UInt64(id.size)], let hash = try? FileSystem.contentHash(item.path) {
                 from = sameSize.first { orphans[$0]?.contentHash == hash }
             }
-            if let from {
+            if let from, let record = orphans[from] {
                 orphans[from] = nil
-                queue.push(.move(from: from, to: item.path))
+                queue.push(.move(from: record.path, to: item.path))
                 moved += 1
             } else if !queue.push(.file(item.path)) {
                 return // closed: shutting down
             }
         }
         for path in changed where !queue.push(.file(path)) { return }
+        // Checked again: a root unmounted during the walk must not be swept.
+        if let presence, !presence.allowsScan(of: folder) { return }
         queue.push(.sweep(folder))
         let ms = Double(Deadline.now() - started) / 1e6
         log.info("scanned \(folder)", ["scan.files": seen.count, "scan.new": fresh.count - moved, "scan.changed": changed.count,
                                        "scan.moved": moved, "scan.gone": orphans.count, "scan.ms": Int(ms)])
+    }
+
+    private func isBelow(_ path: String, _ folder: String) -> Bool {
+        PathBytes.isWithin(path, folder) && !PathBytes.same(path, folder)
     }
 }

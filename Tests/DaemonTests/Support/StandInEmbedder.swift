@@ -1,4 +1,5 @@
 import Foundation
+import PhotoqProtocol
 @testable import Daemon
 
 /// A deterministic embedder for tests of the daemon's plumbing: a photo's
@@ -23,7 +24,8 @@ final class StandInEmbedder: PhotoEmbedder, @unchecked Sendable {
         lock.withLock { embedded += paths }
         return paths.map { path in
             Result {
-                let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+                // By its real bytes: the path may name a file that is not UTF-8.
+                let bytes = try RawNames.read(PathBytes.bytes(path))
                 guard bytes.count >= 2, bytes[0] == 0xFF, bytes[1] == 0xD8 else { throw NotAJPEG() }
                 return PhotoEmbedding(vector: Self.histogram(bytes, bins: dimension), feature: Self.histogram(bytes, bins: featureDimension))
             }
