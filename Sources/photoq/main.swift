@@ -180,4 +180,14 @@ private func writeStandardError(_ line: String) {
 }
 
 signal(SIGPIPE, SIG_IGN)
-Photoq.main()
+/// The arguments as their exact bytes (lossless `PathBytes` strings): a path
+/// that is not UTF-8 (`--similar`, `--in`, `--explain`) must reach the daemon
+/// as the name it indexed, not with U+FFFD where its bytes were.
+private func losslessArguments() -> [String] {
+    (1..<Int(CommandLine.argc)).map { i in
+        guard let argument = CommandLine.unsafeArgv[i] else { return "" }
+        return PathBytes.string(UnsafeBufferPointer(start: argument, count: strlen(argument)).map { UInt8(bitPattern: $0) })
+    }
+}
+
+Photoq.main(losslessArguments())

@@ -33,6 +33,12 @@ final class HardeningWatcherEndToEndTests: XCTestCase {
         let ls = try TestEnvironment.run("/bin/sh", ["-c", "\"$0\" --socket \"$1\" -0 -n 5 'a dog' | xargs -0 ls --", photoq, daemon.socket])
         XCTAssertEqual(ls.status, 0, String(decoding: ls.stderr, as: UTF8.self))
 
+        // Such a name given on the command line reaches the daemon as its bytes.
+        let similar = try TestEnvironment.run("/bin/sh", ["-c", "\"$0\" --socket \"$1\" -0 -n 1 --similar \"$(printf '%s/caf\\351.jpg' \"$2\")\"",
+                                                          photoq, daemon.socket, daemon.root])
+        XCTAssertEqual(similar.status, 0, String(decoding: similar.stderr, as: UTF8.self))
+        XCTAssertEqual(similar.stdout.split(separator: 0).map { Array($0) }, [inFolder])
+
         // Lines are for people: escaped.
         let lines = try daemon.photoq(["-n", "5", "a dog"])
         XCTAssertEqual(lines.stdout, daemon.root + "/caf\\xe9.jpg\n" + daemon.root + "/\\xff\\xfe/giraffe.jpg\n")
