@@ -13,6 +13,8 @@ public struct JointTrainingOptions: Sendable, Equatable {
     public var warmupEpochs = 0
     /// Adam learning rate of the grid pooling's θ (it must travel much further than W).
     public var poolLearningRate: Float = 1e-2
+    /// Learn only the grid pooling's θ, keeping W, c, A, d as started.
+    public var poolingOnly = false
     public var positivePool = 1
     public var visualNeighbours = 3
     public var seed: UInt64 = 1
@@ -110,11 +112,12 @@ public struct JointTrainer: Sendable {
     @discardableResult
     public mutating func step(_ batch: [Triplet], data: JointTrainingData, similarity: CaptionSimilarity?) -> Float {
         let (loss, g) = lossAndGradients(batch, data: data, similarity: similarity)
-        optimizers[0].update(&parameters.imageWeight, gradients: g.imageWeight)
-        optimizers[1].update(&parameters.imageBias, gradients: g.imageBias)
         if let dTheta = g.gridPooling, parameters.gridPooling != nil {
             poolOptimizer!.update(&parameters.gridPooling!, gradients: dTheta)
         }
+        if options.poolingOnly { return loss }
+        optimizers[0].update(&parameters.imageWeight, gradients: g.imageWeight)
+        optimizers[1].update(&parameters.imageBias, gradients: g.imageBias)
         if options.losses.imageToText > 0 || options.losses.textToImage > 0 {
             optimizers[2].update(&parameters.textWeight, gradients: g.textWeight)
             optimizers[3].update(&parameters.textBias, gradients: g.textBias)

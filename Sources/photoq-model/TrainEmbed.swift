@@ -30,6 +30,8 @@ struct TrainEmbed: ParsableCommand {
     var initModel: String?
     @Option(help: "Adam learning rate of the grid pooling's weights.")
     var poolLr: Float = 1e-2
+    @Flag(help: "With --grid: learn only the pooling's weights, keeping the start model's projections.")
+    var poolingOnly = false
     @Option(help: "Passes over the training captions.")
     var epochs = 5
     @Option(help: "Adam learning rate.")
@@ -60,6 +62,7 @@ struct TrainEmbed: ParsableCommand {
             throw ValidationError("--losses must be a non-empty subset of v,t1,t2, each optionally =WEIGHT (≥ 0)")
         }
         guard warmupEpochs >= 0, poolLr > 0 else { throw ValidationError("need --warmup-epochs ≥ 0 and --pool-lr > 0") }
+        if poolingOnly && !grid { throw ValidationError("--pooling-only needs --grid") }
         guard epochs >= 0, batchSize >= 2, lr > 0, margin >= 0, positivePool >= 1, visualNeighbours >= 1 else {
             throw ValidationError("need --epochs ≥ 0, --batch-size ≥ 2, --lr > 0, --margin ≥ 0")
         }
@@ -111,6 +114,7 @@ struct TrainEmbed: ParsableCommand {
         options.hardNegatives = hardNegatives
         options.warmupEpochs = warmupEpochs
         options.poolLearningRate = poolLr
+        options.poolingOnly = poolingOnly
         options.positivePool = positivePool
         options.visualNeighbours = visualNeighbours
         options.seed = seed
@@ -129,7 +133,7 @@ struct TrainEmbed: ParsableCommand {
             "selected_epoch": String(best.epoch), "learning_rate": String(lr), "margin": String(margin),
             "batch_size": String(batchSize), "weight_decay": String(weightDecay), "positive_pool": String(positivePool),
             "visual_neighbours": String(visualNeighbours), "warmup_epochs": String(warmupEpochs),
-            "pool_learning_rate": String(poolLr), "init_model": initModel.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "",
+            "pool_learning_rate": String(poolLr), "pooling_only": String(poolingOnly), "init_model": initModel.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "",
             "seed": String(seed),
         ]
         if let m = best.devMetrics {
