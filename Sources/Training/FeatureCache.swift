@@ -23,15 +23,9 @@ public struct FeatureCache: Sendable {
     /// from the result.
     public func imageFeatures(photos: [String], imageDirectory: String, backboneID: String, transform: String,
                               extract: ([String]) throws -> ImageFeatures) throws -> ImageFeatures {
-        var key = FNV1a()
-        key.add("images-v1"); key.add(backboneID); key.add(transform)
-        key.add(URL(fileURLWithPath: imageDirectory).standardizedFileURL.path)
-        for name in photos {
-            key.add(name)
-            let attributes = try? FileManager.default.attributesOfItem(atPath: imageDirectory + "/" + name)
-            key.add("\((attributes?[.size] as? Int) ?? -1)/\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)")
-        }
-        let path = directory + "/images-\(key.hex).safetensors"
+        let key = Self.imageKey("images-v1", photos: photos, imageDirectory: imageDirectory, backboneID: backboneID,
+                                transform: transform)
+        let path = directory + "/images-\(key).safetensors"
         if FileManager.default.fileExists(atPath: path), let cached = try? Self.readImageFeatures(path: path) {
             return cached
         }
@@ -45,6 +39,37 @@ public struct FeatureCache: Sendable {
         writer.add("logits", shape: [computed.count, computed.classCount], values: computed.logits)
         try writer.write(to: path)
         return computed
+    }
+
+    /// 7×7 head maps of `photos`, computed by `extract` (photo names and
+    /// their fp16 grids, in order) when not cached; memory-mapped.
+    public func gridFeatures(photos: [String], imageDirectory: String, backboneID: String, transform: String,
+                             extract: ([String]) throws -> (photos: [String], grids: [[Float16]], cells: Int, width: Int))
+        throws -> GridFeatures {
+        let key = Self.imageKey("grid-v1", photos: photos, imageDirectory: imageDirectory, backboneID: backboneID,
+                                transform: transform)
+        let path = directory + "/grid-\(key).f16"
+        if FileManager.default.fileExists(atPath: path), let cached = try? GridFeatures.read(path: path) { return cached }
+        let computed = try extract(photos)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        try GridFeatures.write(path: path, photos: computed.photos, cells: computed.cells, featureWidth: computed.width,
+                               grids: computed.grids)
+        return try GridFeatures.read(path: path)
+    }
+
+    /// A hash of everything a photo set's backbone outputs depend on.
+    static func imageKey(_ kind: String, photos: [String], imageDirectory: String, backboneID: String,
+                         transform: String) -> String {
+        var key = FNV1a()
+        key.add(kind); key.add(backboneID); key.add(transform)
+        key.add(URL(fileURLWithPath: imageDirectory).standardizedFileURL.path)
+        for name in photos {
+            key.add(name)
+            let attributes = try? FileManager.default.attributesOfItem(atPath: imageDirectory + "/" + name)
+            key.add("\((attributes?[.size] as? Int) ?? -1)/\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)")
+        }
+        return key.hex
     }
 
     /// Sentence embeddings (M,D) of `texts`, computed by `encode` when not cached.

@@ -10,11 +10,13 @@ public struct JointTrainingData: Sendable {
     public let captionsOfPhoto: [[Int]]
     public let featureWidth: Int
     public let dimension: Int
+    /// The photos' head maps, for grid models.
+    public let grid: GridFeatures?
     public var photoCount: Int { captionsOfPhoto.count }
     public var captionCount: Int { sentences.count / dimension }
 
     public init(features: [Float], bridge: [Float], sentences: [Float], captionsOfPhoto: [[Int]],
-                featureWidth: Int, dimension: Int) {
+                featureWidth: Int, dimension: Int, grid: GridFeatures? = nil) {
         let n = captionsOfPhoto.count
         precondition(features.count == n * featureWidth && bridge.count == n * dimension
                      && sentences.count % dimension == 0, "JointTrainingData: shapes")
@@ -24,6 +26,7 @@ public struct JointTrainingData: Sendable {
         self.captionsOfPhoto = captionsOfPhoto
         self.featureWidth = featureWidth
         self.dimension = dimension
+        self.grid = grid
     }
 
     /// Gathers rows of a (rows,width) matrix.

@@ -31,15 +31,18 @@ public enum JointTrainingRun {
         return bridge
     }
 
+    /// `initial` (a trained pooled model, say) replaces the zero start; a
+    /// grid model trains on `train.grid`.
     public static func train(_ train: PreparedSet, dev: PreparedSet?, bridge: ZeroShotBridge,
-                             options: JointTrainingOptions, log: (String) -> Void) -> Result {
+                             options: JointTrainingOptions, initial: JointParameters? = nil,
+                             log: (String) -> Void) -> Result {
         let tfidf = TfIdfModel(documents: train.set.captions)
         let similarity = CaptionSimilarity(captions: train.set.captions, model: tfidf,
                                            neighbourCount: max(options.positivePool, options.visualNeighbours, 1))
         let sampler = TripletSampler(similarity: similarity, captionsOfPhoto: train.captionsOfPhoto,
                                      positivePool: options.positivePool, visualNeighbours: options.visualNeighbours)
         let data = train.trainingData(bridge: bridge)
-        let start = JointParameters(dimension: bridge.dimension, featureWidth: train.images.featureWidth)
+        let start = initial ?? JointParameters(dimension: bridge.dimension, featureWidth: train.images.featureWidth)
         var trainer = JointTrainer(parameters: start, options: options)
         var rng = SeededGenerator(seed: options.seed)
 
@@ -50,6 +53,7 @@ public enum JointTrainingRun {
         if let m = best.devMetrics { log("epoch 0 (untrained) dev: \(m.summary)") }
         for epoch in stride(from: 1, through: options.epochs, by: 1) {
             let triplets = sampler.epoch(using: &rng)
+            trainer.hardNegatives = options.hardNegatives && epoch > options.warmupEpochs
             let progress = ProgressBar(label: "epoch \(epoch)/\(options.epochs)", total: triplets.count)
             let loss = trainer.epoch(triplets, data: data, similarity: similarity) { done, meanLoss in
                 progress.advance(by: done, note: "loss " + meanLoss.formatted4)

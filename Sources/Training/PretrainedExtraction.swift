@@ -64,6 +64,31 @@ public final class PretrainedNetworks: Sendable {
                              featureWidth: EfficientNetLite0.featureCount, classCount: EfficientNetLite0.classCount)
     }
 
+    /// The 7×7 head maps of an aligned set's photos (cached, memory-mapped),
+    /// in the set's order. Runs the backbone again when not cached.
+    public func gridFeatures(_ set: CaptionSet, imageDirectory: String, cache: FeatureCache,
+                             threads: Int) throws -> GridFeatures {
+        let backbone = self.backbone, transform = self.transform
+        let grids = try cache.gridFeatures(photos: set.photos, imageDirectory: imageDirectory, backboneID: backboneID,
+                                           transform: transform.rawValue) { photos in
+            let (outputs, failures) = try extractInParallel(count: photos.count, threads: threads, label: "photo grids") {
+                let workspace = WorkspaceBox(EfficientNetWorkspace())
+                return { i in
+                    let input = try ImageLoader.loadNetworkInput(path: imageDirectory + "/" + photos[i],
+                                                                 size: EfficientNetLite0.imageSize, transform: transform)
+                    let out = try backbone.forward(input, batch: 1, workspace: workspace.value, keepGrid: true)
+                    return out.grid!.map { Float16($0) }
+                }
+            }
+            for failure in failures.prefix(20) {
+                FileHandle.standardError.write(Data("warning: skipping \(photos[failure.index]): \(failure.error)\n".utf8))
+            }
+            return (outputs.map { photos[$0.index] }, outputs.map(\.output), BackboneOutput.gridCells,
+                    EfficientNetLite0.featureCount)
+        }
+        return try grids.aligned(to: set.photos)
+    }
+
     /// Sentence embeddings (M,D) of `texts` (cached), encoded in chunks on `threads` threads.
     public func sentenceEmbeddings(_ texts: [String], cache: FeatureCache, threads: Int) throws -> [Float] {
         let encoder = sentenceEncoder, dimension = encoder.dimension

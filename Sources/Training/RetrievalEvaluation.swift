@@ -11,12 +11,16 @@ public struct PreparedSet: Sendable {
     public let photoOfCaption: [Int]    // (M)
     public let captionsOfPhoto: [[Int]] // rows of `sentences` per photo
     public let dimension: Int
+    /// The photos' 7×7 head maps, loaded when a grid model needs them.
+    public var grid: GridFeatures?
 
     /// Loads captions (COCO JSON or Flickr8k tokens), keeps the split list's
     /// photos that exist in `imageDirectory`, and computes (or reads cached)
     /// features and embeddings.
+    /// With `grid`, also the photos' head maps (for grid models).
     public static func load(captions: String, imageDirectory: String, splitList: String?,
-                            networks: PretrainedNetworks, cache: FeatureCache, threads: Int) throws -> PreparedSet {
+                            networks: PretrainedNetworks, cache: FeatureCache, threads: Int,
+                            grid: Bool = false) throws -> PreparedSet {
         var set = try CaptionSet.load(path: captions)
         if let splitList { set = try set.restricted(toSplitList: splitList) }
         let (existing, missing) = set.restricted(toExistingIn: imageDirectory)
@@ -27,8 +31,12 @@ public struct PreparedSet: Sendable {
         let (aligned, images) = try networks.imageFeatures(existing, imageDirectory: imageDirectory, cache: cache, threads: threads)
         let (texts, owners) = aligned.flattened
         let sentences = try networks.sentenceEmbeddings(texts, cache: cache, threads: threads)
-        return PreparedSet(set: aligned, images: images, sentences: sentences, photoOfCaption: owners,
-                           dimension: networks.sentenceEncoder.dimension)
+        var prepared = PreparedSet(set: aligned, images: images, sentences: sentences, photoOfCaption: owners,
+                                   dimension: networks.sentenceEncoder.dimension)
+        if grid {
+            prepared.grid = try networks.gridFeatures(aligned, imageDirectory: imageDirectory, cache: cache, threads: threads)
+        }
+        return prepared
     }
 
     public init(set: CaptionSet, images: ImageFeatures, sentences: [Float], photoOfCaption: [Int], dimension: Int) {
@@ -46,13 +54,50 @@ public struct PreparedSet: Sendable {
     public func trainingData(bridge: ZeroShotBridge) -> JointTrainingData {
         JointTrainingData(features: images.features, bridge: bridge.forward(logits: images.logits, batch: images.count),
                           sentences: sentences, captionsOfPhoto: captionsOfPhoto,
-                          featureWidth: images.featureWidth, dimension: dimension)
+                          featureWidth: images.featureWidth, dimension: dimension, grid: grid)
+    }
+
+    /// φ (N,D) of every photo; a grid model reads the grids 100 photos at a time.
+    public func embedPhotos(_ model: JointModel) -> [Float] {
+        guard model.needsGrid else {
+            return model.embedImages(features: images.features, logits: images.logits, batch: images.count)
+        }
+        guard let grid else { preconditionFailure("PreparedSet: a grid model needs the set loaded with grid: true") }
+        var out = [Float]()
+        out.reserveCapacity(images.count * model.dimension)
+        let k = images.classCount
+        for start in stride(from: 0, to: images.count, by: 100) {
+            let end = min(start + 100, images.count)
+            let logits = Array(images.logits[(start * k)..<(end * k)])
+            out += model.embedImages(features: [], logits: logits, grid: grid.gather(range: start..<end), batch: end - start)
+        }
+        return out
+    }
+
+    /// Image→image Recall@K against the tf-idf caption proxy: the share of
+    /// photos whose most caption-similar other photo is among their K
+    /// nearest photos in the joint space (itself excluded).
+    public func imageRecall(photoEmbeddings: [Float], dimension d: Int, ks: [Int] = [1, 5, 10]) -> [Int: Double] {
+        let n = images.count
+        guard n > 1 else { return [:] }
+        let proxy = CaptionSimilarity(captions: set.captions, model: TfIdfModel(documents: set.captions), neighbourCount: 0).matrix()
+        let predicted = matmul(photoEmbeddings, photoEmbeddings, m: n, n: n, k: d, transposeB: true)
+        var hits = [Int: Int]()
+        for i in 0..<n {
+            var target = -1, best = -Float.infinity
+            for j in 0..<n where j != i && proxy[i * n + j] > best { (target, best) = (j, proxy[i * n + j]) }
+            let score = predicted[i * n + target]
+            var rank = 1
+            for j in 0..<n where j != i && j != target && predicted[i * n + j] > score { rank += 1 }
+            for k in ks where rank <= k { hits[k, default: 0] += 1 }
+        }
+        return Dictionary(uniqueKeysWithValues: ks.map { ($0, Double(hits[$0] ?? 0) / Double(n)) })
     }
 
     /// Text→image recall and median rank of `model`, plus image→image NDCG@10
     /// against the tf-idf proxy of this set's captions (IDF from this set).
     public func evaluate(_ model: JointModel, withProxy: Bool = true) -> RetrievalMetrics {
-        let photos = model.embedImages(features: images.features, logits: images.logits, batch: images.count)
+        let photos = embedPhotos(model)
         let queries = model.embedTexts(sentenceEmbeddings: sentences, batch: photoOfCaption.count)
         return evaluate(photoEmbeddings: photos, queryEmbeddings: queries, dimension: model.dimension, withProxy: withProxy)
     }

@@ -61,16 +61,18 @@ struct EvalRetrieval: ParsableCommand {
     }
 
     func run() throws {
+        let jointModel = random ? nil : try loadModel()
         let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
-                                            networks: try data.networks(), cache: data.featureCache, threads: data.threads)
+                                            networks: try data.networks(), cache: data.featureCache, threads: data.threads,
+                                            grid: jointModel?.needsGrid ?? false)
         var metrics: RetrievalMetrics
         var modelID: String
-        if random {
-            metrics = prepared.evaluateRandom(seed: seed, dimension: prepared.dimension)
-            modelID = "random-seed\(seed)"
-        } else {
-            let jointModel = try loadModel()
-            metrics = prepared.evaluate(jointModel)
+        var imageRecall: [Int: Double] = [:]
+        if let jointModel {
+            let photos = prepared.embedPhotos(jointModel)
+            let queries = jointModel.embedTexts(sentenceEmbeddings: prepared.sentences, batch: prepared.photoOfCaption.count)
+            metrics = prepared.evaluate(photoEmbeddings: photos, queryEmbeddings: queries, dimension: jointModel.dimension)
+            imageRecall = prepared.imageRecall(photoEmbeddings: photos, dimension: jointModel.dimension)
             modelID = jointModel.modelID
             if !json { stderrLine(embeddingCost(jointModel, prepared)) }
             if let rerank {
@@ -82,18 +84,26 @@ struct EvalRetrieval: ParsableCommand {
                 metrics = reranked
                 modelID += "+\(scorerID)-top\(rerank)-w\(weight)"
             }
+        } else {
+            metrics = prepared.evaluateRandom(seed: seed, dimension: prepared.dimension)
+            modelID = "random-seed\(seed)"
         }
         if json {
             let document = RetrievalReport(version: 1, model: modelID, photos: metrics.photos, queries: metrics.queries,
                                            recall_at_1: metrics.recallAt1, recall_at_5: metrics.recallAt5,
                                            recall_at_10: metrics.recallAt10, median_rank: metrics.medianRank,
-                                           proxy_ndcg_at_10: metrics.proxyNDCGAt10)
+                                           proxy_ndcg_at_10: metrics.proxyNDCGAt10,
+                                           image_recall_at_1: imageRecall[1], image_recall_at_5: imageRecall[5],
+                                           image_recall_at_10: imageRecall[10])
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(document), as: UTF8.self))
         } else {
             print("model \(modelID): \(metrics.photos) photos, \(metrics.queries) queries")
             print(metrics.summary)
+            if let r1 = imageRecall[1], let r5 = imageRecall[5], let r10 = imageRecall[10] {
+                print(String(format: "image→image (caption proxy) R@1 %.1f  R@5 %.1f  R@10 %.1f", r1 * 100, r5 * 100, r10 * 100))
+            }
         }
     }
 
@@ -119,12 +129,14 @@ struct EvalRetrieval: ParsableCommand {
     private func embeddingCost(_ model: JointModel, _ prepared: PreparedSet) -> String {
         let images = prepared.images, count = min(images.count, 200)
         let d = prepared.dimension
-        var start = Date()
-        for i in 0..<count {
-            let feature = Array(images.features[(i * images.featureWidth)..<((i + 1) * images.featureWidth)])
-            let logits = Array(images.logits[(i * images.classCount)..<((i + 1) * images.classCount)])
-            _ = model.embedImage(feature: feature, logits: logits)
+        // Inputs first (the grid is fp16 in the cache; the daemon has fp32), then the timed loop.
+        let inputs = (0..<count).map { i in
+            (feature: Array(images.features[(i * images.featureWidth)..<((i + 1) * images.featureWidth)]),
+             logits: Array(images.logits[(i * images.classCount)..<((i + 1) * images.classCount)]),
+             grid: model.needsGrid ? prepared.grid?.gather([i]) : nil)
         }
+        var start = Date()
+        for input in inputs { _ = model.embedImages(features: input.feature, logits: input.logits, grid: input.grid, batch: 1) }
         let perPhoto = Date().timeIntervalSince(start) / Double(count) * 1000
         start = Date()
         for i in 0..<count { _ = model.embedText(sentenceEmbedding: Array(prepared.sentences[(i * d)..<((i + 1) * d)])) }
@@ -163,4 +175,8 @@ struct RetrievalReport: Codable {
     var recall_at_10: Double
     var median_rank: Double
     var proxy_ndcg_at_10: Double?
+    /// Image→image Recall@K against the caption proxy (absent for --random).
+    var image_recall_at_1: Double?
+    var image_recall_at_5: Double?
+    var image_recall_at_10: Double?
 }

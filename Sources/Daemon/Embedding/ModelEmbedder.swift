@@ -74,10 +74,11 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         batch.reserveCapacity(good.count * EfficientNetLite0.inputCount)
         for i in good { if case .success(let x) = inputs[i] { batch += x } }
         do {
+            // A grid joint model also needs the 7×7 head map; it picks its input itself.
             let out = try workspaceLock.withLock {
-                try network.forward(batch, batch: good.count, workspace: workspace)
+                try network.forward(batch, batch: good.count, workspace: workspace, keepGrid: joint.needsGrid)
             }
-            let vectors = joint.embedImages(features: out.features, logits: out.logits, batch: good.count)
+            let vectors = try joint.embedImages(out)
             let d = joint.dimension
             for (row, i) in good.enumerated() {
                 let v = Array(vectors[row * d..<(row + 1) * d])

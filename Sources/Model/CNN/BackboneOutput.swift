@@ -7,6 +7,18 @@ public struct BackboneOutput: Sendable {
     public var logits: [Float]
     /// Every layer's input and output, in execution order, when requested.
     public var activations: [LayerActivation]?
+    /// (N,49,1280) when requested: the head activations (after the head conv
+    /// and ReLU6, before pooling), image-major then cell (row-major 7×7) then
+    /// channel, so one cell's 1280 values are contiguous for a GEMM.
+    public var grid: [Float]? = nil
+
+    /// Cells of the head map: 7×7 for a 224×224 input.
+    public static let gridCells = 49
+
+    public func grid(of image: Int) -> ArraySlice<Float>? {
+        let width = Self.gridCells * EfficientNetLite0.featureCount
+        return grid?[image * width..<(image + 1) * width]
+    }
 
     public func features(of image: Int) -> ArraySlice<Float> {
         features[image * EfficientNetLite0.featureCount..<(image + 1) * EfficientNetLite0.featureCount]

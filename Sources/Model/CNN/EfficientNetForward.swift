@@ -5,21 +5,26 @@
 extension EfficientNetLite0 {
     /// input (N,3,224,224) RGB 0–255 → features (N,1280), logits (N,1000).
     /// Allocates a workspace per call; hot loops should pass their own.
-    public func forward(_ input: [Float], batch: Int, keepActivations: Bool = false) throws -> BackboneOutput {
-        try forward(input, batch: batch, workspace: EfficientNetWorkspace(), keepActivations: keepActivations)
+    public func forward(_ input: [Float], batch: Int, keepActivations: Bool = false,
+                        keepGrid: Bool = false) throws -> BackboneOutput {
+        try forward(input, batch: batch, workspace: EfficientNetWorkspace(), keepActivations: keepActivations,
+                    keepGrid: keepGrid)
     }
 
     /// input (N,3,224,224) RGB 0–255 → features (N,1280), logits (N,1000),
     /// using `workspace`'s buffers (one workspace per thread).
+    /// `keepGrid` also returns the 7×7 head map (`BackboneOutput.grid`).
     public func forward(_ input: [Float], batch: Int, workspace: EfficientNetWorkspace,
-                        keepActivations: Bool = false) throws -> BackboneOutput {
+                        keepActivations: Bool = false, keepGrid: Bool = false) throws -> BackboneOutput {
         guard batch >= 1 else { throw BackboneError.invalidBatch(batch) }
         guard input.count == batch * Self.inputCount else {
             throw BackboneError.inputSize(expected: batch * Self.inputCount, actual: input.count)
         }
         workspace.reserve(for: self, batch: batch)
         var pass = ForwardPass(network: self, workspace: workspace, batch: batch, keep: keepActivations)
-        let output = input.withUnsafeBufferPointer { pass.run($0.baseAddress!) }
+        pass.keepGrid = keepGrid
+        var output = input.withUnsafeBufferPointer { pass.run($0.baseAddress!) }
+        if keepGrid { output.grid = pass.grid }
         workspace.stats = workspace.stats + pass.stats
         return output
     }
@@ -33,6 +38,9 @@ private struct ForwardPass {
     let keep: Bool
     var stats = ForwardStats()
     var activations: [LayerActivation] = []
+    /// The head map, image-major (N,cells,C), filled by `run` when `keepGrid`.
+    var keepGrid = false
+    var grid: [Float] = []
     /// Whether bias and ReLU6 of expand/head convs move into the next layer's
     /// pass (the depthwise copy, the pooling): only when intermediate outputs
     /// are not recorded.
@@ -122,6 +130,7 @@ private struct ForwardPass {
                    output: y, [head.outChannels, n, size, size])
         }
         start = threadCPUSeconds()
+        if keepGrid { copyGrid(y, bias: deferEpilogue ? head.bias : nil, channels: head.outChannels, spatial: spatial) }
         var features = [Float](repeating: 0, count: n * EfficientNetLite0.featureCount)
         var logits = [Float](repeating: 0, count: n * EfficientNetLite0.classCount)
         let fc = network.classifier
@@ -159,6 +168,25 @@ private struct ForwardPass {
         }
         stats.images += n
         return BackboneOutput(batch: n, features: features, logits: logits, activations: keep ? activations : nil)
+    }
+
+    /// grid (N,S,C) ← the head output (C,N,S), applying the deferred bias and
+    /// ReLU6 when `bias` is given. Cheap next to the head GEMM (one copy).
+    private mutating func copyGrid(_ y: UnsafePointer<Float>, bias: UnsafePointer<Float>?, channels: Int, spatial: Int) {
+        let n = batch
+        grid = [Float](repeating: 0, count: n * spatial * channels)
+        grid.withUnsafeMutableBufferPointer { g in
+            for c in 0..<channels {
+                let b = bias?[c] ?? 0
+                for image in 0..<n {
+                    let plane = y + (c * n + image) * spatial
+                    for s in 0..<spatial {
+                        let v = plane[s] + b
+                        g[(image * spatial + s) * channels + c] = bias == nil ? v : min(max(v, 0), 6)
+                    }
+                }
+            }
+        }
     }
 
     /// out (C·N, OH, OW) ← relu6(depthwise(x (C·N, H, W))), timed.

@@ -33,12 +33,63 @@ public final class JointModel: @unchecked Sendable {
         self.modelID = modelID
     }
 
+    /// Which backbone output φ reads: the pooled feature or the 7×7 grid.
+    public enum ImageInput: String, Sendable { case pooled, grid }
+    public var imageInput: ImageInput { parameters.gridPooling == nil ? .pooled : .grid }
+    /// Whether the backbone must be run with `keepGrid` for this model.
+    public var needsGrid: Bool { imageInput == .grid }
+
+    /// φ (N,D) from one backbone pass, choosing the pooled feature or the
+    /// grid as the model takes; a grid model needs `forward(keepGrid: true)`.
+    public func embedImages(_ output: BackboneOutput) throws -> [Float] {
+        try checkedEmbedImages(features: output.features, logits: output.logits, grid: output.grid, batch: output.batch)
+    }
+
+    /// φ (N,D) for either input kind; grid (N·K, F) photo-major, used (and
+    /// required) only by a grid model.
+    public func embedImages(features: [Float], logits: [Float], grid: [Float]?, batch: Int) -> [Float] {
+        guard let cells = parameters.gridCells else { return embedImages(features: features, logits: logits, batch: batch) }
+        precondition(grid?.count == batch * cells * parameters.featureWidth && logits.count == batch * bridge.classCount,
+                     "JointModel.embedImages: a grid model needs (\(batch),\(cells),\(parameters.featureWidth)) grid values")
+        let b = bridge.forward(logits: logits, batch: batch)
+        return parameters.gridImageForward(bridge: b, grid: grid!, batch: batch).output
+    }
+
+    /// Checked variant of `embedImages(features:logits:grid:batch:)` for
+    /// outputs of unknown provenance.
+    public func checkedEmbedImages(features: [Float], logits: [Float], grid: [Float]?, batch: Int) throws -> [Float] {
+        guard logits.count == batch * bridge.classCount else {
+            throw JointModelError.wrongInputSize(what: "logits", expected: batch * bridge.classCount, actual: logits.count)
+        }
+        if let cells = parameters.gridCells {
+            let expected = batch * cells * parameters.featureWidth
+            guard let grid, grid.count == expected else {
+                throw JointModelError.wrongInputSize(what: "backbone grid", expected: expected, actual: grid?.count ?? 0)
+            }
+        } else if features.count != batch * parameters.featureWidth {
+            throw JointModelError.wrongInputSize(what: "backbone feature", expected: batch * parameters.featureWidth,
+                                                 actual: features.count)
+        }
+        return embedImages(features: features, logits: logits, grid: grid, batch: batch)
+    }
+
+    /// Per-cell joint embeddings (R,D) of R cells, g (R,F), with their class
+    /// scores (R,K) (the backbone's classifier applied to each cell): what a
+    /// cell-level similarity map per query word is computed from.
+    public func cellEmbeddings(grid: [Float], cellLogits: [Float], cells: Int) -> [Float] {
+        let b = bridge.forward(logits: cellLogits, batch: cells)
+        return parameters.cellEmbeddings(cellBridge: b, grid: grid, cells: cells)
+    }
+
     /// φ (D) from one photo's backbone feature (F) and logits (K).
     public func embedImage(feature: [Float], logits: [Float]) -> [Float] {
         embedImages(features: feature, logits: logits, batch: 1)
     }
 
-    /// φ (N,D) from features (N,F) and logits (N,K).
+    /// φ (N,D) from features (N,F) and logits (N,K). The pooled model's
+    /// path; a grid model given only f is taken with mean pooling (exact at
+    /// θ = 0, an approximation after training), which is what the pooled
+    /// explainer sees. Callers with the grid should pass it (above).
     public func embedImages(features: [Float], logits: [Float], batch: Int) -> [Float] {
         precondition(features.count == batch * parameters.featureWidth && logits.count == batch * bridge.classCount,
                      "JointModel.embedImages: expected (\(batch),\(parameters.featureWidth)) features and (\(batch),\(bridge.classCount)) logits")

@@ -40,7 +40,7 @@ extension JointParameters {
         return normalizeRows(z, bias: textBias, input: s, batch: n)
     }
 
-    private func normalizeRows(_ z: [Float], bias: [Float], input: [Float], batch n: Int) -> ProjectionActivations {
+    func normalizeRows(_ z: [Float], bias: [Float], input: [Float], batch n: Int) -> ProjectionActivations {
         var z = z
         for r in 0..<n { for j in 0..<dimension { z[r * dimension + j] += bias[j] } }
         var y = [Float](repeating: 0, count: z.count)
@@ -67,7 +67,7 @@ extension JointParameters {
         accumulate(&grads.textWeight, &grads.textBias, dz: dz, input: act.input, batch: act.batch, width: dimension)
     }
 
-    private func preNormGradient(_ dy: [Float], _ act: ProjectionActivations) -> [Float] {
+    func preNormGradient(_ dy: [Float], _ act: ProjectionActivations) -> [Float] {
         precondition(dy.count == act.output.count, "backward: gradient shape")
         var dz = [Float](repeating: 0, count: dy.count)
         dy.withUnsafeBufferPointer { pdy in

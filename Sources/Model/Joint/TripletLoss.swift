@@ -17,22 +17,32 @@ public struct LossWeights: Sendable, Equatable, CustomStringConvertible {
 
     public static let all = LossWeights(visual: 1, imageToText: 1, textToImage: 1)
 
-    /// Parses "v,t1,t2" (any subset) into unit weights.
+    /// Parses "v,t1,t2" (any subset, unit weights) or with weights,
+    /// "v=0.2,t1=0.5,t2" (a bare name weighs 1).
     public init?(list: String) {
         self.init(visual: 0, imageToText: 0, textToImage: 0)
         for item in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-            switch item {
-            case "v": visual = 1
-            case "t1": imageToText = 1
-            case "t2": textToImage = 1
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let name = parts.first else { return nil }
+            var weight: Float = 1
+            if parts.count == 2 {
+                guard let w = Float(parts[1]), w.isFinite, w >= 0 else { return nil }
+                weight = w
+            }
+            switch name {
+            case "v": visual = weight
+            case "t1": imageToText = weight
+            case "t2": textToImage = weight
             default: return nil
             }
         }
         if visual == 0 && imageToText == 0 && textToImage == 0 { return nil }
     }
 
+    /// "v,t2" for unit weights, "v=0.2,t2" otherwise; parses back with `init(list:)`.
     public var description: String {
-        [(visual, "v"), (imageToText, "t1"), (textToImage, "t2")].filter { $0.0 > 0 }.map(\.1).joined(separator: ",")
+        [(visual, "v"), (imageToText, "t1"), (textToImage, "t2")].filter { $0.0 > 0 }
+            .map { $0.0 == 1 ? $0.1 : "\($0.1)=\($0.0)" }.joined(separator: ",")
     }
 }
 
