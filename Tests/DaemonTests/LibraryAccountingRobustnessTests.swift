@@ -12,7 +12,7 @@ final class LibraryAccountingRobustnessTests: XCTestCase {
         let dir = try TestEnvironment.temporaryDirectory(self, prefix: "pqdamaged")
         let daemon = try DaemonProcess(self, directory: dir)
         let fixtures = dir + "/fixtures"
-        _ = try TestEnvironment.runReference("make_format_fixtures.py", [try TestEnvironment.data("samples"), fixtures, "96"])
+        _ = try TestEnvironment.runReference("make_format_fixtures.py", [try TestEnvironment.data("samples"), fixtures, "192"])
         let sources = try FileManager.default.contentsOfDirectory(atPath: fixtures).filter { name in
             name.hasSuffix(".jpg") && !name.contains("-") || LibraryAccountingEndToEndTests.variants.contains { name.hasSuffix("-" + $0) }
         }.sorted()
