@@ -184,4 +184,26 @@ final class LibraryAccountingTests: XCTestCase {
         XCTAssertNoThrow(try PhotoTooSmall.check(ImageSize(width: 1, height: 1), minimumSide: 0))
         XCTAssertEqual(FailureReason.className(ofReason: "too small: 16×16 pixels"), "too small")
     }
+
+    func testTheFailuresRequestTravelsAndIsPaged() throws {
+        let envelope = RequestEnvelope(id: 3, request: .failures(FailuresRequest(offset: 5, limit: 10)))
+        let data = try JSONEncoder().encode(envelope)
+        XCTAssertEqual(try JSONDecoder().decode(RequestEnvelope.self, from: data), envelope)
+        let bare = Data(#"{"version":1,"id":1,"method":"failures"}"#.utf8)
+        XCTAssertEqual(try JSONDecoder().decode(RequestEnvelope.self, from: bare).request, .failures(FailuresRequest()))
+
+        let d = try InProcessDaemon(self)
+        for i in 0..<5 { try write(d.library + "/n\(i).txt") }
+        try d.start()
+        try d.settle("skipped") { $0.skipped == 5 }
+        let connection = try DaemonConnection(path: d.socketPath, timeout: 5)
+        let first = try connection.call(.failures(FailuresRequest(offset: 0, limit: 2)), expecting: FailuresResult.self)
+        XCTAssertEqual(first.entries.map(\.path), [d.library + "/n0.txt", d.library + "/n1.txt"])
+        XCTAssertEqual(first.total, 5)
+        XCTAssertEqual(first.nextOffset, 2)
+        let last = try connection.call(.failures(FailuresRequest(offset: 4, limit: 2)), expecting: FailuresResult.self)
+        XCTAssertEqual(last.entries.map(\.path), [d.library + "/n4.txt"])
+        XCTAssertNil(last.nextOffset)
+        XCTAssertThrowsError(try connection.call(.failures(FailuresRequest(offset: 0, limit: 0)), expecting: FailuresResult.self))
+    }
 }
