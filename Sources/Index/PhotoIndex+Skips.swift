@@ -49,11 +49,8 @@ extension PhotoIndex {
     @discardableResult
     public func replaceSkips(under folder: String, with skips: [SkipRecord]) throws -> [SkipRecord] {
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
-        for skip in skips {
-            guard !skip.path.isEmpty, !skip.path.utf8.contains(0), skip.path.utf8.count <= PhotoRecord.maxPathBytes else {
-                throw IndexError(.invalidArgument, "path '\(skip.path.prefix(80))' is empty, too long or contains NUL")
-            }
-        }
+        // A path LMDB cannot key is left out rather than failing the folder.
+        let skips = skips.filter { Self.canKeySkip($0.path) }
         return try writer.withLock {
             try environment.write { txn in
                 var old: [[UInt8]: SkipRecord] = [:]
@@ -76,12 +73,37 @@ extension PhotoIndex {
     /// Records one skip (a file that appeared between scans); false when it was already recorded so.
     @discardableResult
     public func recordSkip(_ skip: SkipRecord) throws -> Bool {
-        try replaceOne(skip.path, with: skip)
+        try updateSkips([(skip.path, skip)]).isEmpty == false
     }
 
     /// Forgets the skip recorded for `path`, if any.
     public func clearSkip(path: String) throws {
-        _ = try replaceOne(path, with: nil)
+        try updateSkips([(path, nil)])
+    }
+
+    /// Records (a skip) or forgets (nil) each path in one transaction, in
+    /// order; returns the skips that are new or changed, to log once.
+    @discardableResult
+    public func updateSkips(_ changes: [(path: String, skip: SkipRecord?)]) throws -> [SkipRecord] {
+        let valid = changes.filter { Self.canKeySkip($0.path) }
+        guard !valid.isEmpty else { return [] }
+        return try writer.withLock {
+            try environment.write { txn in
+                var changed: [SkipRecord] = []
+                for (path, skip) in valid {
+                    let key = IndexKeys.path(path)
+                    guard let skip else {
+                        try txn.delete(environment.skipped, key: key)
+                        continue
+                    }
+                    let before = try txn.withValue(environment.skipped, key: key) { SkipRecord(stored: try FailureRecord(decoding: $0)) }
+                    if let before, before.path.utf8.elementsEqual(path.utf8), before.sameAs(skip) { continue }
+                    try txn.put(environment.skipped, key: key, value: skip.stored.encoded())
+                    changed.append(skip)
+                }
+                return changed
+            }
+        }
     }
 
     public func skip(path: String) throws -> SkipRecord? {
@@ -101,18 +123,8 @@ extension PhotoIndex {
         try environment.read { try $0.count(environment.skipped) }
     }
 
-    private func replaceOne(_ path: String, with skip: SkipRecord?) throws -> Bool {
-        guard !path.isEmpty, !path.utf8.contains(0), path.utf8.count <= PhotoRecord.maxPathBytes else { return false }
-        return try writer.withLock {
-            try environment.write { txn in
-                let key = IndexKeys.path(path)
-                let before = try txn.withValue(environment.skipped, key: key) { SkipRecord(stored: try FailureRecord(decoding: $0)) }
-                guard let skip else { return try txn.delete(environment.skipped, key: key) }
-                if let before, before.path.utf8.elementsEqual(path.utf8), before.sameAs(skip) { return false }
-                try txn.put(environment.skipped, key: key, value: skip.stored.encoded())
-                return true
-            }
-        }
+    private static func canKeySkip(_ path: String) -> Bool {
+        !path.isEmpty && !path.utf8.contains(0) && path.utf8.count <= PhotoRecord.maxPathBytes
     }
 
     /// Every skip whose path starts with `prefix`, in path order.

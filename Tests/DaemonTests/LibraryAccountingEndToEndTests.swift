@@ -96,8 +96,15 @@ final class LibraryAccountingEndToEndTests: XCTestCase {
         XCTAssertEqual(garbage.status, 65, garbage.stderr)
         XCTAssertTrue(garbage.stderr.contains("not-a-photo") || garbage.stderr.contains("corrupt"), garbage.stderr)
         let missing = try daemon.photoq(["--similar", dir + "/missing.jpg"])
-        XCTAssertEqual(missing.status, 65, missing.stderr)
-        XCTAssertTrue(missing.stderr.contains("unreadable"), missing.stderr)
+        XCTAssertEqual(missing.status, 66, missing.stderr)
+        XCTAssertTrue(missing.stderr.contains("no such file"), missing.stderr)
+        try Data([0xFF, 0xD8, 0xFF, 0xE0]).write(to: URL(fileURLWithPath: dir + "/locked.jpg"))
+        chmod(dir + "/locked.jpg", 0)
+        let locked = try daemon.photoq(["--similar", dir + "/locked.jpg"])
+        if getuid() != 0 {   // root reads it anyway
+            XCTAssertEqual(locked.status, 65, locked.stderr)
+            XCTAssertTrue(locked.stderr.contains("unreadable"), locked.stderr)
+        }
         let tiny = try daemon.photoq(["--similar", icon])
         XCTAssertEqual(tiny.status, 65, tiny.stderr)
         XCTAssertTrue(tiny.stderr.contains("too small"), tiny.stderr)

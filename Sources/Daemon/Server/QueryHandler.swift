@@ -93,11 +93,15 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
     /// The indexed photo's vector, or, for a path not in the index, the
     /// photo embedded now (under the shared decode budget; the peer is the
     /// daemon's own user, checked by SO_PEERCRED, so it reads nothing that
-    /// user could not). A file that cannot be read or decoded is bad input.
+    /// user could not). A file that cannot be read or decoded is bad input;
+    /// one that does not exist is not found.
     private func exampleVector(_ reference: PhotoReference) throws -> (query: [Float], id: UInt64?) {
         let ref = try RequestValidation.photo(reference)
         if let path = ref.path, try index.lookup(path: path) == nil {
             guard path.hasPrefix("/") else { throw WireError(.invalidArgument, "the photo path must be absolute") }
+            guard FileSystem.linkStatus(path) != nil else {
+                throw WireError(.notFound, "photo \(PathBytes.display(path)) is not in the index, and there is no such file")
+            }
             guard let result = embedder.embed(imagesAt: [path]).first else { throw WireError(.internalError, "no embedding came back") }
             switch result {
             case .success(let embedding): return (embedding.vector, nil)

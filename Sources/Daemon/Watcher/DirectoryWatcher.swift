@@ -25,6 +25,10 @@ public final class DirectoryWatcher: @unchecked Sendable {
     /// Where files that are not photos are accounted for between scans (nil: only scans do).
     private let skips: PhotoIndex?
     private let classifier: SkipClassifier
+    /// Skips to record (or forget: nil) from the events just read, written
+    /// in one transaction per read so a folder of 10,000 sidecars costs one
+    /// commit, not 10,000 (watcher thread only).
+    private var skipChanges: [(path: String, skip: SkipRecord?)] = []
     private let inotify: Inotify
     private var wakeRead: Int32 = -1
     private var wakeWrite: Int32 = -1
@@ -119,6 +123,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
             if n < 0 && errno != EINTR { log.error("watcher poll failed: \(String(cString: strerror(errno)))"); return }
             if fds[1].revents != 0 { return }
             for event in inotify.readEvents() { handle(event) }
+            flushSkips()
             if nextRootCheck.millisecondsLeft == 0 {
                 checkRoots()
                 nextRootCheck = Deadline(secondsFromNow: rootCheckInterval)
@@ -296,17 +301,25 @@ public final class DirectoryWatcher: @unchecked Sendable {
     /// A file that is not a photo, or a link, appearing between scans: counted
     /// as skipped now (and logged once), not only at the next scan.
     private func accountFor(_ path: String) {
-        guard let skips, membership.root(of: path) != nil else { return }
+        guard skips != nil, membership.root(of: path) != nil else { return }
         guard let skip = classifier.file(path, name: FileSystem.lastComponent(path)) else { return }
-        do {
-            if try skips.recordSkip(skip) { log.debug("skipped \(skip.className): \(skip.detail)", ["photo.path": skip.path]) }
-        } catch {
-            log.warning("cannot record a skipped file: \(error)", ["photo.path": path])
-        }
+        skipChanges.append((path, skip))
     }
 
     private func forget(_ path: String) {
-        do { try skips?.clearSkip(path: path) } catch { log.warning("cannot forget a skipped file: \(error)", ["photo.path": path]) }
+        if skips != nil { skipChanges.append((path, nil)) }
+    }
+
+    private func flushSkips() {
+        guard let skips, !skipChanges.isEmpty else { return }
+        defer { skipChanges.removeAll() }
+        do {
+            for skip in try skips.updateSkips(skipChanges) {
+                log.debug("skipped \(skip.className): \(skip.detail)", ["photo.path": skip.path])
+            }
+        } catch {
+            log.warning("cannot record \(skipChanges.count) skipped files: \(error)")
+        }
     }
 
     private func isPhoto(_ path: String) -> Bool {
