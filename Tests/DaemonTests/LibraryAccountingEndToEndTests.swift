@@ -62,7 +62,7 @@ final class LibraryAccountingEndToEndTests: XCTestCase {
 
         // "a dog" finds the dog in each format among the top results.
         let dogs = Set(stills.filter { $0.hasPrefix("dog") }.map { root + "/" + $0 } + [root + "/copies/dog.jpg"])
-        let search = try daemon.photoq(["--no-rerank", "-n", String(dogs.count + 3), "a dog"])
+        let search = try daemon.photoq(["-n", String(dogs.count), "a dog"])
         XCTAssertEqual(search.status, 0, search.stderr)
         let found = Set(search.stdout.split(separator: "\n").map(String.init))
         XCTAssertEqual(dogs.subtracting(found), [], "ranking:\n\(search.stdout)")
