@@ -30,6 +30,8 @@ public struct OutputFormat: Sendable {
         public var query: String?
         public var similar_to: String?
         public var results: [Hit]
+        /// Photos still being indexed (not searchable yet), when the daemon says.
+        public var pending: Int? = nil
     }
 
     /// `--status --json` document.
@@ -53,14 +55,20 @@ public struct OutputFormat: Sendable {
         public var indexing_paused: String? = nil
         /// Failed photos by class ("damaged", "truncated", …), when any failed.
         public var failed_by_reason: [String: Int]? = nil
+        /// Files left out on purpose, and failed plus skipped files by class.
+        public var skipped = 0
+        public var by_reason: [String: Int] = [:]
+        /// "scanning", "embedding" or "idle".
+        public var indexing: String? = nil
     }
 
-    public func render(hits: [SearchHit], query: String?, similarTo: String?) -> [UInt8] {
+    public func render(hits: [SearchHit], query: String?, similarTo: String?, pending: Int? = nil) -> [UInt8] {
         if json {
-            let doc = SearchDocument(query: query, similar_to: similarTo, results: hits.enumerated().map { i, h in
+            var doc = SearchDocument(query: query, similar_to: similarTo, results: hits.enumerated().map { i, h in
                 SearchDocument.Hit(rank: i + 1, id: h.id, path: h.path, path_bytes: h.pathBytes, score: h.score,
                                    modified: h.modified)
             })
+            doc.pending = pending
             return OutputFormat.encode(doc)
         }
         var out: [UInt8] = []
@@ -83,6 +91,9 @@ public struct OutputFormat: Sendable {
                 indexing_paused: status.indexingPaused, failed_by_reason: status.failedByReason)
             document.roots_missing = status.rootsMissing ?? []
             document.hidden = status.hidden ?? 0
+            document.skipped = status.skipped ?? 0
+            document.by_reason = status.byReason ?? status.failedByReason ?? [:]
+            document.indexing = status.indexing
             return OutputFormat.encode(document)
         }
         let classes = status.failedByReason.map { byClass in
@@ -92,6 +103,7 @@ public struct OutputFormat: Sendable {
         let missingNote = missing.isEmpty ? "" : " (missing: \(missing.joined(separator: ", ")); "
             + "\(status.hidden ?? 0) photos hidden until it returns)"
         var lines = ["indexed  \(status.indexed)", "pending  \(status.pending)", "failed   \(status.failed)\(classes)"]
+        lines += StatusLines.accounting(status)
         if let paused = status.indexingPaused { lines.append("paused   \(paused) (pending photos are retried)") }
         lines += ["model    \(status.modelID) (D=\(status.dimension))",
                   "roots    \(status.roots.joined(separator: ", "))\(missingNote)",

@@ -7,6 +7,8 @@ import PhotoqProtocol
 public final class PhotoqClient {
     public let socketPath: String
     private let connection: DaemonConnection
+    /// Photos still being indexed, as the last search or similar said.
+    public private(set) var lastPending: Int?
 
     /// Connects (fails with `.unavailable` and a how-to-start message, or with
     /// `.permissionDenied` when the socket is served by another uid than `serverUID`).
@@ -25,11 +27,15 @@ public final class PhotoqClient {
     }
 
     public func search(_ request: SearchRequest) throws(ClientFailure) -> [SearchHit] {
-        try call(.search(request), SearchResult.self).hits
+        let result = try call(.search(request), SearchResult.self)
+        lastPending = result.pending
+        return result.hits
     }
 
     public func similar(_ request: SimilarRequest) throws(ClientFailure) -> [SearchHit] {
-        try call(.similar(request), SearchResult.self).hits
+        let result = try call(.similar(request), SearchResult.self)
+        lastPending = result.pending
+        return result.hits
     }
 
     public func status() throws(ClientFailure) -> StatusResult {
@@ -42,6 +48,10 @@ public final class PhotoqClient {
 
     public func reindex(failedOnly: Bool) throws(ClientFailure) -> ReindexResult {
         try call(.reindex(ReindexRequest(failedOnly: failedOnly)), ReindexResult.self)
+    }
+
+    public func failures(offset: Int, limit: Int) throws(ClientFailure) -> FailuresResult {
+        try call(.failures(FailuresRequest(offset: offset, limit: limit)), FailuresResult.self)
     }
 
     private func call<R: Codable & Sendable>(_ request: Request, _ type: R.Type) throws(ClientFailure) -> R {

@@ -35,12 +35,12 @@ public final class PhotoDaemon: @unchecked Sendable {
         writer = IndexWriter(index: index, embedder: embedder, queue: queue, filter: filter, roots: configuration.roots,
                              batchSize: configuration.batchSize, log: log)
         writer.rootPresence = presence
-        scanner = LibraryScanner(index: index, queue: queue, filter: filter, presence: presence, log: log)
+        scanner = LibraryScanner(index: index, queue: queue, filter: filter, presence: presence, roots: configuration.roots, log: log)
         do {
             watcher = try DirectoryWatcher(roots: configuration.roots, filter: filter, presence: presence, queue: queue,
                                            scanner: scanner, pollInterval: configuration.pollInterval,
                                            rootCheckInterval: configuration.rootCheckInterval,
-                                           watchLimit: configuration.simulatedWatchLimit, log: log)
+                                           watchLimit: configuration.simulatedWatchLimit, log: log, skips: index)
         } catch {
             index.close()
             throw error
@@ -49,7 +49,8 @@ public final class PhotoDaemon: @unchecked Sendable {
         let handler = QueryHandler(index: index, embedder: embedder, log: log,
                                    status: { [unowned self] in status().reporting(presence) },
                                    reindex: { [unowned self] failedOnly in reindex(failedOnly: failedOnly) },
-                                   hiddenIDs: { presence.hidden })
+                                   hiddenIDs: { presence.hidden },
+                                   pending: { [unowned self] in queue.pending + writer.heldPhotoCount })
         do {
             if let fd = try SocketActivation.listeningSocket(environment: environment) {
                 log.info("using the socket passed by systemd")
@@ -127,26 +128,22 @@ public final class PhotoDaemon: @unchecked Sendable {
     }
 
     func status() -> StatusResult {
-        let failed = (try? index.counts().failed) ?? 0
+        var counts = FailureListing.Counts()
+        do { counts = try FailureListing.counts(index) } catch { log.error("cannot count failed and skipped files: \(error)") }
         var state = watcher.state.rawValue
-        if state == "watching" && scanner.isBusy { state = "scanning" }
-        var result = StatusResult(indexed: index.search.count, pending: queue.pending + writer.heldPhotoCount, failed: failed,
+        let scanning = scanner.isBusy
+        if state == "watching" && scanning { state = "scanning" }
+        let pending = queue.pending + writer.heldPhotoCount
+        var result = StatusResult(indexed: index.search.count, pending: pending, failed: counts.failed,
                                   modelID: embedder.modelID, dimension: embedder.dimension, roots: configuration.roots,
                                   watcher: state, watches: watcher.watchCount,
                                   uptimeSeconds: Double(Deadline.now() - started) / 1e9, pid: getpid())
         result.indexingPaused = writer.indexingPaused
-        result.failedByReason = failed > 0 ? failureClasses() : nil
+        result.failedByReason = counts.failed > 0 ? counts.failedByReason : nil
+        result.skipped = counts.skipped
+        result.byReason = counts.byReason
+        result.indexing = scanning ? "scanning" : pending > 0 ? "embedding" : "idle"
         return result
-    }
-
-    /// Failed photos counted by the class their reason starts with.
-    private func failureClasses() -> [String: Int] {
-        var classes: [String: Int] = [:]
-        try? index.forEachFailure { failure in
-            classes[FailureReason.className(ofReason: failure.reason), default: 0] += 1
-            return true
-        }
-        return classes
     }
 
     /// Re-embeds the photos that failed (cleared so they are tried again) and,
@@ -165,7 +162,7 @@ public final class PhotoDaemon: @unchecked Sendable {
 
     private func statusLine() -> String {
         let s = status()
-        return "\(s.indexed) photos indexed, \(s.pending) pending, \(s.failed) failed"
+        return "\(s.indexed) photos indexed, \(s.pending) pending, \(s.failed) failed, \(s.skipped ?? 0) skipped"
     }
 
     /// STATUS= for `systemctl status`, at most once a second.

@@ -37,6 +37,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public let meta: LMDBDatabase
     /// path key → encoded FailureRecord.
     public let failed: LMDBDatabase
+    /// Files a scan met and left out on purpose (`PhotoIndex+Skips`), keyed like `failed`.
+    public let skipped: LMDBDatabase
     /// How many stale reader slots `mdb_reader_check` cleared at open.
     public let staleReadersClearedAtOpen: Int
 
@@ -93,6 +95,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 paths = try openDatabase("paths")
                 meta = try openDatabase("meta")
                 failed = try openDatabase("failed")
+                skipped = try openDatabase("skipped")
             } catch {
                 mdb_txn_abort(txn)
                 throw error

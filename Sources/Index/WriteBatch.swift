@@ -47,10 +47,12 @@ struct WriteBatch {
                 failure.path = target + byteSuffix(failure.path, after: base)
                 try txn.put(env.failed, key: IndexKeys.path(failure.path), value: failure.encoded())
             }
+            try PhotoIndex.moveSkips(from: base, to: target, txn: txn, env: env)
         case let .removeFolder(folder):
             let base = folderPrefix(folder)
             for path in try paths(under: base) { try remove(path: path) }
             for failure in try failures(under: base) { try txn.delete(env.failed, key: IndexKeys.path(failure.path)) }
+            try PhotoIndex.removeSkips(under: base, txn: txn, env: env)
         case let .recordFailure(failure):
             try txn.put(env.failed, key: IndexKeys.path(failure.path), value: failure.encoded())
         case let .clearFailure(path):
@@ -75,12 +77,14 @@ struct WriteBatch {
         try txn.put(env.photos, key: IndexKeys.photo(record.id), value: record.encoded())
         try txn.put(env.paths, key: IndexKeys.path(record.path), value: IndexKeys.pathValue(id: record.id, path: record.path))
         try txn.delete(env.failed, key: IndexKeys.path(record.path))
+        try txn.delete(env.skipped, key: IndexKeys.path(record.path))
         searchOps.append(record.vector.isEmpty ? .remove(record.id) : .set(record.id, record.vector, record.mtimeNanoseconds))
         result.upserted.append(record)
     }
 
     private mutating func remove(path: String) throws {
         try txn.delete(env.failed, key: IndexKeys.path(path))
+        try txn.delete(env.skipped, key: IndexKeys.path(path))
         guard let id = try id(atPath: path) else {
             result.missingPaths.append(path)
             return

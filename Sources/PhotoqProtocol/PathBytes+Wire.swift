@@ -29,3 +29,7 @@ extension PhotoRecordResult {
     public var fileSystemPath: [UInt8] { PathBytes.fromWire(path: path, base64: pathBytes) }
     public var losslessPath: String { PathBytes.string(fileSystemPath) }
 }
+
+extension FailureEntry {
+    public var fileSystemPath: [UInt8] { PathBytes.fromWire(path: path, base64: pathBytes) }
+}

@@ -71,6 +71,19 @@ public struct ReindexRequest: Codable, Sendable, Equatable {
     public init(failedOnly: Bool = false) { self.failedOnly = failedOnly }
 }
 
+/// A page of the files that are not indexed: failed ones, then skipped ones.
+public struct FailuresRequest: Codable, Sendable, Equatable {
+    public var offset: Int
+    public var limit: Int
+    public init(offset: Int = 0, limit: Int = FailuresRequest.maximumLimit) {
+        self.offset = offset
+        self.limit = limit
+    }
+
+    /// Entries per page at most: each is a path and a reason, well under `Wire.maximumResponseBytes`.
+    public static let maximumLimit = 2000
+}
+
 /// A request from photoq (or any client) to photoqd.
 public enum Request: Sendable, Equatable {
     case search(SearchRequest)
@@ -78,6 +91,7 @@ public enum Request: Sendable, Equatable {
     case get(GetRequest)
     case status
     case reindex(ReindexRequest)
+    case failures(FailuresRequest)
 
     public var method: String {
         switch self {
@@ -86,6 +100,7 @@ public enum Request: Sendable, Equatable {
         case .get: "get"
         case .status: "status"
         case .reindex: "reindex"
+        case .failures: "failures"
         }
     }
 }
@@ -125,6 +140,8 @@ extension RequestEnvelope: Codable {
         case "status": request = .status
         case "reindex":
             request = .reindex(try c.decodeIfPresent(ReindexRequest.self, forKey: .params) ?? ReindexRequest())
+        case "failures":
+            request = .failures(try c.decodeIfPresent(FailuresRequest.self, forKey: .params) ?? FailuresRequest())
         default: throw UnknownMethod(method: method)
         }
     }
@@ -140,6 +157,7 @@ extension RequestEnvelope: Codable {
         case .get(let p): try c.encode(p, forKey: .params)
         case .status: break
         case .reindex(let p): try c.encode(p, forKey: .params)
+        case .failures(let p): try c.encode(p, forKey: .params)
         }
     }
 }

@@ -30,7 +30,12 @@ public struct SearchHit: Codable, Sendable, Equatable {
 public struct SearchResult: Codable, Sendable, Equatable {
     /// Best first.
     public var hits: [SearchHit]
-    public init(hits: [SearchHit]) { self.hits = hits }
+    /// Photos found but not searchable yet (still being indexed); absent from older daemons.
+    public var pending: Int?
+    public init(hits: [SearchHit], pending: Int? = nil) {
+        self.hits = hits
+        self.pending = pending
+    }
 }
 
 /// A stored photo: what the client needs to rerank and explain a match.
@@ -90,6 +95,15 @@ public struct StatusResult: Codable, Sendable, Equatable {
     /// Failed photos by class: "damaged", "truncated", "corrupt", "over-budget",
     /// "too-large", "not-a-photo", "unsupported", "unreadable", "other". Absent when none failed.
     public var failedByReason: [String: Int]?
+    /// Files the scan met and left out on purpose (not a photo format, a
+    /// video, too small, hidden, excluded, a symlink); not counted in `failed`.
+    public var skipped: Int?
+    /// Failed and skipped files by class: the failure classes plus
+    /// "unsupported format", "video", "too small", "hidden", "excluded",
+    /// "symlink", "symlink outside roots".
+    public var byReason: [String: Int]?
+    /// "scanning", "embedding" (photos pending) or "idle".
+    public var indexing: String?
 
     public init(indexed: Int, pending: Int, failed: Int, modelID: String, dimension: Int, roots: [String],
                 watcher: String, watches: Int, uptimeSeconds: Double, pid: Int32) {
@@ -103,6 +117,43 @@ public struct StatusResult: Codable, Sendable, Equatable {
         self.watches = watches
         self.uptimeSeconds = uptimeSeconds
         self.pid = pid
+    }
+}
+
+/// One file that is not indexed, and why (`failures`).
+public struct FailureEntry: Codable, Sendable, Equatable {
+    /// For people, with `pathBytes` exact when the name is not UTF-8 (as in `SearchHit`).
+    public var path: String
+    public var pathBytes: String?
+    /// The class it is counted under ("damaged", "video", "too small", …).
+    public var reason: String
+    /// What exactly went wrong, or why it was left out.
+    public var detail: String
+    /// True for a file left out on purpose, false for one that failed.
+    public var skipped: Bool
+
+    public init(path: String, reason: String, detail: String, skipped: Bool) {
+        (self.path, self.pathBytes) = PathBytes.wireFields(path)
+        self.reason = reason
+        self.detail = detail
+        self.skipped = skipped
+    }
+
+    enum CodingKeys: String, CodingKey { case path, pathBytes = "path_bytes", reason, detail, skipped }
+}
+
+/// A page of failed and skipped files, failed first, each in path order.
+public struct FailuresResult: Codable, Sendable, Equatable {
+    public var entries: [FailureEntry]
+    /// Failed plus skipped files in all.
+    public var total: Int
+    /// Where the next page starts; absent after the last.
+    public var nextOffset: Int?
+
+    public init(entries: [FailureEntry], total: Int, nextOffset: Int?) {
+        self.entries = entries
+        self.total = total
+        self.nextOffset = nextOffset
     }
 }
 

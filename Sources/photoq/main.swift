@@ -55,6 +55,9 @@ struct Photoq: ParsableCommand {
     @Flag(help: "Print the daemon's status: indexed, pending and failed counts, model, roots, watcher.")
     var status = false
 
+    @Flag(help: "List the files not indexed, failed then skipped: CLASS<TAB>PATH<TAB>REASON lines (or --json, -0).")
+    var failed = false
+
     @Flag(help: "Ask the daemon to re-embed photos that failed (they are otherwise retried only when changed).")
     var retryFailed = false
 
@@ -73,8 +76,8 @@ struct Photoq: ParsableCommand {
     var socket: String?
 
     func validate() throws {
-        let modes = [status, retryFailed, explain != nil, similar != nil].filter { $0 }.count
-        guard modes <= 1 else { throw ValidationError("Use only one of --status, --retry-failed, --explain and --similar.") }
+        let modes = [status, failed, retryFailed, explain != nil, similar != nil].filter { $0 }.count
+        guard modes <= 1 else { throw ValidationError("Use only one of --status, --failed, --retry-failed, --explain and --similar.") }
         guard (1...Wire.maximumResults).contains(limit) else {
             throw ValidationError("--limit must be between 1 and \(Wire.maximumResults).")
         }
@@ -82,6 +85,7 @@ struct Photoq: ParsableCommand {
             guard !query.isEmpty else { throw ValidationError("Give the text to search for, e.g. photoq \"dog on a beach\".") }
         }
         if out != nil && explain == nil { throw ValidationError("--out is for --explain.") }
+        if json && nulSeparated && failed { throw ValidationError("--json already includes the paths; drop -0.") }
         if json && (scores || nulSeparated) { throw ValidationError("--json already includes scores; drop --scores/-0.") }
         _ = try day(after, "--after")
         _ = try day(before, "--before")
@@ -106,6 +110,10 @@ struct Photoq: ParsableCommand {
                 try emit(format.render(status: client.status(), socket: socketPath))
                 return
             }
+            if failed {
+                try emit(FailedFiles.render(FailedFiles.fetch(client), format: format))
+                return
+            }
             if retryFailed {
                 let queued = try client.reindex(failedOnly: true).queued
                 writeStandardError("queued \(queued) photos for another try")
@@ -127,7 +135,10 @@ struct Photoq: ParsableCommand {
                 hits = try client.search(SearchRequest(text: query, k: limit, filters: filters))
             }
             if similar == nil { LastQuery(environment: environment).save(query) }
-            try emit(format.render(hits: hits, query: query.isEmpty ? nil : query, similarTo: similar))
+            let pending = client.lastPending
+            // For people on stderr; scripts read stdout (and --json's "pending").
+            if let pending, pending > 0 { writeStandardError("warning: \(pending) photos still being indexed") }
+            try emit(format.render(hits: hits, query: query.isEmpty ? nil : query, similarTo: similar, pending: pending))
             if hits.isEmpty { throw ExitCode(ExitStatus.noMatch.rawValue) }
         } catch let failure as ClientFailure {
             writeStandardError("photoq: \(failure.message)")

@@ -10,7 +10,7 @@ struct PhotoqDaemonCommand: ParsableCommand {
         abstract: "Index photo folders and serve semantic searches to photoq.",
         discussion: """
             Settings come from $XDG_CONFIG_HOME/photoq/config.toml (keys: roots, excludes, state_dir, socket, \
-            threads, batch_size, poll_interval, model_dir, log_level, decode_memory_mb); flags override it. Runs without a config \
+            threads, batch_size, poll_interval, model_dir, log_level, decode_memory_mb, min_side); flags override it. Runs without a config \
             file when --root is given. Stops gracefully on SIGTERM or SIGINT.
 
             EXIT STATUS: 0 stopped by a signal, 64 usage, 69 models missing, 71 socket error, 74 index error, \
@@ -52,6 +52,10 @@ struct PhotoqDaemonCommand: ParsableCommand {
             help: "MiB of working memory all photo decodes together may use; bigger photos are refused (default 192).")
     var decodeMemoryMiB: Int?
 
+    @Option(name: .customLong("min-side"),
+            help: "Skip photos whose shorter side is under this many pixels (icons, tracking pixels; default 64, 0 keeps all).")
+    var minimumSide: Int?
+
     @Option(help: ArgumentHelp("Add random vectors until this many exist under /synthetic, then serve (benchmarks).",
                                visibility: .hidden))
     var benchSyntheticVectors: Int?
@@ -78,6 +82,7 @@ struct PhotoqDaemonCommand: ParsableCommand {
         overrides.modelDirectory = models
         overrides.logLevel = logLevel.flatMap(LogLevel.init(name:))
         overrides.decodeMemoryMiB = decodeMemoryMiB
+        overrides.minimumSide = minimumSide
         do {
             try serve(overrides: overrides, environment: environment)
         } catch {
@@ -91,7 +96,8 @@ struct PhotoqDaemonCommand: ParsableCommand {
         let configuration = try DaemonConfiguration.load(configPath: config, overrides: overrides, environment: environment)
         let log = Log(threshold: configuration.logLevel, environment: environment)
         let embedder = try ModelEmbedder(modelDirectory: configuration.modelDirectory ?? ModelPaths.modelDirectory,
-                                         threads: configuration.threads, decodeMemoryBytes: configuration.decodeMemoryBytes)
+                                         threads: configuration.threads, decodeMemoryBytes: configuration.decodeMemoryBytes,
+                                         minimumSide: configuration.minimumSide)
         if let count = benchSyntheticVectors {
             do {
                 let added = try SyntheticVectors.fill(stateDirectory: configuration.stateDirectory, embedder: embedder, count: count)

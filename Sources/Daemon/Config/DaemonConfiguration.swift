@@ -34,6 +34,10 @@ public struct DaemonConfiguration: Sendable {
     /// Seconds between checks that each root is there (a missing one is
     /// picked up when it appears; a vanished one is hidden).
     public var rootCheckInterval: Double = 2
+    /// Photos whose shorter side is under this many pixels are skipped as
+    /// too small (`min_side`): icons and tracking pixels, not photos.
+    public var minimumSide = DaemonConfiguration.defaultMinimumSide
+    public static let defaultMinimumSide = 64
 
     public init(roots: [String], excludes: [String] = [], stateDirectory: String, socketPath: String,
                 threads: Int = 2, batchSize: Int = 16, queueCapacity: Int = 4096, pollInterval: Double = 300,
@@ -78,6 +82,7 @@ public struct DaemonConfiguration: Sendable {
         public var modelDirectory: String?
         public var logLevel: LogLevel?
         public var decodeMemoryMiB: Int?
+        public var minimumSide: Int?
         public init() {}
     }
 
@@ -96,7 +101,7 @@ public struct DaemonConfiguration: Sendable {
             throw DaemonError(.configuration, "config file \(path) does not exist")
         }
         let known: Set = ["roots", "excludes", "state_dir", "socket", "threads", "batch_size", "poll_interval",
-                          "model_dir", "log_level", "decode_memory_mb"]
+                          "model_dir", "log_level", "decode_memory_mb", "min_side"]
         if let unknown = file.keys.sorted().first(where: { !known.contains($0) }) {
             throw DaemonError(.configuration, "\(path): unknown key `\(unknown)` (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -168,6 +173,11 @@ public struct DaemonConfiguration: Sendable {
         if let decodeMiB, !(16...65536).contains(decodeMiB) {
             throw DaemonError(.configuration, "decode_memory_mb must be between 16 and 65536")
         }
+        let fileMinimumSide = try integer("min_side")
+        let minimumSide = overrides.minimumSide ?? fileMinimumSide ?? defaultMinimumSide
+        guard (0...65536).contains(minimumSide) else {
+            throw DaemonError(.configuration, "min_side must be between 0 (keep every size) and 65536")
+        }
         let fileState = try string("state_dir")
         let fileSocket = try string("socket")
         let fileModels = try string("model_dir")
@@ -182,6 +192,7 @@ public struct DaemonConfiguration: Sendable {
             modelDirectory: (overrides.modelDirectory ?? fileModels).map(expand),
             logLevel: level)
         configuration.decodeMemoryBytes = decodeMiB.map { $0 << 20 }
+        configuration.minimumSide = minimumSide
         return configuration
     }
 }

@@ -9,9 +9,11 @@ import PhotoqProtocol
 ///
 /// Photos are decoded in parallel (`threads`), then the backbone runs once
 /// over the whole batch (one GEMM per 1×1 conv for all images). `embed` is
-/// called from the writer thread only; `embedQuery` and `embedQueries` from
-/// the server's workers at the same time, which is safe because the text path
-/// shares nothing mutable with the image path or between calls.
+/// called from the writer thread, and from a server worker for `--similar`
+/// of a photo not in the index (the network's workspace is behind a lock);
+/// `embedQuery` and `embedQueries` from the server's workers at the same
+/// time, which is safe because the text path shares nothing mutable with the
+/// image path or between calls.
 public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     public let modelID: String
     public var dimension: Int { joint.dimension }
@@ -26,13 +28,18 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     /// One budget for all decode threads together: a batch of bombs costs
     /// what one does; `cancelDecoding` stops the decodes in flight.
     private let decoder: ImageDecoder
+    /// Photos whose shorter side is below this many pixels (icons, tracking
+    /// pixels) are skipped as too small: they match unrelated queries.
+    public let minimumSide: Int
 
     /// Loads (memory-maps) the backbone, the joint space and the sentence
     /// encoder from `modelDirectory`. The trained joint weights are optional:
     /// without them the zero-shot bridge alone maps photos into the space.
     /// `decodeMemoryBytes` replaces the standard decode budget's working
     /// memory (shared by all decode threads).
-    public init(modelDirectory: String, threads: Int, decodeMemoryBytes: Int? = nil) throws(DaemonError) {
+    public init(modelDirectory: String, threads: Int, decodeMemoryBytes: Int? = nil,
+                minimumSide: Int = DaemonConfiguration.defaultMinimumSide) throws(DaemonError) {
+        self.minimumSide = max(0, minimumSide)
         func path(_ name: String) -> String { modelDirectory + "/" + name }
         for required in [ModelPaths.backbone, ModelPaths.sentenceEncoder, ModelPaths.sentenceVocabulary, JointModelFiles.bridge]
             where !FileManager.default.fileExists(atPath: path(required)) {
@@ -113,18 +120,19 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         let slots = ResultSlots(count: paths.count)
         let transform = self.transform
         let decoder = self.decoder
+        let minimumSide = self.minimumSide
         let workers = min(threads, paths.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: paths.count, by: workers) {
                 slots.set(i, Result {
+                    let target = transform.minimumDecodeSize(for: EfficientNetLite0.imageSize)
                     // A name that is not UTF-8 is read by its bytes here.
-                    guard PathBytes.isPlain(paths[i]) else {
-                        return try ImageLoader.loadNetworkInput(
-                            data: FileSystem.readPhoto(paths[i], maximumSize: decoder.budget.maximumFileBytes),
-                            size: EfficientNetLite0.imageSize, transform: transform, decoder: decoder)
-                    }
-                    return try ImageLoader.loadNetworkInput(path: paths[i], size: EfficientNetLite0.imageSize,
-                                                            transform: transform, decoder: decoder)
+                    let decoded = PathBytes.isPlain(paths[i])
+                        ? try decoder.decode(path: paths[i], targetSize: target)
+                        : try decoder.decode(data: FileSystem.readPhoto(paths[i], maximumSize: decoder.budget.maximumFileBytes),
+                                             targetSize: target)
+                    try PhotoTooSmall.check(decoded.originalSize, minimumSide: minimumSide)
+                    return networkInput(decoded.image, size: EfficientNetLite0.imageSize, transform: transform)
                 })
             }
         }

@@ -15,8 +15,10 @@ public enum FailureReason {
     public static let unreadable = "unreadable"
     public static let video = "video"
     public static let other = "other"
+    /// Under `min_side`: counted with the skipped files, not the failed ones.
+    public static let tooSmall = "too small"
 
-    static let known: Set<String> = [damaged, truncated, corrupt, overBudget, tooLarge, notAPhoto, unsupported, unreadable, video]
+    static let known: Set<String> = [damaged, truncated, corrupt, overBudget, tooLarge, notAPhoto, unsupported, unreadable, video, tooSmall]
 
     /// "class: description" for a decode or embedding error.
     public static func text(for error: any Error) -> String {
@@ -24,6 +26,7 @@ public enum FailureReason {
     }
 
     public static func className(of error: any Error) -> String {
+        if error is PhotoTooSmall { return tooSmall }
         guard let image = error as? ImageError else { return other }
         switch image {
         case .damaged: return damaged

@@ -323,7 +323,11 @@ public final class IndexWriter: @unchecked Sendable {
             return []
         case .failure(let error):
             let reason = FailureReason.text(for: error)
-            log.warning("cannot index photo: \(reason)", ["photo.path": c.path])
+            if error is PhotoTooSmall {
+                log.debug("skipped: \(reason)", ["photo.path": c.path]) // a skip, not a fault
+            } else {
+                log.warning("cannot index photo: \(reason)", ["photo.path": c.path])
+            }
             let failure = FailureRecord(path: c.path, reason: reason, size: UInt64(c.identity.size),
                                         mtimeNanoseconds: c.identity.mtimeNanoseconds, recordedAt: Int64(time(nil)))
             // An overwritten photo that no longer decodes must not keep its old vector.

@@ -2,9 +2,10 @@ import Foundation
 import Index
 import PhotoqProtocol
 
-/// Answers search, similar, get, status and reindex from the index; reads
-/// only (the writer thread owns all writes), so answering never waits for a
-/// batch being embedded. Runs on several server workers at once.
+/// Answers search, similar, get, status, reindex and failures from the
+/// index; reads only (the writer thread owns all writes), so answering never
+/// waits for a batch being embedded (a `similar` for a photo not in the
+/// index embeds it, and waits for the network between batches). Runs on several server workers at once.
 final class QueryHandler: RequestHandler, @unchecked Sendable {
     private let index: PhotoIndex
     private let embedder: any PhotoEmbedder
@@ -12,11 +13,14 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
     private let reindex: @Sendable (Bool) -> Int
     /// Photos left out of every result (their root is missing; see RootPresence).
     private let hiddenIDs: @Sendable () -> Set<UInt64>
+    /// Photos found but not searchable yet, told with every search.
+    private let pending: @Sendable () -> Int
     private let log: Log
 
     init(index: PhotoIndex, embedder: any PhotoEmbedder, log: Log,
          status: @escaping @Sendable () -> StatusResult, reindex: @escaping @Sendable (Bool) -> Int,
-         hiddenIDs: @escaping @Sendable () -> Set<UInt64> = { [] }) {
+         hiddenIDs: @escaping @Sendable () -> Set<UInt64> = { [] }, pending: @escaping @Sendable () -> Int = { 0 }) {
+        self.pending = pending
         self.index = index
         self.embedder = embedder
         self.log = log
@@ -45,11 +49,12 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
     private func respond(to envelope: RequestEnvelope, embedded: [String: [Float]]) -> [UInt8] {
         do {
             switch envelope.request {
-            case .search(let r): return ResponseEncoding.result(try search(r, embedded: embedded), id: envelope.id)
-            case .similar(let r): return ResponseEncoding.result(try similar(r), id: envelope.id)
+            case .search(let r): return ResponseEncoding.result(withPending(try search(r, embedded: embedded)), id: envelope.id)
+            case .similar(let r): return ResponseEncoding.result(withPending(try similar(r)), id: envelope.id)
             case .get(let r): return ResponseEncoding.result(try get(r), id: envelope.id)
             case .status: return ResponseEncoding.result(status(), id: envelope.id)
             case .reindex(let r): return ResponseEncoding.result(ReindexResult(queued: reindex(r.failedOnly)), id: envelope.id)
+            case .failures(let r): return ResponseEncoding.result(try failures(r), id: envelope.id)
             }
         } catch let error as WireError {
             log.info("refused a \(envelope.request.method) request: \(error)")
@@ -73,9 +78,8 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         try RequestValidation.k(r.k)
         let text = try RequestValidation.text(r.text, optional: true)
         let filter = try searchFilter(r.filters)
-        let record = try resolve(r.photo)
-        guard !record.vector.isEmpty else { throw WireError(.notFound, "\(record.path) is not embedded yet") }
-        var query = record.vector
+        let (query: photoVector, id: ownID) = try exampleVector(r.photo)
+        var query = photoVector
         if let text {
             let t = try embedder.embedQuery(text)
             guard t.count == query.count else { throw WireError(.internalError, "text and photo vectors differ in size") }
@@ -83,7 +87,44 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
             let norm = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
             if norm > 0 { for i in query.indices { query[i] /= norm } }
         }
-        return try nearest(to: query, k: r.k, filter: filter, excluding: record.id, features: r.includeFeatures == true)
+        return try nearest(to: query, k: r.k, filter: filter, excluding: ownID, features: r.includeFeatures == true)
+    }
+
+    /// The indexed photo's vector, or, for a path not in the index, the
+    /// photo embedded now (under the shared decode budget; the peer is the
+    /// daemon's own user, checked by SO_PEERCRED, so it reads nothing that
+    /// user could not). A file that cannot be read or decoded is bad input;
+    /// one that does not exist is not found.
+    private func exampleVector(_ reference: PhotoReference) throws -> (query: [Float], id: UInt64?) {
+        let ref = try RequestValidation.photo(reference)
+        if let path = ref.path, try index.lookup(path: path) == nil {
+            guard path.hasPrefix("/") else { throw WireError(.invalidArgument, "the photo path must be absolute") }
+            guard FileSystem.linkStatus(path) != nil else {
+                throw WireError(.notFound, "photo \(PathBytes.display(path)) is not in the index, and there is no such file")
+            }
+            guard let result = embedder.embed(imagesAt: [path]).first else { throw WireError(.internalError, "no embedding came back") }
+            switch result {
+            case .success(let embedding): return (embedding.vector, nil)
+            case .failure(let error):
+                throw WireError(.invalidArgument, "cannot use \(PathBytes.display(path)): \(FailureReason.text(for: error))")
+            }
+        }
+        let record = try resolve(reference)
+        guard !record.vector.isEmpty else { throw WireError(.notFound, "\(record.path) is not embedded yet") }
+        return (record.vector, record.id)
+    }
+
+    private func withPending(_ result: SearchResult) -> SearchResult {
+        var result = result
+        result.pending = pending()
+        return result
+    }
+
+    private func failures(_ r: FailuresRequest) throws -> FailuresResult {
+        guard r.offset >= 0, (1...FailuresRequest.maximumLimit).contains(r.limit) else {
+            throw WireError(.invalidArgument, "offset must be at least 0 and limit between 1 and \(FailuresRequest.maximumLimit)")
+        }
+        return try FailureListing.page(index, offset: r.offset, limit: r.limit)
     }
 
     private func get(_ r: GetRequest) throws -> PhotoRecordResult {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Index
 import PhotoqProtocol
 
 /// Watches every folder under the roots with inotify and turns what happens
@@ -21,6 +22,13 @@ public final class DirectoryWatcher: @unchecked Sendable {
     private let rootCheckInterval: Double
     private let watchLimit: Int?
     private let log: Log
+    /// Where files that are not photos are accounted for between scans (nil: only scans do).
+    private let skips: PhotoIndex?
+    private let classifier: SkipClassifier
+    /// Skips to record (or forget: nil) from the events just read, written
+    /// in one transaction per read so a folder of 10,000 sidecars costs one
+    /// commit, not 10,000 (watcher thread only).
+    private var skipChanges: [(path: String, skip: SkipRecord?)] = []
     private let inotify: Inotify
     private var wakeRead: Int32 = -1
     private var wakeWrite: Int32 = -1
@@ -38,7 +46,10 @@ public final class DirectoryWatcher: @unchecked Sendable {
     static let linkedFileAgeNanoseconds: Int64 = 2_000_000_000
 
     public init(roots: [String], filter: PathFilter, presence: RootPresence, queue: IngestQueue, scanner: LibraryScanner,
-                pollInterval: Double, rootCheckInterval: Double = 2, watchLimit: Int? = nil, log: Log) throws(DaemonError) {
+                pollInterval: Double, rootCheckInterval: Double = 2, watchLimit: Int? = nil, log: Log,
+                skips: PhotoIndex? = nil) throws(DaemonError) {
+        self.skips = skips
+        classifier = SkipClassifier(roots: roots, filter: filter)
         self.roots = roots
         self.filter = filter
         membership = LibraryMembership(roots: roots, filter: filter)
@@ -112,6 +123,7 @@ public final class DirectoryWatcher: @unchecked Sendable {
             if n < 0 && errno != EINTR { log.error("watcher poll failed: \(String(cString: strerror(errno)))"); return }
             if fds[1].revents != 0 { return }
             for event in inotify.readEvents() { handle(event) }
+            flushSkips()
             if nextRootCheck.millisecondsLeft == 0 {
                 checkRoots()
                 nextRootCheck = Deadline(secondsFromNow: rootCheckInterval)
@@ -128,9 +140,10 @@ public final class DirectoryWatcher: @unchecked Sendable {
     private func handle(_ event: WatchEvent) {
         switch event {
         case .fileWritten(let path):
-            if isPhoto(path) { queue.push(.file(path)) }
+            if isPhoto(path) { queue.push(.file(path)) } else { accountFor(path) }
         case .fileCreated(let path):
             if isPhoto(path), isLinkedFile(path) { queue.push(.file(path)) }
+            if FileSystem.isSymlink(path) || (!isPhoto(path) && isLinkedFile(path)) { accountFor(path) }
         case .attributesChanged(let path, let isDirectory):
             if isDirectory {
                 // A folder that became readable: watch and scan it.
@@ -139,10 +152,10 @@ public final class DirectoryWatcher: @unchecked Sendable {
                 queue.push(.file(path)) // the writer compares size and mtime with the record
             }
         case .fileRemoved(let path):
-            if isPhoto(path) { queue.push(.remove(path)) }
+            if isPhoto(path) { queue.push(.remove(path)) } else { forget(path) }
         case .movedIn(let path, let isDirectory):
             // A symlink moved in is not indexed, like one created here (LibraryMembership).
-            if isDirectory { newDirectory(path) } else if isPhoto(path), !FileSystem.isSymlink(path) { queue.push(.file(path)) }
+            if isDirectory { newDirectory(path) } else if isPhoto(path), !FileSystem.isSymlink(path) { queue.push(.file(path)) } else { accountFor(path) }
         case .movedOut(let path, let isDirectory):
             if isDirectory {
                 inotify.unwatchTree(path)
@@ -151,6 +164,10 @@ public final class DirectoryWatcher: @unchecked Sendable {
                 queue.push(.remove(path))
             }
         case .moved(let from, let to, let isDirectory):
+            if !isDirectory {
+                forget(from)
+                if !isPhoto(to) || FileSystem.isSymlink(to) { accountFor(to) }
+            }
             if isDirectory {
                 inotify.renameTree(from: from, to: to)
                 if skipsDirectory(to) {
@@ -279,6 +296,30 @@ public final class DirectoryWatcher: @unchecked Sendable {
             every \(Int(pollInterval)) s instead of at once, and watching resumes by itself when watches free up. \
             To fix: echo fs.inotify.max_user_watches=524288 | sudo tee /etc/sysctl.d/90-photoq.conf && sudo sysctl --system
             """)
+    }
+
+    /// A file that is not a photo, or a link, appearing between scans: counted
+    /// as skipped now (and logged once), not only at the next scan.
+    private func accountFor(_ path: String) {
+        guard skips != nil, membership.root(of: path) != nil else { return }
+        guard let skip = classifier.file(path, name: FileSystem.lastComponent(path)) else { return }
+        skipChanges.append((path, skip))
+    }
+
+    private func forget(_ path: String) {
+        if skips != nil { skipChanges.append((path, nil)) }
+    }
+
+    private func flushSkips() {
+        guard let skips, !skipChanges.isEmpty else { return }
+        defer { skipChanges.removeAll() }
+        do {
+            for skip in try skips.updateSkips(skipChanges) {
+                log.debug("skipped \(skip.className): \(skip.detail)", ["photo.path": skip.path])
+            }
+        } catch {
+            log.warning("cannot record \(skipChanges.count) skipped files: \(error)")
+        }
     }
 
     private func isPhoto(_ path: String) -> Bool {

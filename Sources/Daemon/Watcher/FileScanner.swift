@@ -13,7 +13,12 @@ public struct FileScanner: Sendable {
 
     /// Calls `directory` for every folder walked (root included) and `photo`
     /// for every photo file, depth first. Unreadable folders are skipped.
-    public func walk(_ root: String, directory: (String) -> Void, photo: (String) -> Void, shouldStop: () -> Bool = { false }) {
+    /// `other` gets everything else it meets: folders not entered (hidden,
+    /// excluded: `isDirectory` true), symlinks, and regular files that are
+    /// not photos by name.
+    public func walk(_ root: String, directory: (String) -> Void, photo: (String) -> Void,
+                     other: ((_ path: String, _ name: String, _ isDirectory: Bool) -> Void)? = nil,
+                     shouldStop: () -> Bool = { false }) {
         var stack = [root]
         while let dir = stack.popLast() {
             if shouldStop() { return }
@@ -30,12 +35,15 @@ public struct FileScanner: Sendable {
                 if type == UInt8(DT_UNKNOWN) {
                     // Some file systems do not fill d_type.
                     guard let st = FileSystem.linkStatus(path) else { continue }
-                    type = (st.st_mode & S_IFMT) == S_IFDIR ? UInt8(DT_DIR) : (st.st_mode & S_IFMT) == S_IFREG ? UInt8(DT_REG) : 0
+                    let mode = st.st_mode & S_IFMT
+                    type = mode == S_IFDIR ? UInt8(DT_DIR) : mode == S_IFREG ? UInt8(DT_REG) : mode == S_IFLNK ? UInt8(DT_LNK) : 0
                 }
                 if type == UInt8(DT_DIR) {
-                    if !filter.skipsDirectory(name: name, path: path) { stack.append(path) }
+                    if !filter.skipsDirectory(name: name, path: path) { stack.append(path) } else { other?(path, name, true) }
                 } else if type == UInt8(DT_REG), filter.isPhoto(name: name) {
                     photo(path)
+                } else if type == UInt8(DT_REG) || type == UInt8(DT_LNK) {
+                    other?(path, name, false)
                 }
             }
         }

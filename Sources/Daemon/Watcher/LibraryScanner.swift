@@ -11,6 +11,7 @@ public final class LibraryScanner: @unchecked Sendable {
     private let queue: IngestQueue
     private let scanner: FileScanner
     private let presence: RootPresence?
+    private let classifier: SkipClassifier
     private let log: Log
     private let condition = NSCondition()
     /// Folders to scan, none below another (compared as bytes).
@@ -21,11 +22,14 @@ public final class LibraryScanner: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     /// - Parameter presence: which roots are there; folders of a missing root are not scanned.
-    public init(index: PhotoIndex, queue: IngestQueue, filter: PathFilter, presence: RootPresence? = nil, log: Log) {
+    /// - Parameter roots: the library's roots, to tell links within them from links out.
+    public init(index: PhotoIndex, queue: IngestQueue, filter: PathFilter, presence: RootPresence? = nil,
+                roots: [String] = [], log: Log) {
         self.index = index
         self.queue = queue
         self.scanner = FileScanner(filter: filter)
         self.presence = presence
+        classifier = SkipClassifier(roots: roots.isEmpty ? presence?.roots ?? [] : roots, filter: filter)
         self.log = log
     }
 
@@ -120,6 +124,7 @@ public final class LibraryScanner: @unchecked Sendable {
         var fresh: [(path: String, identity: FileIdentity)] = []
         var changed: [String] = []
         var seen = Set<[UInt8]>()
+        var skips: [SkipRecord] = []
         scanner.walk(folder, directory: { _ in }, photo: { path in
             let key = Array(path.utf8)
             seen.insert(key)
@@ -133,8 +138,13 @@ public final class LibraryScanner: @unchecked Sendable {
             } else {
                 fresh.append((path, identity))
             }
+        }, other: { path, name, isDirectory in
+            if let skip = isDirectory ? self.classifier.folder(path, name: name) : self.classifier.file(path, name: name) {
+                skips.append(skip)
+            }
         }, shouldStop: { isStopped })
         if isStopped { return }
+        recordSkips(skips, under: folder)
 
         // Records whose file is gone may have moved to one of the fresh paths.
         var orphans = known.filter { !seen.contains($0.key) && index.search.contains(id: $0.value.id) }
@@ -165,7 +175,18 @@ public final class LibraryScanner: @unchecked Sendable {
         queue.push(.sweep(folder))
         let ms = Double(Deadline.now() - started) / 1e6
         log.info("scanned \(folder)", ["scan.files": seen.count, "scan.new": fresh.count - moved, "scan.changed": changed.count,
-                                       "scan.moved": moved, "scan.gone": orphans.count, "scan.ms": Int(ms)])
+                                       "scan.moved": moved, "scan.gone": orphans.count, "scan.skipped": skips.count, "scan.ms": Int(ms)])
+    }
+
+    /// Stores what the walk left out (logged once each, when first met).
+    private func recordSkips(_ skips: [SkipRecord], under folder: String) {
+        do {
+            for skip in try index.replaceSkips(under: folder, with: skips) {
+                log.debug("skipped \(skip.className): \(skip.detail)", ["photo.path": skip.path])
+            }
+        } catch {
+            log.error("cannot record the files skipped in \(folder): \(error)")
+        }
     }
 
     private func isBelow(_ path: String, _ folder: String) -> Bool {
