@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Index
 import PhotoqProtocol
 
@@ -136,6 +137,7 @@ public final class PhotoDaemon: @unchecked Sendable {
                                   uptimeSeconds: Double(Deadline.now() - started) / 1e9, pid: getpid())
         result.indexingPaused = writer.indexingPaused
         result.failedByReason = failed > 0 ? failureClasses() : nil
+        result.byFormat = ImageFormat.indexedCounts(index.catalog.countsByFormat)
         return result
     }
 

@@ -2,25 +2,32 @@ internal import CBLAS
 
 /// Restricts a search to some photos. Folder and date filters are resolved
 /// by the caller: `PhotoIndex.ids(inFolder:)` gives an allowed set, and the
-/// modification time kept with each vector serves date ranges.
+/// date kept with each vector (`PhotoRecord.searchDateNanoseconds`: when the
+/// photo was taken, else its mtime) serves date ranges.
 public struct SearchFilter: Sendable {
     /// Only these ids (nil: any).
     public var allowedIDs: Set<UInt64>?
-    /// Only photos whose mtime (ns since the epoch) lies in this range.
-    public var mtimeRange: ClosedRange<Int64>?
+    /// Only photos whose date (taken, else mtime; ns since the epoch) lies in this range.
+    public var dateRange: ClosedRange<Int64>?
     /// Any further condition on the id.
     public var predicate: (@Sendable (UInt64) -> Bool)?
 
-    public init(allowedIDs: Set<UInt64>? = nil, mtimeRange: ClosedRange<Int64>? = nil,
+    public init(allowedIDs: Set<UInt64>? = nil, dateRange: ClosedRange<Int64>? = nil,
                 predicate: (@Sendable (UInt64) -> Bool)? = nil) {
         self.allowedIDs = allowedIDs
-        self.mtimeRange = mtimeRange
+        self.dateRange = dateRange
         self.predicate = predicate
+    }
+
+    /// The former name of `dateRange`, from when only mtimes were known.
+    public var mtimeRange: ClosedRange<Int64>? {
+        get { dateRange }
+        set { dateRange = newValue }
     }
 
     @inline(__always)
     func allows(id: UInt64, mtime: Int64) -> Bool {
-        if let mtimeRange, !mtimeRange.contains(mtime) { return false }
+        if let dateRange, !dateRange.contains(mtime) { return false }
         if let allowedIDs, !allowedIDs.contains(id) { return false }
         if let predicate, !predicate(id) { return false }
         return true
@@ -73,7 +80,8 @@ public final class VectorSearch: @unchecked Sendable {
     /// Every id held, in row order.
     public var allIDs: [UInt64] { lock.withReadLock { ids } }
 
-    /// Inserts or replaces vectors (each (D)) under one lock.
+    /// Inserts or replaces vectors (each (D)) under one lock; `mtimeNanoseconds`
+    /// is the date `SearchFilter.dateRange` sees (taken, else mtime).
     public func upsert(_ entries: [(id: UInt64, vector: [Float], mtimeNanoseconds: Int64)]) throws {
         for entry in entries { try validate(entry.vector, what: "vector of photo \(entry.id)") }
         lock.withWriteLock {
