@@ -40,7 +40,7 @@ public struct CaptureTime: Sendable, Equatable, Hashable {
                                             second: Int, fraction: Double) -> Int64 {
         let days = daysSinceEpoch(year: Int64(year), month: Int64(month), day: Int64(day))
         let seconds = days * 86_400 + Int64(hour) * 3600 + Int64(minute) * 60 + Int64(second)
-        return seconds * 1_000_000_000 + Int64((max(0, min(fraction, 0.999_999_999)) * 1e9).rounded(.down))
+        return seconds * 1_000_000_000 + Int64(min(999_999_999, (max(0, fraction) * 1e9).rounded()))
     }
 
     /// ISO 8601 UTC for a time in ns since the epoch: "2026-12-01T09:30:00Z".

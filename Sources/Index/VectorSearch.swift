@@ -131,6 +131,40 @@ public final class VectorSearch: @unchecked Sendable {
         }
     }
 
+    /// The best hits for query (D), best first, at least `k` of them and more
+    /// until `enough` accepts the list (or every photo passing the filter is
+    /// in it): for callers that fold several hits into one result. The
+    /// matrix is scored once; only the selection is repeated, widening each time.
+    public func search(_ query: [Float], k: Int, filter: SearchFilter? = nil,
+                       widenUntil enough: ([SearchHit]) -> Bool) throws -> [SearchHit] {
+        try validate(query, what: "query")
+        guard k > 0 else { return [] }
+        return lock.withReadLock {
+            let n = ids.count
+            guard n > 0 else { return [] }
+            var asked = min(k, n)
+            if let filter, let allowed = filter.allowedIDs, allowed.count * Self.sparseFilterRatio < n {
+                while true {
+                    let hits = searchAllowedRows(query, k: asked, allowed: allowed, filter: filter)
+                    if hits.count < asked || asked >= n || enough(hits) { return hits }
+                    asked = min(n, asked * 2)
+                }
+            }
+            let scores = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1,
+                            matrix, Int32(dimension), query, 1, 0, buffer.baseAddress, 1)
+                initialized = n
+            }
+            return scores.withUnsafeBufferPointer { scores in
+                while true {
+                    let hits = select(scores: scores, k: asked, filter: filter)
+                    if hits.count < asked || asked >= n || enough(hits) { return hits }
+                    asked = min(n, asked * 2)
+                }
+            }
+        }
+    }
+
     /// The best `k` hits for each query (Q of them, each (D)) with one
     /// `cblas_sgemm` per block of queries.
     public func search(queries: [[Float]], k: Int, filter: SearchFilter? = nil) throws -> [[SearchHit]] {

@@ -140,29 +140,25 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
     }
 
     /// The best `k` photos with byte-identical copies folded into the best of
-    /// them: while copies take places, the search is asked for more, so the
-    /// result still holds `k` distinct photos when there are that many.
+    /// them: while copies take places the search widens, so the result still
+    /// holds `k` distinct photos when there are that many.
     private func foldedHits(_ query: [Float], k: Int, filter: SearchFilter,
                             hidden: Set<UInt64>) throws -> [(hit: Index.SearchHit, copies: [UInt64])] {
-        var asked = k
-        while true {
-            let hits = try index.search.search(query, k: asked, filter: filter)
+        let catalog = index.catalog
+        func fold(_ hits: [Index.SearchHit]) -> [(hit: Index.SearchHit, copies: [UInt64])] {
             var groups = Set<UInt64>()
             var folded: [(hit: Index.SearchHit, copies: [UInt64])] = []
-            for hit in hits {
-                guard let group = index.catalog.copyGroup(of: hit.id) else {
+            for hit in hits where folded.count < k {
+                guard let group = catalog.copyGroup(of: hit.id) else {
                     folded.append((hit, []))
-                    if folded.count == k { return folded }
                     continue
                 }
                 guard groups.insert(group).inserted else { continue }
-                folded.append((hit, index.catalog.copies(of: hit.id).filter { $0 != hit.id && !hidden.contains($0) }))
-                if folded.count == k { return folded }
+                folded.append((hit, catalog.copies(of: hit.id).filter { $0 != hit.id && !hidden.contains($0) }))
             }
-            let held = index.search.count
-            if hits.count < asked || asked >= held { return folded }
-            asked = min(held, asked + max(k, asked))
+            return folded
         }
+        return fold(try index.search.search(query, k: k, filter: filter) { fold($0).count >= k })
     }
 
     /// A result for a stored photo, with its capture date and format.
