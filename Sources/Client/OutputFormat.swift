@@ -120,13 +120,7 @@ public struct OutputFormat: Sendable {
     }
 
     /// Every folded copy after its primary, as a result of its own.
-    static func eachCopy(_ hits: [SearchHit]) -> [SearchHit] {
-        hits.flatMap { hit -> [SearchHit] in
-            var primary = hit
-            primary.also = []
-            return [primary] + (hit.also ?? []).map { var copy = $0; copy.also = []; return copy }
-        }
-    }
+    static func eachCopy(_ hits: [SearchHit]) -> [SearchHit] { hits.flatMap(\.everyCopy) }
 
     public func render(status: StatusResult, socket: String) -> [UInt8] {
         if json {

@@ -39,6 +39,13 @@ public struct SearchHit: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, path, pathBytes = "path_bytes", score, modified, feature, taken, format, also
     }
+
+    /// This hit and then each folded copy, every one as a hit of its own (no `also`).
+    public var everyCopy: [SearchHit] {
+        var primary = self
+        primary.also = nil
+        return [primary] + (also ?? []).map { var copy = $0; copy.also = nil; return copy }
+    }
 }
 
 public struct SearchResult: Codable, Sendable, Equatable {
