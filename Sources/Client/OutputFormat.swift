@@ -7,11 +7,15 @@ public struct OutputFormat: Sendable {
     public var json: Bool
     /// NUL-terminated paths, for `xargs -0`.
     public var nulSeparated: Bool
+    /// Each byte-identical copy as a result of its own, instead of folded
+    /// into the best one's `also`.
+    public var allCopies: Bool
 
-    public init(scores: Bool = false, json: Bool = false, nulSeparated: Bool = false) {
+    public init(scores: Bool = false, json: Bool = false, nulSeparated: Bool = false, allCopies: Bool = false) {
         self.scores = scores
         self.json = json
         self.nulSeparated = nulSeparated
+        self.allCopies = allCopies
     }
 
     /// `--json` document of a search: versioned, stable snake_case keys.
@@ -23,7 +27,30 @@ public struct OutputFormat: Sendable {
             public var path: String
             public var path_bytes: String?
             public var score: Float
-            public var modified: Double
+            /// ISO 8601 UTC: "2026-12-01T09:30:00Z".
+            public var modified: String
+            /// ISO 8601 with the UTC offset when known, or null.
+            public var taken: String?
+            /// "jpeg", "png", "webp", "heic", "avif", "tiff", "gif", "bmp", "raw"; null when unknown.
+            public var format: String?
+            /// Paths of byte-identical copies folded into this result ([] when none).
+            public var also: [String]
+
+            enum CodingKeys: String, CodingKey { case rank, id, path, path_bytes, score, modified, taken, format, also }
+
+            // Written out so that `taken` and `format` are null, not missing, when unknown.
+            public func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(rank, forKey: .rank)
+                try c.encode(id, forKey: .id)
+                try c.encode(path, forKey: .path)
+                try c.encodeIfPresent(path_bytes, forKey: .path_bytes)
+                try c.encode(score, forKey: .score)
+                try c.encode(modified, forKey: .modified)
+                try c.encode(taken, forKey: .taken)
+                try c.encode(format, forKey: .format)
+                try c.encode(also, forKey: .also)
+            }
         }
 
         public var version = 1
@@ -60,13 +87,28 @@ public struct OutputFormat: Sendable {
         public var by_reason: [String: Int] = [:]
         /// "scanning", "embedding" or "idle".
         public var indexing: String? = nil
+        /// Indexed photos by format, every one of `formatNames` present (0 when none).
+        public var by_format: [String: Int] = [:]
     }
 
-    public func render(hits: [SearchHit], query: String?, similarTo: String?, pending: Int? = nil) -> [UInt8] {
+    /// The formats `by_format` always lists (the daemon's record names).
+    public static let formatNames = ["jpeg", "png", "webp", "heic", "avif", "tiff", "gif", "bmp", "raw"]
+
+    /// The daemon's counts with every format present; an older daemon's
+    /// missing counts read as 0.
+    static func formatCounts(_ status: StatusResult) -> [String: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: formatNames.map { ($0, 0) })
+        for (format, count) in status.byFormat ?? [:] { counts[format] = count }
+        return counts
+    }
+
+    public func render(hits folded: [SearchHit], query: String?, similarTo: String?, pending: Int? = nil) -> [UInt8] {
+        let hits = allCopies ? Self.eachCopy(folded) : folded
         if json {
             var doc = SearchDocument(query: query, similar_to: similarTo, results: hits.enumerated().map { i, h in
                 SearchDocument.Hit(rank: i + 1, id: h.id, path: h.path, path_bytes: h.pathBytes, score: h.score,
-                                   modified: h.modified)
+                                   modified: ResultDates.iso8601(secondsSince1970: h.modified), taken: h.taken,
+                                   format: h.format, also: (h.also ?? []).map(\.path))
             })
             doc.pending = pending
             return OutputFormat.encode(doc)
@@ -74,13 +116,19 @@ public struct OutputFormat: Sendable {
         var out: [UInt8] = []
         for hit in hits {
             if scores { out += Array(String(format4(hit.score) + "\t").utf8) }
-            // -0 is for programs (xargs -0): the exact bytes. Lines are for
-            // people: names that are not UTF-8 show `\xHH` escapes.
+            // -0 is for programs (xargs -0): the exact bytes, primaries only.
+            // Lines are for people: names that are not UTF-8 show `\xHH` escapes.
             out += nulSeparated ? hit.fileSystemPath : Array(hit.path.utf8)
             out.append(nulSeparated ? 0 : UInt8(ascii: "\n"))
+            if !nulSeparated {
+                for copy in hit.also ?? [] { out += Array("  also: \(copy.path)\n".utf8) }
+            }
         }
         return out
     }
+
+    /// Every folded copy after its primary, as a result of its own.
+    static func eachCopy(_ hits: [SearchHit]) -> [SearchHit] { hits.flatMap(\.everyCopy) }
 
     public func render(status: StatusResult, socket: String) -> [UInt8] {
         if json {
@@ -94,6 +142,7 @@ public struct OutputFormat: Sendable {
             document.skipped = status.skipped ?? 0
             document.by_reason = status.byReason ?? status.failedByReason ?? [:]
             document.indexing = status.indexing
+            document.by_format = Self.formatCounts(status)
             return OutputFormat.encode(document)
         }
         let classes = status.failedByReason.map { byClass in
@@ -105,6 +154,9 @@ public struct OutputFormat: Sendable {
         var lines = ["indexed  \(status.indexed)", "pending  \(status.pending)", "failed   \(status.failed)\(classes)"]
         lines += StatusLines.accounting(status)
         if let paused = status.indexingPaused { lines.append("paused   \(paused) (pending photos are retried)") }
+        let formats = Self.formatCounts(status)
+        let present = Self.formatNames.filter { formats[$0, default: 0] > 0 }
+        if !present.isEmpty { lines.append("formats  " + present.map { "\(formats[$0, default: 0]) \($0)" }.joined(separator: ", ")) }
         lines += ["model    \(status.modelID) (D=\(status.dimension))",
                   "roots    \(status.roots.joined(separator: ", "))\(missingNote)",
                   "watcher  \(status.watcher) (\(status.watches) folders)",

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Index
 import PhotoqProtocol
 
@@ -143,6 +144,7 @@ public final class PhotoDaemon: @unchecked Sendable {
         result.skipped = counts.skipped
         result.byReason = counts.byReason
         result.indexing = scanning ? "scanning" : pending > 0 ? "embedding" : "idle"
+        result.byFormat = ImageFormat.indexedCounts(index.catalog.countsByFormat)
         return result
     }
 

@@ -97,6 +97,7 @@ extension PhotoIndex {
                 for id in ids { try txn.delete(environment.photos, key: IndexKeys.photo(id)) }
             }
             search.remove(ids: ids)
+            catalog.remove(ids: ids)
         }
     }
 
@@ -145,17 +146,23 @@ extension PhotoIndex {
 
     private func applyToSearch(_ ops: [WriteBatch.SearchOp]) throws {
         var pending: [(id: UInt64, vector: [Float], mtimeNanoseconds: Int64)] = []
+        var summaries: [(id: UInt64, hash: UInt64, format: String)] = []
         for op in ops {
             switch op {
-            case let .set(id, vector, mtime):
-                pending.append((id, vector, mtime))
+            case let .set(id, vector, date, hash, format):
+                pending.append((id, vector, date))
+                summaries.append((id, hash, format))
             case let .remove(id):
                 try search.upsert(pending)
+                catalog.set(summaries)
                 pending.removeAll()
+                summaries.removeAll()
                 search.remove(id: id)
+                catalog.remove(ids: [id])
             }
         }
         try search.upsert(pending)
+        catalog.set(summaries)
     }
 }
 

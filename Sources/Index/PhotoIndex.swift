@@ -37,6 +37,8 @@ public final class PhotoIndex: @unchecked Sendable {
     public let featureDimension: Int
     /// The vectors of every embedded photo, for nearest-neighbour queries.
     public let search: VectorSearch
+    /// Content hashes and formats of the photos in `search`, kept in step with it.
+    public let catalog = PhotoCatalog()
     /// Ids whose stored record could not be decoded at open (left out of
     /// `search`; `removeRecords(ids:)` drops them so they get re-ingested).
     public let corruptRecordIDsAtOpen: [UInt64]
@@ -66,7 +68,7 @@ public final class PhotoIndex: @unchecked Sendable {
         do {
             compatibilityState = try Self.checkModel(environment, modelID: modelID, dimension: dimension,
                                                      featureDimension: featureDimension)
-            corruptRecordIDsAtOpen = compatibilityState == .compatible ? try Self.loadVectors(environment, into: search) : []
+            corruptRecordIDsAtOpen = compatibilityState == .compatible ? try Self.loadVectors(environment, into: search, catalog: catalog) : []
         } catch {
             environment.close()
             throw error
@@ -106,9 +108,10 @@ public final class PhotoIndex: @unchecked Sendable {
     }
 
     /// Reads every record's vector into `search`; returns undecodable ids.
-    private static func loadVectors(_ env: LMDBEnvironment, into search: VectorSearch) throws -> [UInt64] {
+    private static func loadVectors(_ env: LMDBEnvironment, into search: VectorSearch, catalog: PhotoCatalog) throws -> [UInt64] {
         var corrupt: [UInt64] = []
         var batch: [(id: UInt64, vector: [Float], mtimeNanoseconds: Int64)] = []
+        var summaries: [(id: UInt64, hash: UInt64, format: String)] = []
         try env.read { txn in
             try txn.forEach(env.photos) { key, value in
                 let id = IndexKeys.decodePhotoKey(key) ?? 0
@@ -117,15 +120,21 @@ public final class PhotoIndex: @unchecked Sendable {
                     corrupt.append(id)
                     return true
                 }
-                if !record.vector.isEmpty { batch.append((id, record.vector, record.mtimeNanoseconds)) }
+                if !record.vector.isEmpty {
+                    batch.append((id, record.vector, record.searchDateNanoseconds))
+                    summaries.append((id, record.contentHash, record.format))
+                }
                 if batch.count == 4096 {
                     try search.upsert(batch)
+                    catalog.set(summaries)
                     batch.removeAll(keepingCapacity: true)
+                    summaries.removeAll(keepingCapacity: true)
                 }
                 return true
             }
         }
         try search.upsert(batch)
+        catalog.set(summaries)
         return corrupt
     }
 
@@ -165,6 +174,7 @@ public final class PhotoIndex: @unchecked Sendable {
                 try meta.set(MetaKey.featureDimension, String(featureDimension))
             }
             search.removeAll()
+            catalog.removeAll()
             compatibilityLock.withLock { compatibilityState = .compatible }
         }
     }

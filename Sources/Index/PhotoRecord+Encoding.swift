@@ -1,19 +1,27 @@
 // Stored form of PhotoRecord (little-endian):
-//   u8 version (1) | u64 id | u64 device | u64 inode | u64 size | i64 mtime_ns
+//   u8 version (2) | u64 id | u64 device | u64 inode | u64 size | i64 mtime_ns
 //   | u64 content_hash | u32 n + path utf8 | u32 n + model id utf8
+//   | u8 taken flags (bit 0: taken, bit 1: offset known) | i64 taken wall-clock ns
+//   | i32 taken UTC offset s | u32 n + format utf8
 //   | u32 D | u32 F | f32 vector (D) | f32 feature (F) | u64 checksum
+// Version 1 lacks the taken and format fields; it still decodes (taken nil,
+// format empty) and is rewritten as version 2 when the record next changes.
 // The fixed fields and strings come first so a metadata-only decode touches
 // only the record's first page; the checksum covers every byte before it.
 
 extension PhotoRecord {
-    public static let encodingVersion: UInt8 = 1
+    public static let encodingVersion: UInt8 = 2
+    /// The oldest version this program still reads.
+    static let oldestReadableVersion: UInt8 = 1
+    static let maxFormatBytes = 64
     static let maxPathBytes = 1 << 16
     static let maxModelIDBytes = 1 << 10
     static let maxFloats = 1 << 20
 
     /// The versioned binary form stored in LMDB.
     public func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 80 + path.utf8.count + modelID.utf8.count + 4 * (vector.count + feature.count))
+        var writer = ByteWriter(capacity: 100 + path.utf8.count + modelID.utf8.count + format.utf8.count
+                                + 4 * (vector.count + feature.count))
         writer.write(Self.encodingVersion)
         writer.write(id)
         writer.write(device)
@@ -23,6 +31,10 @@ extension PhotoRecord {
         writer.write(contentHash)
         writer.write(string: path)
         writer.write(string: modelID)
+        writer.write(UInt8((taken != nil ? 1 : 0) | (taken?.utcOffsetSeconds != nil ? 2 : 0)))
+        writer.write(taken?.wallClockNanoseconds ?? 0)
+        writer.write(UInt32(bitPattern: taken?.utcOffsetSeconds ?? 0))
+        writer.write(string: format)
         writer.write(UInt32(vector.count))
         writer.write(UInt32(feature.count))
         writer.write(floats: vector)
@@ -44,8 +56,8 @@ extension PhotoRecord {
     public init(decoding bytes: UnsafeRawBufferPointer, includeFloats: Bool = true) throws {
         var reader = ByteReader(bytes, what: "photo record")
         let version = try reader.readUInt8()
-        guard version == Self.encodingVersion else {
-            throw reader.corrupt("record version \(version), this program reads \(Self.encodingVersion)")
+        guard (Self.oldestReadableVersion...Self.encodingVersion).contains(version) else {
+            throw reader.corrupt("record version \(version), this program reads \(Self.oldestReadableVersion) to \(Self.encodingVersion)")
         }
         let id = try reader.readUInt64()
         let device = try reader.readUInt64()
@@ -55,6 +67,18 @@ extension PhotoRecord {
         let hash = try reader.readUInt64()
         let path = try reader.readString(maxBytes: Self.maxPathBytes)
         let modelID = try reader.readString(maxBytes: Self.maxModelIDBytes)
+        var taken: CaptureTime?
+        var format = ""
+        if version >= 2 {
+            let flags = try reader.readUInt8()
+            let wallClock = try reader.readInt64()
+            let offset = Int32(bitPattern: try reader.readUInt32())
+            guard flags & ~3 == 0, flags != 2, abs(Int(offset)) <= 86_400 else {
+                throw reader.corrupt("capture date flags \(flags) with offset \(offset)")
+            }
+            if flags & 1 != 0 { taken = CaptureTime(wallClockNanoseconds: wallClock, utcOffsetSeconds: flags & 2 != 0 ? offset : nil) }
+            format = try reader.readString(maxBytes: Self.maxFormatBytes)
+        }
         let vectorCount = Int(try reader.readUInt32())
         let featureCount = Int(try reader.readUInt32())
         guard vectorCount <= Self.maxFloats, featureCount <= Self.maxFloats else {
@@ -72,7 +96,7 @@ extension PhotoRecord {
             }
         }
         self.init(id: id, path: path, device: device, inode: inode, size: size, mtimeNanoseconds: mtime,
-                  contentHash: hash, modelID: modelID, vector: vector, feature: feature)
+                  contentHash: hash, modelID: modelID, vector: vector, feature: feature, taken: taken, format: format)
     }
 }
 

@@ -23,10 +23,16 @@ public struct PhotoRecord: Sendable, Equatable {
     /// feature (1280): the backbone's pooled feature, input of the reranker;
     /// empty when not stored.
     public var feature: [Float]
+    /// When the photo was taken (its EXIF capture date); nil when the file
+    /// does not record one, and in records written before dates were kept.
+    public var taken: CaptureTime?
+    /// The decoder's name for the file's format ("jpeg", "png", "heic", …);
+    /// empty in records written before formats were kept.
+    public var format: String
 
     public init(id: UInt64 = 0, path: String, device: UInt64 = 0, inode: UInt64 = 0, size: UInt64 = 0,
                 mtimeNanoseconds: Int64 = 0, contentHash: UInt64 = 0, modelID: String,
-                vector: [Float], feature: [Float] = []) {
+                vector: [Float], feature: [Float] = [], taken: CaptureTime? = nil, format: String = "") {
         self.id = id
         self.path = path
         self.device = device
@@ -37,7 +43,13 @@ public struct PhotoRecord: Sendable, Equatable {
         self.modelID = modelID
         self.vector = vector
         self.feature = feature
+        self.taken = taken
+        self.format = format
     }
+
+    /// The date date filters see: when the photo was taken, else when the
+    /// file was last modified (ns since the epoch).
+    public var searchDateNanoseconds: Int64 { taken?.instantNanoseconds ?? mtimeNanoseconds }
 
     /// True while the photo has no vector (new model, not embedded yet).
     public var needsEmbedding: Bool { vector.isEmpty }

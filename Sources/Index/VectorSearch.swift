@@ -2,25 +2,32 @@ internal import CBLAS
 
 /// Restricts a search to some photos. Folder and date filters are resolved
 /// by the caller: `PhotoIndex.ids(inFolder:)` gives an allowed set, and the
-/// modification time kept with each vector serves date ranges.
+/// date kept with each vector (`PhotoRecord.searchDateNanoseconds`: when the
+/// photo was taken, else its mtime) serves date ranges.
 public struct SearchFilter: Sendable {
     /// Only these ids (nil: any).
     public var allowedIDs: Set<UInt64>?
-    /// Only photos whose mtime (ns since the epoch) lies in this range.
-    public var mtimeRange: ClosedRange<Int64>?
+    /// Only photos whose date (taken, else mtime; ns since the epoch) lies in this range.
+    public var dateRange: ClosedRange<Int64>?
     /// Any further condition on the id.
     public var predicate: (@Sendable (UInt64) -> Bool)?
 
-    public init(allowedIDs: Set<UInt64>? = nil, mtimeRange: ClosedRange<Int64>? = nil,
+    public init(allowedIDs: Set<UInt64>? = nil, dateRange: ClosedRange<Int64>? = nil,
                 predicate: (@Sendable (UInt64) -> Bool)? = nil) {
         self.allowedIDs = allowedIDs
-        self.mtimeRange = mtimeRange
+        self.dateRange = dateRange
         self.predicate = predicate
+    }
+
+    /// The former name of `dateRange`, from when only mtimes were known.
+    public var mtimeRange: ClosedRange<Int64>? {
+        get { dateRange }
+        set { dateRange = newValue }
     }
 
     @inline(__always)
     func allows(id: UInt64, mtime: Int64) -> Bool {
-        if let mtimeRange, !mtimeRange.contains(mtime) { return false }
+        if let dateRange, !dateRange.contains(mtime) { return false }
         if let allowedIDs, !allowedIDs.contains(id) { return false }
         if let predicate, !predicate(id) { return false }
         return true
@@ -73,7 +80,8 @@ public final class VectorSearch: @unchecked Sendable {
     /// Every id held, in row order.
     public var allIDs: [UInt64] { lock.withReadLock { ids } }
 
-    /// Inserts or replaces vectors (each (D)) under one lock.
+    /// Inserts or replaces vectors (each (D)) under one lock; `mtimeNanoseconds`
+    /// is the date `SearchFilter.dateRange` sees (taken, else mtime).
     public func upsert(_ entries: [(id: UInt64, vector: [Float], mtimeNanoseconds: Int64)]) throws {
         for entry in entries { try validate(entry.vector, what: "vector of photo \(entry.id)") }
         lock.withWriteLock {
@@ -120,6 +128,40 @@ public final class VectorSearch: @unchecked Sendable {
                 initialized = n
             }
             return scores.withUnsafeBufferPointer { select(scores: $0, k: k, filter: filter) }
+        }
+    }
+
+    /// The best hits for query (D), best first, at least `k` of them and more
+    /// until `enough` accepts the list (or every photo passing the filter is
+    /// in it): for callers that fold several hits into one result. The
+    /// matrix is scored once; only the selection is repeated, widening each time.
+    public func search(_ query: [Float], k: Int, filter: SearchFilter? = nil,
+                       widenUntil enough: ([SearchHit]) -> Bool) throws -> [SearchHit] {
+        try validate(query, what: "query")
+        guard k > 0 else { return [] }
+        return lock.withReadLock {
+            let n = ids.count
+            guard n > 0 else { return [] }
+            var asked = min(k, n)
+            if let filter, let allowed = filter.allowedIDs, allowed.count * Self.sparseFilterRatio < n {
+                while true {
+                    let hits = searchAllowedRows(query, k: asked, allowed: allowed, filter: filter)
+                    if hits.count < asked || asked >= n || enough(hits) { return hits }
+                    asked = min(n, asked * 2)
+                }
+            }
+            let scores = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1,
+                            matrix, Int32(dimension), query, 1, 0, buffer.baseAddress, 1)
+                initialized = n
+            }
+            return scores.withUnsafeBufferPointer { scores in
+                while true {
+                    let hits = select(scores: scores, k: asked, filter: filter)
+                    if hits.count < asked || asked >= n || enough(hits) { return hits }
+                    asked = min(n, asked * 2)
+                }
+            }
         }
     }
 

@@ -3,7 +3,8 @@
 /// must do once the transaction commits.
 struct WriteBatch {
     enum SearchOp {
-        case set(UInt64, [Float], Int64)
+        /// id, vector, the date filters see, content hash, format.
+        case set(UInt64, [Float], Int64, UInt64, String)
         case remove(UInt64)
     }
 
@@ -78,7 +79,8 @@ struct WriteBatch {
         try txn.put(env.paths, key: IndexKeys.path(record.path), value: IndexKeys.pathValue(id: record.id, path: record.path))
         try txn.delete(env.failed, key: IndexKeys.path(record.path))
         try txn.delete(env.skipped, key: IndexKeys.path(record.path))
-        searchOps.append(record.vector.isEmpty ? .remove(record.id) : .set(record.id, record.vector, record.mtimeNanoseconds))
+        searchOps.append(record.vector.isEmpty ? .remove(record.id)
+            : .set(record.id, record.vector, record.searchDateNanoseconds, record.contentHash, record.format))
         result.upserted.append(record)
     }
 

@@ -2,9 +2,11 @@
 public struct SearchFilters: Codable, Sendable, Equatable {
     /// Only photos whose path starts with this folder (absolute, no trailing slash needed).
     public var folder: String?
-    /// Only photos modified at or after this time (seconds since 1970).
+    /// Only photos taken at or after this time (seconds since 1970); a photo
+    /// without a capture date counts by its modification time. (The wire
+    /// name is older than capture dates.)
     public var modifiedAfter: Double?
-    /// Only photos modified before this time (seconds since 1970).
+    /// Only photos taken (else modified) before this time (seconds since 1970).
     public var modifiedBefore: Double?
 
     public init(folder: String? = nil, modifiedAfter: Double? = nil, modifiedBefore: Double? = nil) {

@@ -11,19 +11,40 @@ public struct SearchHit: Codable, Sendable, Equatable {
     public var modified: Double
     /// Backbone feature (1280), only when the request asked for it.
     public var feature: [Float]?
+    /// When the photo was taken (ISO 8601, with the UTC offset when the file
+    /// records one); nil when unknown. Absent from older daemons.
+    public var taken: String?
+    /// The file's format ("jpeg", "png", "webp", "heic", "avif", "tiff",
+    /// "gif", "bmp", "raw"); nil when unknown or from an older daemon.
+    public var format: String?
+    /// Byte-identical copies of this photo at other paths (each with the
+    /// same score, without features or copies of its own), folded into this
+    /// result; nil from older daemons.
+    public var also: [SearchHit]?
 
     /// - Parameter path: the daemon's lossless path (`PathBytes`); split here
     ///   into `path` and `pathBytes`.
-    public init(id: UInt64, path: String, score: Float, modified: Double, feature: [Float]? = nil) {
+    public init(id: UInt64, path: String, score: Float, modified: Double, feature: [Float]? = nil,
+                taken: String? = nil, format: String? = nil, also: [SearchHit]? = nil) {
         self.id = id
         (self.path, self.pathBytes) = PathBytes.wireFields(path)
         self.score = score
         self.modified = modified
         self.feature = feature
+        self.taken = taken
+        self.format = format
+        self.also = also
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, path, pathBytes = "path_bytes", score, modified, feature
+        case id, path, pathBytes = "path_bytes", score, modified, feature, taken, format, also
+    }
+
+    /// This hit and then each folded copy, every one as a hit of its own (no `also`).
+    public var everyCopy: [SearchHit] {
+        var primary = self
+        primary.also = nil
+        return [primary] + (also ?? []).map { var copy = $0; copy.also = nil; return copy }
     }
 }
 
@@ -104,6 +125,9 @@ public struct StatusResult: Codable, Sendable, Equatable {
     public var byReason: [String: Int]?
     /// "scanning", "embedding" (photos pending) or "idle".
     public var indexing: String?
+    /// Indexed photos by format: "jpeg", "png", "webp", "heic", "avif",
+    /// "tiff", "gif", "bmp", "raw" (every one present). Absent from older daemons.
+    public var byFormat: [String: Int]?
 
     public init(indexed: Int, pending: Int, failed: Int, modelID: String, dimension: Int, roots: [String],
                 watcher: String, watches: Int, uptimeSeconds: Double, pid: Int32) {

@@ -17,7 +17,9 @@ struct Photoq: ParsableCommand {
             """,
         discussion: """
             Asks photoqd (the indexing daemon) for the photos that best match the text and prints their paths, \
-            best first, one per line. Start the daemon with `systemctl --user enable --now photoqd.socket` \
+            best first, one per line; byte-identical copies of a photo follow it as indented "also:" lines. \
+            --after and --before go by when a photo was taken (its EXIF capture date; a camera time without \
+            a zone counts as UTC), falling back to the file's modification time when the photo does not say. Start the daemon with `systemctl --user enable --now photoqd.socket` \
             or `photoqd --root ~/Pictures`.
 
             \(ExitStatus.helpTable)
@@ -42,11 +44,14 @@ struct Photoq: ParsableCommand {
     @Option(name: .customLong("in"), help: "Only photos inside this folder.", completion: .directory)
     var folder: String?
 
-    @Option(help: "Only photos modified on or after this day (YYYY-MM-DD, UTC).")
+    @Option(help: "Only photos taken on or after this day (YYYY-MM-DD, UTC): the EXIF capture date, else the file's modification time.")
     var after: String?
 
-    @Option(help: "Only photos modified before this day (YYYY-MM-DD, UTC).")
+    @Option(help: "Only photos taken before this day (YYYY-MM-DD, UTC): the EXIF capture date, else the file's modification time.")
     var before: String?
+
+    @Flag(help: "List byte-identical copies of a photo as results of their own (by default they are folded into one result: \"also:\" lines, \"also\" in --json; -0 prints only the first).")
+    var allCopies = false
 
     @Option(help: "Find photos like this one (a path or an index id); text arguments refine the query.",
             completion: .file(extensions: ["jpg", "jpeg"]))
@@ -96,7 +101,7 @@ struct Photoq: ParsableCommand {
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let socketPath = PhotoqClient.socketPath(flag: socket, environment: environment)
-        let format = OutputFormat(scores: scores, json: json, nulSeparated: nulSeparated)
+        let format = OutputFormat(scores: scores, json: json, nulSeparated: nulSeparated, allCopies: allCopies)
         do {
             if let explain {
                 let request = ExplainRequest(photo: explain, query: query.isEmpty ? nil : query, out: out, json: json,

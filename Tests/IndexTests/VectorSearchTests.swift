@@ -90,9 +90,9 @@ final class VectorSearchTests: XCTestCase {
         let query = rows[0].vector
         assertSameTopK(try search.search(query, k: 20, filter: SearchFilter(allowedIDs: allowed)),
                        naiveTopK(rows, query, k: 20) { allowed.contains($0) })
-        assertSameTopK(try search.search(query, k: 20, filter: SearchFilter(mtimeRange: 100...900)),
+        assertSameTopK(try search.search(query, k: 20, filter: SearchFilter(dateRange: 100...900)),
                        naiveTopK(rows, query, k: 20) { (100...900).contains($0) })
-        let both = SearchFilter(allowedIDs: allowed, mtimeRange: 100...900, predicate: { $0 % 2 == 0 })
+        let both = SearchFilter(allowedIDs: allowed, dateRange: 100...900, predicate: { $0 % 2 == 0 })
         assertSameTopK(try search.search(query, k: 20, filter: both),
                        naiveTopK(rows, query, k: 20) { allowed.contains($0) && (100...900).contains($0) && $0 % 2 == 0 })
         XCTAssertEqual(try search.search(query, k: 5, filter: SearchFilter(allowedIDs: [])), [])
@@ -101,7 +101,7 @@ final class VectorSearchTests: XCTestCase {
         XCTAssertLessThan(few.count * VectorSearch.sparseFilterRatio, rows.count)
         assertSameTopK(try search.search(query, k: 7, filter: SearchFilter(allowedIDs: few)),
                        naiveTopK(rows, query, k: 7) { few.contains($0) })
-        assertSameTopK(try search.search(query, k: 7, filter: SearchFilter(allowedIDs: few, mtimeRange: 0...2000)),
+        assertSameTopK(try search.search(query, k: 7, filter: SearchFilter(allowedIDs: few, dateRange: 0...2000)),
                        naiveTopK(rows, query, k: 7) { few.contains($0) && $0 <= 2000 })
     }
 

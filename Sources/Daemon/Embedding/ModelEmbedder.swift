@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Index
 import Model
 import ModelFormat
 import PhotoqProtocol
@@ -73,13 +74,13 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     public func embed(imagesAt paths: [String]) -> [Result<PhotoEmbedding, any Error>] {
         let inputs = decode(paths)
         var results = inputs.map { input -> Result<PhotoEmbedding, any Error> in
-            input.map { _ in PhotoEmbedding(vector: [], feature: []) }
+            input.map { PhotoEmbedding(vector: [], feature: [], taken: $0.taken, format: $0.format) }
         }
         let good = inputs.indices.filter { if case .success = inputs[$0] { true } else { false } }
         guard !good.isEmpty else { return results }
         var batch: [Float] = []
         batch.reserveCapacity(good.count * EfficientNetLite0.inputCount)
-        for i in good { if case .success(let x) = inputs[i] { batch += x } }
+        for i in good { if case .success(let x) = inputs[i] { batch += x.pixels } }
         do {
             // A grid joint model also needs the 7×7 head map; it picks its input itself.
             let out = try workspaceLock.withLock {
@@ -93,7 +94,10 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
                     results[i] = .failure(DaemonError(.model, "the network produced a non-finite vector"))
                     continue
                 }
-                results[i] = .success(PhotoEmbedding(vector: v, feature: Array(out.features(of: row))))
+                if case .success(var embedding) = results[i] {
+                    (embedding.vector, embedding.feature) = (v, Array(out.features(of: row)))
+                    results[i] = .success(embedding)
+                }
             }
         } catch {
             for i in good { results[i] = .failure(error) }
@@ -115,8 +119,15 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         return (0..<queries.count).map { Array(projected[$0 * d..<($0 + 1) * d]) }
     }
 
+    /// One decoded photo: the network's input and what the file says of itself.
+    private struct DecodedInput {
+        var pixels: [Float]
+        var taken: CaptureTime?
+        var format: String
+    }
+
     // paths (N) → N × (3,224,224) inputs or decode errors, `threads` at a time.
-    private func decode(_ paths: [String]) -> [Result<[Float], any Error>] {
+    private func decode(_ paths: [String]) -> [Result<DecodedInput, any Error>] {
         let slots = ResultSlots(count: paths.count)
         let transform = self.transform
         let decoder = self.decoder
@@ -125,14 +136,16 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: paths.count, by: workers) {
                 slots.set(i, Result {
-                    let target = transform.minimumDecodeSize(for: EfficientNetLite0.imageSize)
+                    let size = EfficientNetLite0.imageSize
+                    let target = transform.minimumDecodeSize(for: size)
                     // A name that is not UTF-8 is read by its bytes here.
                     let decoded = PathBytes.isPlain(paths[i])
                         ? try decoder.decode(path: paths[i], targetSize: target)
                         : try decoder.decode(data: FileSystem.readPhoto(paths[i], maximumSize: decoder.budget.maximumFileBytes),
                                              targetSize: target)
                     try PhotoTooSmall.check(decoded.originalSize, minimumSide: minimumSide)
-                    return networkInput(decoded.image, size: EfficientNetLite0.imageSize, transform: transform)
+                    return DecodedInput(pixels: networkInput(decoded.image, size: size, transform: transform),
+                                        taken: decoded.taken.map(CaptureTime.init(_:)), format: decoded.format.recordName)
                 })
             }
         }
@@ -142,7 +155,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     /// Each slot is written by exactly one worker through a raw buffer (no
     /// copy-on-write check on shared storage); read after all finished.
     private final class ResultSlots: @unchecked Sendable {
-        private let slots: UnsafeMutableBufferPointer<Result<[Float], any Error>>
+        private let slots: UnsafeMutableBufferPointer<Result<DecodedInput, any Error>>
         init(count: Int) {
             slots = .allocate(capacity: count)
             slots.initialize(repeating: .failure(CancellationError()))
@@ -151,7 +164,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
             _ = slots.deinitialize()
             slots.deallocate()
         }
-        func set(_ i: Int, _ value: Result<[Float], any Error>) { slots[i] = value }
-        var values: [Result<[Float], any Error>] { Array(slots) }
+        func set(_ i: Int, _ value: Result<DecodedInput, any Error>) { slots[i] = value }
+        var values: [Result<DecodedInput, any Error>] { Array(slots) }
     }
 }

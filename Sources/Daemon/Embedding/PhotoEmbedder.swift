@@ -1,13 +1,22 @@
-/// A photo's place in the joint space and the backbone feature behind it.
+import Index
+
+/// A photo's place in the joint space and the backbone feature behind it,
+/// with what the decoder learnt about the file on the way.
 public struct PhotoEmbedding: Sendable {
     /// Joint-space vector (D), L2-normalised.
     public var vector: [Float]
     /// Backbone feature (1280), kept for the client's reranker.
     public var feature: [Float]
+    /// The EXIF capture date, when the file records one.
+    public var taken: CaptureTime?
+    /// The decoded format's name ("jpeg", "png", "heic", …); empty when unknown.
+    public var format: String
 
-    public init(vector: [Float], feature: [Float]) {
+    public init(vector: [Float], feature: [Float], taken: CaptureTime? = nil, format: String = "") {
         self.vector = vector
         self.feature = feature
+        self.taken = taken
+        self.format = format
     }
 }
 

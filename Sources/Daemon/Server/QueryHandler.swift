@@ -141,13 +141,14 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         return found
     }
 
-    /// The index's filter for validated folder and date filters; nil when nothing can match.
+    /// The index's filter for validated folder and date filters (dates: when
+    /// taken, else modified); nil when nothing can match.
     private func searchFilter(_ filters: SearchFilters) throws -> SearchFilter? {
         var filter = SearchFilter()
         switch try RequestValidation.timeWindow(after: filters.modifiedAfter, before: filters.modifiedBefore) {
         case .any: break
         case .nothing: return nil
-        case .range(let range): filter.mtimeRange = range
+        case .range(let range): filter.dateRange = range
         }
         if let folder = try RequestValidation.folder(filters.folder) {
             filter.allowedIDs = try index.ids(inFolder: folder)
@@ -157,19 +158,54 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
 
     private func nearest(to query: [Float], k: Int, filter: SearchFilter?, excluding: UInt64?, features: Bool) throws -> SearchResult {
         guard var filter else { return SearchResult(hits: []) }
-        if let excluding { filter.predicate = { $0 != excluding } }
-        filter.hide(hiddenIDs())
-        let hits = try index.search.search(query, k: k, filter: filter)
+        if let excluding {
+            // The photo asked about and its byte-identical copies are not "similar" to it.
+            let own = Set(index.catalog.copies(of: excluding))
+            filter.predicate = { !own.contains($0) }
+        }
+        let hidden = hiddenIDs()
+        filter.hide(hidden)
+        let folded = try foldedHits(query, k: k, filter: filter, hidden: hidden)
         // Features for the head only: 10,000 of them would not fit one response.
-        let withFeatures = features ? min(hits.count, Wire.maximumFeatureHits) : 0
-        let records = try index.records(ids: hits.prefix(withFeatures).map(\.id), includeFloats: true)
-            + index.records(ids: hits.dropFirst(withFeatures).map(\.id), includeFloats: false)
+        let withFeatures = features ? min(folded.count, Wire.maximumFeatureHits) : 0
+        let records = try index.records(ids: folded.prefix(withFeatures).map(\.hit.id), includeFloats: true)
+            + index.records(ids: folded.dropFirst(withFeatures).map(\.hit.id) + folded.flatMap(\.copies), includeFloats: false)
         let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        return SearchResult(hits: hits.enumerated().compactMap { rank, hit in
-            byID[hit.id].map {
-                PhotoqProtocol.SearchHit(id: hit.id, path: $0.path, score: hit.score,
-                                         modified: Double($0.mtimeNanoseconds) / 1e9, feature: rank < withFeatures ? $0.feature : nil)
+        return SearchResult(hits: folded.enumerated().compactMap { rank, entry in
+            byID[entry.hit.id].map { record in
+                var hit = Self.hit(record, score: entry.hit.score, feature: rank < withFeatures ? record.feature : nil)
+                hit.also = entry.copies.compactMap { byID[$0].map { Self.hit($0, score: entry.hit.score, feature: nil) } }
+                return hit
             }
         })
+    }
+
+    /// The best `k` photos with byte-identical copies folded into the best of
+    /// them: while copies take places the search widens, so the result still
+    /// holds `k` distinct photos when there are that many.
+    private func foldedHits(_ query: [Float], k: Int, filter: SearchFilter,
+                            hidden: Set<UInt64>) throws -> [(hit: Index.SearchHit, copies: [UInt64])] {
+        let catalog = index.catalog
+        func fold(_ hits: [Index.SearchHit]) -> [(hit: Index.SearchHit, copies: [UInt64])] {
+            var groups = Set<UInt64>()
+            var folded: [(hit: Index.SearchHit, copies: [UInt64])] = []
+            for hit in hits where folded.count < k {
+                guard let group = catalog.copyGroup(of: hit.id) else {
+                    folded.append((hit, []))
+                    continue
+                }
+                guard groups.insert(group).inserted else { continue }
+                folded.append((hit, catalog.copies(of: hit.id).filter { $0 != hit.id && !hidden.contains($0) }))
+            }
+            return folded
+        }
+        return fold(try index.search.search(query, k: k, filter: filter) { fold($0).count >= k })
+    }
+
+    /// A result for a stored photo, with its capture date and format.
+    private static func hit(_ record: PhotoRecord, score: Float, feature: [Float]?) -> PhotoqProtocol.SearchHit {
+        PhotoqProtocol.SearchHit(id: record.id, path: record.path, score: score,
+                                 modified: Double(record.mtimeNanoseconds) / 1e9, feature: feature,
+                                 taken: record.taken?.iso8601, format: record.format.isEmpty ? nil : record.format)
     }
 }
