@@ -123,4 +123,29 @@ final class LibraryRecordsIndexTests: XCTestCase {
         XCTAssertEqual(reopened.catalog.copies(of: ids[3]), [ids[1], ids[3]])
         XCTAssertEqual(reopened.catalog.countsByFormat, ["jpeg": 1, "png": 1, "webp": 1])
     }
+
+    /// Widening selects more hits from one scoring until the caller has enough,
+    /// and stops at every photo when it never has.
+    func testSearchWidensUntilEnough() throws {
+        let search = VectorSearch(dimension: 4)
+        let query: [Float] = [1, 0, 0, 0]
+        // 40 rows, scores falling with the id.
+        var rows: [(id: UInt64, vector: [Float], mtimeNanoseconds: Int64)] = []
+        for i in 1...40 {
+            let x = Float(i) / 100
+            rows.append((UInt64(i), [1 - x, x, 0, 0], 0))
+        }
+        try search.upsert(rows)
+        var asked: [Int] = []
+        let hits = try search.search(query, k: 3, widenUntil: { hits in
+            asked.append(hits.count)
+            return hits.count >= 10
+        })
+        XCTAssertEqual(asked, [3, 6, 12])
+        XCTAssertEqual(hits.map(\.id), Array(1...12))
+        let all = try search.search(query, k: 3, widenUntil: { _ in false })
+        XCTAssertEqual(all.count, 40)
+        let filtered = try search.search(query, k: 3, filter: SearchFilter(allowedIDs: [2, 5]), widenUntil: { _ in false })
+        XCTAssertEqual(filtered.map(\.id), [2, 5])
+    }
 }
