@@ -107,7 +107,7 @@ public struct OutputFormat: Sendable {
         if json {
             var doc = SearchDocument(query: query, similar_to: similarTo, results: hits.enumerated().map { i, h in
                 SearchDocument.Hit(rank: i + 1, id: h.id, path: h.path, path_bytes: h.pathBytes, score: h.score,
-                                   modified: ResultDates.iso8601(secondsSince1970: h.modified), taken: h.taken,
+                                   modified: CalendarDay.iso8601(secondsSince1970: h.modified), taken: h.taken,
                                    format: h.format, also: (h.also ?? []).map(\.path))
             })
             doc.pending = pending

@@ -91,6 +91,20 @@ final class HardeningServerUnitTests: XCTestCase {
         }
     }
 
+    /// Days and ISO 8601 times from seconds, the way `--json` prints `modified`;
+    /// expected values are independent (Unix `date -u -d @N`).
+    func testCalendarDaysFromSecondsAndISO8601() {
+        for day in [-719_162, -1, 0, 1, 11_016, 19_875, 2_932_896] {   // 0001-01-01 … 9999-12-31
+            XCTAssertEqual(CalendarDay(daysSince1970: day).daysSince1970, day)
+        }
+        XCTAssertEqual(CalendarDay(daysSince1970: 19_875).description, "2024-06-01")
+        XCTAssertEqual(CalendarDay.iso8601(secondsSince1970: 0), "1970-01-01T00:00:00Z")
+        XCTAssertEqual(CalendarDay.iso8601(secondsSince1970: 1_717_245_296.25), "2024-06-01T12:34:56.250Z")
+        XCTAssertEqual(CalendarDay.iso8601(secondsSince1970: -1), "1969-12-31T23:59:59Z")
+        XCTAssertEqual(CalendarDay.iso8601(secondsSince1970: 1e300), "9999-12-31T23:59:59.999Z")
+        XCTAssertEqual(CalendarDay.iso8601(secondsSince1970: -.infinity), "1970-01-01T00:00:00Z")
+    }
+
     /// The client learns the server's uid from the kernel (SO_PEERCRED) and
     /// sends nothing to a server running as anyone but the expected user.
     func testConnectionRefusesAServerOfAnotherUIDBeforeSendingAnything() throws {
