@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import Imaging
 
 /// The decode budget holds for every format behind `ImageDecoder`, not only
@@ -11,20 +12,11 @@ final class DecodeBudgetFormatsTests: XCTestCase {
         func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
         func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
             let body = Array(type.utf8) + data
-            return be32(UInt32(data.count)) + body + be32(crc32(body))
+            return be32(UInt32(data.count)) + body + be32(DamagedImages.crc32(body))
         }
         let ihdr = be32(width) + be32(height) + [8, 2, 0, 0, 0]   // 8-bit RGB
         return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr)
             + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", [])
-    }
-
-    private func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for b in bytes {
-            crc ^= UInt32(b)
-            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
     }
 
     func testAPNGOverTheWorkingMemoryBudgetIsRefusedBeforeDecoding() throws {
