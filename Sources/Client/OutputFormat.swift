@@ -59,6 +59,10 @@ public struct OutputFormat: Sendable {
         public var results: [Hit]
         /// Photos still being indexed (not searchable yet), when the daemon says.
         public var pending: Int? = nil
+        /// The relevance cutoff the search applied, and how many of the
+        /// nearest photos it dropped (absent when none was applied).
+        public var min_score: Double? = nil
+        public var below_min_score: Int? = nil
     }
 
     /// `--status --json` document.
@@ -102,7 +106,8 @@ public struct OutputFormat: Sendable {
         return counts
     }
 
-    public func render(hits folded: [SearchHit], query: String?, similarTo: String?, pending: Int? = nil) -> [UInt8] {
+    public func render(hits folded: [SearchHit], query: String?, similarTo: String?, pending: Int? = nil,
+                       cutoff: (minScore: Double, below: Int)? = nil) -> [UInt8] {
         let hits = allCopies ? Self.eachCopy(folded) : folded
         if json {
             var doc = SearchDocument(query: query, similar_to: similarTo, results: hits.enumerated().map { i, h in
@@ -111,6 +116,8 @@ public struct OutputFormat: Sendable {
                                    format: h.format, also: (h.also ?? []).map(\.path))
             })
             doc.pending = pending
+            doc.min_score = cutoff?.minScore
+            doc.below_min_score = cutoff?.below
             return OutputFormat.encode(doc)
         }
         var out: [UInt8] = []

@@ -9,6 +9,8 @@ public final class PhotoqClient {
     private let connection: DaemonConnection
     /// Photos still being indexed, as the last search or similar said.
     public private(set) var lastPending: Int?
+    /// The relevance cutoff the last search applied and the hits it dropped.
+    public private(set) var lastCutoff: (minScore: Double, below: Int)?
 
     /// Connects (fails with `.unavailable` and a how-to-start message, or with
     /// `.permissionDenied` when the socket is served by another uid than `serverUID`).
@@ -29,12 +31,14 @@ public final class PhotoqClient {
     public func search(_ request: SearchRequest) throws(ClientFailure) -> [SearchHit] {
         let result = try call(.search(request), SearchResult.self)
         lastPending = result.pending
+        lastCutoff = result.minScore.map { ($0, result.belowMinScore ?? 0) }
         return result.hits
     }
 
     public func similar(_ request: SimilarRequest) throws(ClientFailure) -> [SearchHit] {
         let result = try call(.similar(request), SearchResult.self)
         lastPending = result.pending
+        lastCutoff = result.minScore.map { ($0, result.belowMinScore ?? 0) }
         return result.hits
     }
 

@@ -33,12 +33,17 @@ public struct SearchRequest: Codable, Sendable, Equatable {
     /// Return each hit's backbone feature too (for reranking in the client),
     /// for the first `Wire.maximumFeatureHits` hits.
     public var includeFeatures: Bool?
+    /// Drop hits scoring below this (−1...1); nil: the model's calibrated
+    /// relevance cutoff, if it has one; −1 keeps everything.
+    public var minScore: Double?
 
-    public init(text: String, k: Int, filters: SearchFilters = SearchFilters(), includeFeatures: Bool? = nil) {
+    public init(text: String, k: Int, filters: SearchFilters = SearchFilters(), includeFeatures: Bool? = nil,
+                minScore: Double? = nil) {
         self.text = text
         self.k = k
         self.filters = filters
         self.includeFeatures = includeFeatures
+        self.minScore = minScore
     }
 }
 
@@ -50,14 +55,18 @@ public struct SimilarRequest: Codable, Sendable, Equatable {
     public var filters: SearchFilters
     /// Return each hit's backbone feature too (for reranking in the client).
     public var includeFeatures: Bool?
+    /// Drop hits scoring below this (−1...1); nil keeps every hit (the
+    /// calibrated cutoff is for text queries only).
+    public var minScore: Double?
 
     public init(photo: PhotoReference, text: String? = nil, k: Int, filters: SearchFilters = SearchFilters(),
-                includeFeatures: Bool? = nil) {
+                includeFeatures: Bool? = nil, minScore: Double? = nil) {
         self.photo = photo
         self.text = text
         self.k = k
         self.filters = filters
         self.includeFeatures = includeFeatures
+        self.minScore = minScore
     }
 }
 

@@ -53,9 +53,15 @@ public struct SearchResult: Codable, Sendable, Equatable {
     public var hits: [SearchHit]
     /// Photos found but not searchable yet (still being indexed); absent from older daemons.
     public var pending: Int?
-    public init(hits: [SearchHit], pending: Int? = nil) {
+    /// The score cutoff this search applied (absent: none).
+    public var minScore: Double?
+    /// Hits among the k nearest that the cutoff dropped.
+    public var belowMinScore: Int?
+    public init(hits: [SearchHit], pending: Int? = nil, minScore: Double? = nil, belowMinScore: Int? = nil) {
         self.hits = hits
         self.pending = pending
+        self.minScore = minScore
+        self.belowMinScore = belowMinScore
     }
 }
 

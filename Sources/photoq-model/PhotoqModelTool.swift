@@ -15,6 +15,7 @@ struct PhotoqModelTool: ParsableCommand {
             Train.self,
             BuildBridge.self,
             EmbedText.self,
+            Calibrate.self,
         ]
     )
 }

@@ -73,6 +73,11 @@ struct Photoq: ParsableCommand {
             completion: .file(extensions: ["png", "jpg"]))
     var out: String?
 
+    // Unconditional, so that `--min-score -1` reads -1 as the value, not as a flag.
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Drop text-search results scoring below this (-1 to 1). Default: the model's calibrated relevance cutoff; -1 keeps every result.", valueName: "score"))
+    var minScore: Double?
+
     @Flag(help: "Keep the daemon's joint-space order even when the LSTM reranker is installed.")
     var noRerank = false
 
@@ -92,6 +97,9 @@ struct Photoq: ParsableCommand {
         if out != nil && explain == nil { throw ValidationError("--out is for --explain.") }
         if json && nulSeparated && failed { throw ValidationError("--json already includes the paths; drop -0.") }
         if json && (scores || nulSeparated) { throw ValidationError("--json already includes scores; drop --scores/-0.") }
+        if let minScore, !(minScore.isFinite && (-1...1).contains(minScore)) {
+            throw ValidationError("--min-score must be between -1 and 1.")
+        }
         _ = try day(after, "--after")
         _ = try day(before, "--before")
     }
@@ -131,20 +139,27 @@ struct Photoq: ParsableCommand {
                 let reference: PhotoReference = FileManager.default.fileExists(atPath: similar) || UInt64(similar) == nil
                     ? PhotoReference(path: absolute(similar)) : PhotoReference(id: UInt64(similar)!)
                 hits = try client.similar(SimilarRequest(photo: reference, text: query.isEmpty ? nil : query,
-                                                         k: limit, filters: filters))
+                                                         k: limit, filters: filters, minScore: minScore))
             } else if !noRerank, let reranker = try Reranker(modelDirectory: modelDirectory(environment)) {
                 let candidates = try client.search(SearchRequest(text: query, k: reranker.candidates(for: limit),
-                                                                 filters: filters, includeFeatures: true))
+                                                                 filters: filters, includeFeatures: true, minScore: minScore))
                 hits = try reranker.rerank(query, candidates, limit: limit)
             } else {
-                hits = try client.search(SearchRequest(text: query, k: limit, filters: filters))
+                hits = try client.search(SearchRequest(text: query, k: limit, filters: filters, minScore: minScore))
             }
             if similar == nil { LastQuery(environment: environment).save(query) }
             let pending = client.lastPending
             // For people on stderr; scripts read stdout (and --json's "pending").
             if let pending, pending > 0 { writeStandardError("warning: \(pending) photos still being indexed") }
-            try emit(format.render(hits: hits, query: query.isEmpty ? nil : query, similarTo: similar, pending: pending))
-            if hits.isEmpty { throw ExitCode(ExitStatus.noMatch.rawValue) }
+            let cutoff = client.lastCutoff
+            try emit(format.render(hits: hits, query: query.isEmpty ? nil : query, similarTo: similar, pending: pending,
+                                   cutoff: cutoff))
+            if hits.isEmpty {
+                if let cutoff, cutoff.below > 0 {
+                    writeStandardError("no photo scored above the relevance cutoff \(cutoff.minScore) (\(cutoff.below) below it; --min-score -1 shows them)")
+                }
+                throw ExitCode(ExitStatus.noMatch.rawValue)
+            }
         } catch let failure as ClientFailure {
             writeStandardError("photoq: \(failure.message)")
             throw ExitCode(failure.status.rawValue)

@@ -24,20 +24,21 @@ final class EndToEndTests: XCTestCase {
 
         // Paths, best first, one per line.
         for (query, expected) in [("a dog", "dog.jpg"), ("a giraffe", "giraffe.jpg"), ("horses in a field", "horses.jpg")] {
-            let r = try daemon.photoq(["-n", "3", query])
+            // Every result, even those below the relevance cutoff: this checks the output.
+            let r = try daemon.photoq(["--min-score", "-1", "-n", "3", query])
             XCTAssertEqual(r.status, 0, r.stderr)
             let lines = r.stdout.split(separator: "\n").map(String.init)
             XCTAssertEqual(lines.count, 3)
             XCTAssertEqual(lines.first, daemon.root + "/samples/" + expected, "query \(query): \(lines)")
         }
-        let nul = try daemon.photoq(["-0", "-n", "2", "a dog"])
+        let nul = try daemon.photoq(["--min-score", "-1", "-0", "-n", "2", "a dog"])
         XCTAssertEqual(nul.stdout.split(separator: "\0").count, 2)
         XCTAssertFalse(nul.stdout.contains("\n"))
-        let scored = try daemon.photoq(["--scores", "-n", "2", "a dog"])
+        let scored = try daemon.photoq(["--min-score", "-1", "--scores", "-n", "2", "a dog"])
         let scores = scored.stdout.split(separator: "\n").compactMap { Float($0.split(separator: "\t").first ?? "") }
         XCTAssertEqual(scores.count, 2)
         XCTAssertGreaterThanOrEqual(scores[0], scores[1])
-        let doc = try daemon.photoq(["--json", "-n", "2", "a dog"])
+        let doc = try daemon.photoq(["--min-score", "-1", "--json", "-n", "2", "a dog"])
         let results = (try JSONSerialization.jsonObject(with: Data(doc.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]]
         XCTAssertEqual(results?.count, 2)
 
@@ -69,7 +70,7 @@ final class EndToEndTests: XCTestCase {
         let added = try SamplePhotos.copy(Array(samples.dropFirst(2).prefix(2)), into: daemon.root + "/later")
         try daemon.start()
         try daemon.settle("photos added while down") { $0.indexed == 4 }
-        let all = try daemon.photoq(["-n", "10", "a photo"]).stdout.split(separator: "\n").map(String.init)
+        let all = try daemon.photoq(["--min-score", "-1", "-n", "10", "a photo"]).stdout.split(separator: "\n").map(String.init)
         for path in added { XCTAssertTrue(all.contains(path), "\(path) not found after restart") }
     }
 

@@ -45,6 +45,8 @@ final class HardeningServerEndToEndTests: XCTestCase {
             ("before -1e400", search(#"{"modifiedBefore":-1e400}"#), nil, .invalidArgument),
             ("NaN", search(#"{"modifiedAfter":NaN}"#), nil, .malformedRequest),
             ("k 1e30", search("{}", k: "1e30"), nil, .invalidArgument),
+            ("minScore 2", #"{"version":1,"id":4,"method":"search","params":{"text":"a dog","k":5,"filters":{},"minScore":2}}"#, nil, .invalidArgument),
+            ("minScore 1e400", #"{"version":1,"id":4,"method":"search","params":{"text":"a dog","k":5,"filters":{},"minScore":1e400}}"#, nil, .invalidArgument),
             ("k 2^63-1", search("{}", k: "9223372036854775807"), nil, .invalidArgument),
             ("k -1", search("{}", k: "-1"), nil, .invalidArgument),
             ("long text", search("{}", text: String(repeating: "dog ", count: 2000)), nil, .invalidArgument),
@@ -288,7 +290,7 @@ final class HardeningServerEndToEndTests: XCTestCase {
             for _ in 0..<2 {
                 do {
                     let hits = try DaemonConnection(path: socket, timeout: 60)
-                        .call(.search(SearchRequest(text: "a dog \(i)", k: 3)), expecting: SearchResult.self).hits
+                        .call(.search(SearchRequest(text: "a dog \(i)", k: 3, minScore: -1)), expecting: SearchResult.self).hits
                     if hits.count != 1 { failures.mutate { $0?.append("client \(i): \(hits.count) hits") } }
                 } catch {
                     failures.mutate { $0?.append("client \(i): \(error)") }

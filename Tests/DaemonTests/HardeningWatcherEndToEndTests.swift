@@ -40,10 +40,10 @@ final class HardeningWatcherEndToEndTests: XCTestCase {
         XCTAssertEqual(similar.stdout.split(separator: 0).map { Array($0) }, [inFolder])
 
         // Lines are for people: escaped.
-        let lines = try daemon.photoq(["-n", "5", "a dog"])
+        let lines = try daemon.photoq(["--min-score", "-1", "-n", "5", "a dog"])
         XCTAssertEqual(lines.stdout, daemon.root + "/caf\\xe9.jpg\n" + daemon.root + "/\\xff\\xfe/giraffe.jpg\n")
         // JSON: path for people, path_bytes (base64) exact.
-        let json = try daemon.photoq(["--json", "-n", "5", "a dog"])
+        let json = try daemon.photoq(["--min-score", "-1", "--json", "-n", "5", "a dog"])
         let results = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]]
         let decoded = results?.compactMap { ($0["path_bytes"] as? String).flatMap { Data(base64Encoded: $0) }.map { Array($0) } }
         XCTAssertEqual(decoded, [latin1, inFolder])
@@ -102,7 +102,7 @@ final class HardeningWatcherEndToEndTests: XCTestCase {
         var s = try daemon.status()
         XCTAssertEqual(s.indexed, 3)
         XCTAssertEqual(s.hidden, 3)
-        let hidden = try daemon.photoq(["a dog"])
+        let hidden = try daemon.photoq(["--min-score", "-1", "a dog"])
         XCTAssertEqual(hidden.status, 1, "hidden photos must not be returned: \(hidden.stdout)")
         XCTAssertEqual(hidden.stdout, "")
         let similar = try daemon.photoq(["--similar", daemon.root + "/giraffe.jpg"])
@@ -114,14 +114,14 @@ final class HardeningWatcherEndToEndTests: XCTestCase {
         try eventually("still missing after restart") { try daemon.status().rootsMissing == [daemon.root] }
         s = try daemon.status()
         XCTAssertEqual(s.indexed, 3)
-        XCTAssertEqual(try daemon.photoq(["a dog"]).status, 1)
+        XCTAssertEqual(try daemon.photoq(["--min-score", "-1", "a dog"]).status, 1)
 
         // Changed while away, then back: watched again and reconciled.
         try FileManager.default.removeItem(atPath: away + "/giraffe.jpg")
         try FileManager.default.copyItem(atPath: samples + "/kite.jpg", toPath: away + "/kite.jpg")
         try FileManager.default.moveItem(atPath: away, toPath: daemon.root)
         try daemon.settle("reconciled", timeout: 60) { $0.indexed == 3 && $0.rootsMissing == [] && $0.hidden == 0 }
-        let back = try daemon.photoq(["-n", "10", "a dog"])
+        let back = try daemon.photoq(["--min-score", "-1", "-n", "10", "a dog"])
         XCTAssertEqual(back.status, 0, back.stderr)
         XCTAssertEqual(Set(back.stdout.split(separator: "\n").map(String.init)),
                        Set(["dog.jpg", "horses.jpg", "kite.jpg"].map { daemon.root + "/" + $0 }))
@@ -158,7 +158,7 @@ final class HardeningWatcherEndToEndTests: XCTestCase {
         var s = try daemon.status()
         XCTAssertEqual(s.rootsMissing, [daemon.root])
         XCTAssertEqual(s.indexed, 3)
-        XCTAssertEqual(try daemon.photoq(["a dog"]).status, 1)
+        XCTAssertEqual(try daemon.photoq(["--min-score", "-1", "a dog"]).status, 1)
         // Nor at start-up.
         XCTAssertEqual(daemon.terminate(), 0)
         try daemon.start()
@@ -169,7 +169,7 @@ final class HardeningWatcherEndToEndTests: XCTestCase {
         try FileManager.default.removeItem(atPath: disk + "/giraffe.jpg")
         XCTAssertEqual(try mount(["--bind", disk, daemon.root]), 0)
         try daemon.settle("remounted and reconciled", timeout: 60) { $0.indexed == 2 && $0.rootsMissing == [] }
-        let back = try daemon.photoq(["-n", "10", "a dog"])
+        let back = try daemon.photoq(["--min-score", "-1", "-n", "10", "a dog"])
         XCTAssertEqual(Set(back.stdout.split(separator: "\n").map(String.init)), [daemon.root + "/dog.jpg", daemon.root + "/horses.jpg"])
         let lastScan = daemon.log.components(separatedBy: "scanned ").last ?? ""
         XCTAssertTrue(lastScan.contains("scan.new=0 scan.changed=0"), "the same disk must not be re-embedded: \(lastScan)")

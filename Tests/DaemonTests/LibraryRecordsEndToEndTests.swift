@@ -39,16 +39,16 @@ final class LibraryRecordsEndToEndTests: XCTestCase {
         XCTAssertEqual(try daemon.status().failed, 0, daemon.log)
 
         // JSON: taken (with offset) or null, modified, format, also.
-        let results = try Self.results(daemon.photoq(["--json", "-n", "20", "a dog"]))
+        let results = try Self.results(daemon.photoq(["--min-score", "-1", "--json", "-n", "20", "a dog"]))
         // Dates: taken in 2015 though modified today. (The samples' own EXIF
         // dates count too: kite 2010, horses 2013; giraffe and scream have none.)
         let takenBefore2016 = Set(results.filter { ($0["taken"] as? String).map { $0 < "2016" } ?? false }
             .compactMap { $0["path"] as? String })
-        let before = try Self.results(daemon.photoq(["--json", "--before", "2016-01-01", "-n", "20", "a dog"]))
+        let before = try Self.results(daemon.photoq(["--min-score", "-1", "--json", "--before", "2016-01-01", "-n", "20", "a dog"]))
         XCTAssertEqual(Set(before.compactMap { $0["path"] as? String }), takenBefore2016)
         XCTAssertTrue(takenBefore2016.isSuperset(of: [old, root + "/kite.jpg"]), "\(takenBefore2016)")
         XCTAssertFalse(takenBefore2016.contains(root + "/giraffe.jpg"))
-        let after = try daemon.photoq(["--after", "2016-01-01", "-n", "20", "a dog"])
+        let after = try daemon.photoq(["--min-score", "-1", "--after", "2016-01-01", "-n", "20", "a dog"])
         XCTAssertEqual(after.status, 0, after.stderr)
         XCTAssertFalse(after.stdout.contains(old))
         XCTAssertTrue(after.stdout.contains(root + "/giraffe.jpg\n") && after.stdout.contains(root + "/scream.jpg\n"))
@@ -71,19 +71,19 @@ final class LibraryRecordsEndToEndTests: XCTestCase {
         XCTAssertEqual(Set((horses.first?["also"] as? [String]) ?? []), Set(copies).subtracting([primary]))
 
         // k distinct photos, though copies score alike.
-        let three = try Self.results(daemon.photoq(["--json", "-n", "3", "horses in a field"]))
+        let three = try Self.results(daemon.photoq(["--min-score", "-1", "--json", "-n", "3", "horses in a field"]))
         XCTAssertEqual(three.count, 3)
         XCTAssertEqual(Set(three.compactMap { $0["path"] as? String }).count, 3)
 
         // Lines: copies indented under the result; -0: primaries only unless --all-copies.
         // (Which copy leads may differ by query: their vectors can differ in the last bits.)
-        let lines = try daemon.photoq(["-n", "20", "horses in a field"]).stdout.split(separator: "\n").map(String.init)
+        let lines = try daemon.photoq(["--min-score", "-1", "-n", "20", "horses in a field"]).stdout.split(separator: "\n").map(String.init)
         let at = try XCTUnwrap(lines.firstIndex { $0.hasSuffix("/horses.jpg") && !$0.hasPrefix(" ") }, "\(lines)")
         XCTAssertEqual(Set(lines[at...(at + 2)]), Set(copies.map { $0 == lines[at] ? $0 : "  also: " + $0 }))
         XCTAssertEqual(lines.filter { !$0.hasPrefix("  also: ") }.count, distinct)
-        let nul = try daemon.photoq(["-0", "-n", "20", "horses in a field"]).stdout.split(separator: "\0")
+        let nul = try daemon.photoq(["--min-score", "-1", "-0", "-n", "20", "horses in a field"]).stdout.split(separator: "\0")
         XCTAssertEqual(nul.count, distinct)
-        let everyCopy = try daemon.photoq(["-0", "--all-copies", "-n", "20", "horses in a field"]).stdout.split(separator: "\0")
+        let everyCopy = try daemon.photoq(["--min-score", "-1", "-0", "--all-copies", "-n", "20", "horses in a field"]).stdout.split(separator: "\0")
         XCTAssertEqual(everyCopy.count, photoCount)
         XCTAssertTrue(Set(copies).isSubset(of: Set(everyCopy.map(String.init))))
 
@@ -104,7 +104,7 @@ final class LibraryRecordsEndToEndTests: XCTestCase {
         try Data(contentsOf: URL(fileURLWithPath: samples + "/eagle.jpg")).write(to: URL(fileURLWithPath: copies[1]))
         try daemon.settle("copy deleted and another rewritten") { $0.indexed == photoCount - 1 && $0.pending == 0 }
         try eventually("groups follow the changes") {
-            let now = try Self.results(daemon.photoq(["--json", "-n", "20", "horses in a field"]))
+            let now = try Self.results(daemon.photoq(["--min-score", "-1", "--json", "-n", "20", "horses in a field"]))
             let horse = now.first { ($0["path"] as? String) == copies[2] }
             return now.count == photoCount - 1 && (horse?["also"] as? [String]) == []
         }

@@ -32,6 +32,8 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     /// Photos whose shorter side is below this many pixels (icons, tracking
     /// pixels) are skipped as too small: they match unrelated queries.
     public let minimumSide: Int
+    /// From the joint model's metadata (`photoq-model calibrate --write`).
+    public let relevanceCutoff: Float?
 
     /// Loads (memory-maps) the backbone, the joint space and the sentence
     /// encoder from `modelDirectory`. The trained joint weights are optional:
@@ -53,6 +55,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
             let jointWeights = FileManager.default.fileExists(atPath: jointPath) ? try WeightFile(path: jointPath) : nil
             joint = try JointModel(weights: jointWeights, bridge: WeightFile(path: path(JointModelFiles.bridge)))
             transform = jointWeights?.metadata["transform"].flatMap(InputTransform.init(rawValue:)) ?? .squash
+            relevanceCutoff = jointWeights?.metadata["relevance_cutoff"].flatMap(Float.init).flatMap { (-1...1).contains($0) ? $0 : nil }
         } catch {
             throw DaemonError(.model, "cannot load the models from \(modelDirectory): \(error)")
         }

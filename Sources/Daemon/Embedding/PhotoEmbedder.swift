@@ -37,6 +37,9 @@ public protocol PhotoEmbedder: Sendable {
     func embedQuery(_ text: String) throws -> [Float]
     /// Several texts at once, in order (a default calls `embedQuery` for each).
     func embedQueries(_ texts: [String]) throws -> [[Float]]
+    /// Text-search scores below this are almost surely unrelated (calibrated
+    /// with the model; nil: the model has no cutoff and every hit is kept).
+    var relevanceCutoff: Float? { get }
     /// Stops decodes in flight and refuses later ones (`ImageError.cancelled`),
     /// so a stop does not wait for a slow or hostile photo.
     func cancelDecoding()
@@ -47,4 +50,5 @@ extension PhotoEmbedder {
     /// together, which costs an encoder less than one call per text.
     public func embedQueries(_ texts: [String]) throws -> [[Float]] { try texts.map(embedQuery) }
     public func cancelDecoding() {}
+    public var relevanceCutoff: Float? { nil }
 }

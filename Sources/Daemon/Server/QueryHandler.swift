@@ -69,13 +69,28 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         try RequestValidation.k(r.k)
         let text = try RequestValidation.text(r.text) ?? ""
         let filter = try searchFilter(r.filters)
+        let cutoff = try RequestValidation.minScore(r.minScore) ?? embedder.relevanceCutoff
         let query = try embedded[text] ?? embedder.embedQuery(text)
-        return try nearest(to: query, k: r.k, filter: filter, excluding: nil, features: r.includeFeatures == true)
+        let result = try nearest(to: query, k: r.k, filter: filter, excluding: nil, features: r.includeFeatures == true)
+        guard let cutoff else { return result }
+        return Self.applying(cutoff: cutoff, to: result)
+    }
+
+    /// Drops hits below the cutoff (hits are best first) and says how many.
+    static func applying(cutoff: Float, to result: SearchResult) -> SearchResult {
+        var result = result
+        let kept = result.hits.prefix { $0.score >= cutoff }
+        result.belowMinScore = result.hits.count - kept.count
+        result.hits = Array(kept)
+        // Through the float's shortest text, so 0.1757 reads 0.1757 in JSON.
+        result.minScore = Double("\(cutoff)") ?? Double(cutoff)
+        return result
     }
 
     /// V: the photo's own vector; V+T: photo and text vectors added, then normalised.
     private func similar(_ r: SimilarRequest) throws -> SearchResult {
         try RequestValidation.k(r.k)
+        let cutoff = try RequestValidation.minScore(r.minScore)
         let text = try RequestValidation.text(r.text, optional: true)
         let filter = try searchFilter(r.filters)
         let (query: photoVector, id: ownID) = try exampleVector(r.photo)
@@ -87,7 +102,9 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
             let norm = query.reduce(0) { $0 + $1 * $1 }.squareRoot()
             if norm > 0 { for i in query.indices { query[i] /= norm } }
         }
-        return try nearest(to: query, k: r.k, filter: filter, excluding: ownID, features: r.includeFeatures == true)
+        let result = try nearest(to: query, k: r.k, filter: filter, excluding: ownID, features: r.includeFeatures == true)
+        guard let cutoff else { return result }
+        return Self.applying(cutoff: cutoff, to: result)
     }
 
     /// The indexed photo's vector, or, for a path not in the index, the

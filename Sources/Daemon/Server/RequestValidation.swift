@@ -11,6 +11,15 @@ enum RequestValidation {
         }
     }
 
+    /// A score cutoff: cosine similarities lie in −1...1.
+    static func minScore(_ value: Double?) throws(WireError) -> Float? {
+        guard let value else { return nil }
+        guard value.isFinite, (-1...1).contains(value) else {
+            throw WireError(.invalidArgument, "minScore must be between -1 and 1, not \(value)")
+        }
+        return Float(value)
+    }
+
     /// The trimmed query text; empty is refused unless `optional`.
     static func text(_ raw: String?, optional: Bool = false) throws(WireError) -> String? {
         guard let raw else {

@@ -13,7 +13,13 @@ final class StandInEmbedder: PhotoEmbedder, @unchecked Sendable {
     private let lock = NSLock()
     private var embedded: [String] = []
 
-    init(modelID: String = "stand-in-v1") { self.modelID = modelID }
+    /// What a calibrated model would say is the lowest relevant score.
+    let relevanceCutoff: Float?
+
+    init(modelID: String = "stand-in-v1", relevanceCutoff: Float? = nil) {
+        self.modelID = modelID
+        self.relevanceCutoff = relevanceCutoff
+    }
 
     /// Every path embedded so far, in order (a move must not add to it).
     var embeddedPaths: [String] { lock.withLock { embedded } }
