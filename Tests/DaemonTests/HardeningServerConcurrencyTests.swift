@@ -43,7 +43,7 @@ final class HardeningServerConcurrencyTests: XCTestCase {
         let socket = d.socketPath
         Thread.detachNewThread {
             slowHits.value = (try? DaemonConnection(path: socket, timeout: 10)
-                .call(.search(SearchRequest(text: "hold", k: 5)), expecting: SearchResult.self).hits.count)
+                .call(.search(SearchRequest(text: "hold", k: 5, minScore: -1)), expecting: SearchResult.self).hits.count)
             slowDone.signal()
         }
         XCTAssertEqual(embedder.entered.wait(timeout: .now() + 5), .success, "the slow request never reached the embedder")
@@ -52,7 +52,7 @@ final class HardeningServerConcurrencyTests: XCTestCase {
         for _ in 0..<5 {
             XCTAssertEqual(try DaemonConnection(path: socket, timeout: 2).call(.status, expecting: StatusResult.self).indexed, 1)
             XCTAssertEqual(try DaemonConnection(path: socket, timeout: 2)
-                .call(.search(SearchRequest(text: "quick", k: 5)), expecting: SearchResult.self).hits.count, 1)
+                .call(.search(SearchRequest(text: "quick", k: 5, minScore: -1)), expecting: SearchResult.self).hits.count, 1)
         }
         XCTAssertLessThan(Date().timeIntervalSince(started), 2, "other clients waited for the slow request")
         embedder.gate.signal()
@@ -128,7 +128,7 @@ final class HardeningServerConcurrencyTests: XCTestCase {
             for round in 0..<25 {
                 do {
                     let ids = try DaemonConnection(path: socket, timeout: 10).call(
-                        .search(SearchRequest(text: texts[t], k: 5, filters: filters(round % 4))), expecting: SearchResult.self).hits.map(\.id)
+                        .search(SearchRequest(text: texts[t], k: 5, filters: filters(round % 4), minScore: -1)), expecting: SearchResult.self).hits.map(\.id)
                     if ids != expected[t][round % 4] { failures.mutate { $0?.append("thread \(t) round \(round): \(ids)") } }
                 } catch {
                     failures.mutate { $0?.append("thread \(t) round \(round): \(error)") }

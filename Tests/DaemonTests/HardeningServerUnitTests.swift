@@ -158,7 +158,7 @@ final class HardeningServerUnitTests: XCTestCase {
         try d.start()
         try d.settle("indexed", timeout: 120) { $0.indexed == count }
         let hits = try DaemonConnection(path: d.socketPath, timeout: 30).call(
-            .search(SearchRequest(text: "x", k: Wire.maximumResults, includeFeatures: true)), expecting: SearchResult.self).hits
+            .search(SearchRequest(text: "x", k: Wire.maximumResults, includeFeatures: true, minScore: -1)), expecting: SearchResult.self).hits
         XCTAssertEqual(hits.count, count)
         XCTAssertTrue(hits.prefix(Wire.maximumFeatureHits).allSatisfy { $0.feature?.count == d.embedder.featureDimension })
         XCTAssertTrue(hits.dropFirst(Wire.maximumFeatureHits).allSatisfy { $0.feature == nil })

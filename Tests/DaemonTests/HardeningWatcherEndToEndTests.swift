@@ -26,11 +26,11 @@ final class HardeningWatcherEndToEndTests: XCTestCase {
 
         // -0 writes the exact bytes; xargs -0 can open them.
         let photoq = try DaemonProcess.binary("photoq")
-        let nul = try TestEnvironment.run(photoq, ["--socket", daemon.socket, "-0", "-n", "5", "a dog"])
+        let nul = try TestEnvironment.run(photoq, ["--socket", daemon.socket, "--min-score", "-1", "-0", "-n", "5", "a dog"])
         XCTAssertEqual(nul.status, 0, String(decoding: nul.stderr, as: UTF8.self))
         let paths = nul.stdout.split(separator: 0).map { Array($0) }
         XCTAssertEqual(paths, [latin1, inFolder])
-        let ls = try TestEnvironment.run("/bin/sh", ["-c", "\"$0\" --socket \"$1\" -0 -n 5 'a dog' | xargs -0 ls --", photoq, daemon.socket])
+        let ls = try TestEnvironment.run("/bin/sh", ["-c", "\"$0\" --socket \"$1\" --min-score -1 -0 -n 5 'a dog' | xargs -0 ls --", photoq, daemon.socket])
         XCTAssertEqual(ls.status, 0, String(decoding: ls.stderr, as: UTF8.self))
 
         // Such a name given on the command line reaches the daemon as its bytes.

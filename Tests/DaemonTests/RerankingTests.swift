@@ -35,7 +35,7 @@ final class RerankingTests: XCTestCase {
         // 4th left where the joint space put it.
         let query = "a dog on the grass"
         let connection = try DaemonConnection(path: daemon.socket, timeout: 10)
-        let joint = try connection.call(.search(SearchRequest(text: query, k: 4)), expecting: SearchResult.self).hits
+        let joint = try connection.call(.search(SearchRequest(text: query, k: 4, minScore: -1)), expecting: SearchResult.self).hits
         let features = try joint.prefix(3).map {
             try connection.call(.get(GetRequest(photo: PhotoReference(path: $0.path))), expecting: PhotoRecordResult.self).feature
         }
@@ -46,7 +46,7 @@ final class RerankingTests: XCTestCase {
         let expected = (0..<3).sorted { combined[$0] > combined[$1] }.map { joint[$0] } + [joint[3]]
         XCTAssertNotEqual(expected.map(\.path), joint.map(\.path), "the seeded scorer must change the order, or this test shows nothing")
 
-        let r = try TestEnvironment.run(try DaemonProcess.binary("photoq"), ["--socket", daemon.socket, "--scores", "-n", "4", query],
+        let r = try TestEnvironment.run(try DaemonProcess.binary("photoq"), ["--socket", daemon.socket, "--min-score", "-1", "--scores", "-n", "4", query],
                                         environment: ["PHOTOQ_MODEL_DIR": models])
         XCTAssertEqual(r.status, 0, String(decoding: r.stderr, as: UTF8.self))
         let lines = String(decoding: r.stdout, as: UTF8.self).split(separator: "\n").map { $0.split(separator: "\t") }
@@ -58,15 +58,15 @@ final class RerankingTests: XCTestCase {
         // A scorer whose policy is off is not used.
         try scorer.save(to: scorerPath, modelID: "test-seed-11", vocabularyID: "test",
                         extraMetadata: ScorerRerankPolicy(enabled: false, topK: 3, jointWeight: -50).metadata)
-        let off = try TestEnvironment.run(try DaemonProcess.binary("photoq"), ["--socket", daemon.socket, "-n", "4", query],
+        let off = try TestEnvironment.run(try DaemonProcess.binary("photoq"), ["--socket", daemon.socket, "--min-score", "-1", "-n", "4", query],
                                           environment: ["PHOTOQ_MODEL_DIR": models])
         XCTAssertEqual(String(decoding: off.stdout, as: UTF8.self).split(separator: "\n").map(String.init), joint.map(\.path))
         try scorer.save(to: scorerPath, modelID: "test-seed-11", vocabularyID: "test", extraMetadata: policy.metadata)
 
         // --no-rerank keeps the daemon's order.
-        let plain = try TestEnvironment.run(try DaemonProcess.binary("photoq"), ["--socket", daemon.socket, "--no-rerank", "-n", "4", query],
+        let plain = try TestEnvironment.run(try DaemonProcess.binary("photoq"), ["--socket", daemon.socket, "--min-score", "-1", "--no-rerank", "-n", "4", query],
                                             environment: ["PHOTOQ_MODEL_DIR": models])
-        let daemonOrder = try connection.call(.search(SearchRequest(text: query, k: 4)), expecting: SearchResult.self).hits.map(\.path)
+        let daemonOrder = try connection.call(.search(SearchRequest(text: query, k: 4, minScore: -1)), expecting: SearchResult.self).hits.map(\.path)
         XCTAssertEqual(String(decoding: plain.stdout, as: UTF8.self).split(separator: "\n").map(String.init), daemonOrder)
     }
 }

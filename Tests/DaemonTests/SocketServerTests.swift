@@ -74,7 +74,7 @@ final class SocketServerTests: XCTestCase {
         let c = try DaemonConnection(path: d.socketPath, timeout: 5)
         for _ in 0..<3 {
             XCTAssertEqual(try c.call(.status, expecting: StatusResult.self).indexed, 1)
-            XCTAssertEqual(try c.call(.search(SearchRequest(text: "a", k: 5)), expecting: SearchResult.self).hits.count, 1)
+            XCTAssertEqual(try c.call(.search(SearchRequest(text: "a", k: 5, minScore: -1)), expecting: SearchResult.self).hits.count, 1)
         }
     }
 
