@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "Model", dependencies: ["CBLAS", "ModelFormat"]),
         .target(name: "Index", dependencies: ["CLMDB", "CBLAS"]),
         .target(name: "PhotoqProtocol"),
+        // The freedesktop thumbnail cache, shared with file managers.
+        .target(name: "Thumbnails", dependencies: ["Imaging"]),
         // Data sets, feature caches and training loops for photoq-model.
         .target(name: "Training", dependencies: ["Model", "ModelFormat", "Imaging"]),
 
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["TestSupport", "Model", "ModelFormat", "Imaging", "CBLAS"]),
         .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model", "ModelFormat"]),
+        .testTarget(name: "ThumbnailsTests", dependencies: ["TestSupport", "Thumbnails", "Imaging"]),
         .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index"]),
     ],
     swiftLanguageModes: [.v6]
