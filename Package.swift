@@ -44,11 +44,11 @@ let package = Package(
 
         // MARK: Programs
         .target(name: "Daemon", dependencies: [
-            "Index", "Model", "Imaging", "ModelFormat", "PhotoqProtocol", "CInotifyTools",
+            "Index", "Model", "Imaging", "ModelFormat", "PhotoqProtocol", "CInotifyTools", "Thumbnails",
         ]),
-        .target(name: "Client", dependencies: ["PhotoqProtocol", "Model", "ModelFormat", "Imaging"]),
+        .target(name: "Client", dependencies: ["PhotoqProtocol", "Model", "ModelFormat", "Imaging", "Thumbnails"]),
         .executableTarget(name: "photoqd", dependencies: [
-            "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Daemon", "Thumbnails", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "photoq", dependencies: [
             "Client", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model", "ModelFormat"]),
         .testTarget(name: "ThumbnailsTests", dependencies: ["TestSupport", "Thumbnails", "Imaging"]),
-        .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index"]),
+        .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index", "Client", "Imaging", "Thumbnails"]),
     ],
     swiftLanguageModes: [.v6]
 )
