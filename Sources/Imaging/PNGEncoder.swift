@@ -23,7 +23,7 @@ public enum PNGEncoder {
         return png
     }
 
-    /// A deflate-compressed PNG (libspng with zlib) carrying `text` as tEXt
+    /// A deflate-compressed PNG (libspng with zlib, fast settings) carrying `text` as tEXt
     /// chunks ahead of the image data, where readers that stop at the first
     /// IDAT (thumbnail caches) find them. Keywords are 1–79 printable Latin-1
     /// characters and values Latin-1 text, as PNG requires; anything else is
@@ -36,6 +36,11 @@ public enum PNGEncoder {
         guard let context = spng_ctx_new(Int32(SPNG_CTX_ENCODER.rawValue)) else { throw ImageError.outOfMemory }
         defer { spng_ctx_free(context) }
         try checkEncoding(spng_set_option(context, SPNG_ENCODE_TO_BUFFER, 1))
+        // zlib level 1 and the Sub filter only: about a quarter of the time of
+        // libspng's defaults (level 6, every filter tried) for files ~14% larger,
+        // which matters when the daemon writes one per photo it indexes.
+        try checkEncoding(spng_set_option(context, SPNG_IMG_COMPRESSION_LEVEL, 1))
+        try checkEncoding(spng_set_option(context, SPNG_FILTER_CHOICE, Int32(SPNG_FILTER_CHOICE_SUB.rawValue)))
         var header = spng_ihdr(width: UInt32(image.width), height: UInt32(image.height), bit_depth: 8,
                                color_type: UInt8(SPNG_COLOR_TYPE_TRUECOLOR.rawValue),
                                compression_method: 0, filter_method: 0, interlace_method: 0)
