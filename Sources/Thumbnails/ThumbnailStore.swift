@@ -59,7 +59,9 @@ public struct ThumbnailStore: Sendable {
             decoded = try decoder.decode(path: path, targetSize: ImageSize(square: size.pixels))
         } catch {
             let imageError = error as? ImageError ?? .unreadable(path: path, reason: "\(error)")
-            if imageError != .cancelled {
+            // Only the content is marked failed: a read refused now (permissions,
+            // a stop) may succeed later without the file's mtime changing.
+            if imageError != .cancelled, !imageError.isUnreadable {
                 _ = try? writeThumbnail(RGBImage(width: 1, height: 1), to: failure, side: 1, photo: photo, original: nil)
             }
             throw ThumbnailError.undecodable(path: path, error: imageError)
@@ -136,6 +138,13 @@ public struct ThumbnailStore: Sendable {
     private func upright(_ decoded: DecodedPhoto) -> ImageSize {
         let size = decoded.originalSize
         return decoded.orientation >= 5 ? ImageSize(width: size.height, height: size.width) : size
+    }
+}
+
+extension ImageError {
+    var isUnreadable: Bool {
+        if case .unreadable = self { return true }
+        return false
     }
 }
 

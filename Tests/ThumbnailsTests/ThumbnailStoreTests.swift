@@ -142,6 +142,20 @@ final class ThumbnailStoreTests: XCTestCase {
         XCTAssertNoThrow(try store.thumbnail(forPath: path, size: .normal))
     }
 
+    func testAPhotoThatCannotBeReadNowIsNotMarkedFailed() throws {
+        guard getuid() != 0 else { throw XCTSkip("running with permission to read mode-000 files (root)") }
+        let directory = try TestEnvironment.temporaryDirectory(self)
+        let path = try photo(in: directory)
+        XCTAssertEqual(chmod(path, 0), 0)
+        let store = ThumbnailStore(cacheHome: directory + "/cache")
+        XCTAssertThrowsError(try store.thumbnail(forPath: path, size: .normal)) { error in
+            guard case ThumbnailError.undecodable(_, .unreadable) = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store.failurePath(forPath: path)))
+        XCTAssertEqual(chmod(path, 0o644), 0)
+        XCTAssertNoThrow(try store.thumbnail(forPath: path, size: .normal), "readable again, same mtime")
+    }
+
     func testMissingPhotoAndUnwritableCacheAreTypedErrors() throws {
         let directory = try TestEnvironment.temporaryDirectory(self)
         let store = ThumbnailStore(cacheHome: directory + "/cache")
