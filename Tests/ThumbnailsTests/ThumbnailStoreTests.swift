@@ -170,6 +170,22 @@ final class ThumbnailStoreTests: XCTestCase {
         }
     }
 
+    func testBoxReductionAveragesBlocksAndScalingMatchesTheResampler() throws {
+        var image = RGBImage(width: 7, height: 4)
+        for y in 0..<4 { for x in 0..<7 { image[x, y] = (UInt8(x * 10), UInt8(y * 20), UInt8(x + y)) } }
+        let reduced = try XCTUnwrap(ThumbnailStore.boxReduced(image, by: 2))
+        XCTAssertEqual([reduced.width, reduced.height], [3, 2], "the seventh column is dropped")
+        // Block (x 2–3, y 2–3): R (20+30+20+30)/4 = 25, G (40+40+60+60)/4 = 50, B (4+5+5+6)/4 = 5.
+        XCTAssertTrue(reduced[1, 1] == (25, 50, 5), "\(reduced[1, 1])")
+        XCTAssertNil(ThumbnailStore.boxReduced(image, by: 5))
+        // A photo-like image scaled through the box step stays close to the resampler alone.
+        let photo = gradient(width: 640, height: 426)
+        let scaled = ThumbnailStore.scaled(photo, toFit: 128)
+        XCTAssertEqual([scaled.width, scaled.height], [128, 85])
+        let direct = resize(photo, width: 128, height: 85)
+        XCTAssertLessThan(zip(scaled.pixels, direct.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0, 4)
+    }
+
     func testCacheHomeFromTheEnvironment() {
         XCTAssertEqual(ThumbnailStore.fromEnvironment(["XDG_CACHE_HOME": "/x/cache", "HOME": "/h"]).root, "/x/cache/thumbnails")
         XCTAssertEqual(ThumbnailStore.fromEnvironment(["XDG_CACHE_HOME": "relative", "HOME": "/h"]).root, "/h/.cache/thumbnails",
