@@ -53,11 +53,11 @@ final class PreviewEndToEndTests: XCTestCase {
 
     func testPipedPreviewEmitsNothingButThePlainLines() throws {
         let setup = try start()
-        let plain = try photoq(setup, ["-n", "3", "a dog"])
+        let plain = try photoq(setup, ["--min-score", "-1", "-n", "3", "a dog"])
         XCTAssertEqual(plain.status, 0, plain.stderr)
         XCTAssertTrue(String(decoding: plain.stdout, as: UTF8.self).hasPrefix(setup.dog + "\n"))
         for flag in ["--preview", "--preview=kitty", "--preview=iterm", "--preview=sixel"] {
-            let r = try photoq(setup, [flag, "-n", "3", "a dog"], ["KITTY_WINDOW_ID": "4", "TERM": "xterm-kitty"])
+            let r = try photoq(setup, [flag, "--min-score", "-1", "-n", "3", "a dog"], ["KITTY_WINDOW_ID": "4", "TERM": "xterm-kitty"])
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertFalse(r.stdout.contains(0x1B), "\(flag): no escape byte on a pipe")
             XCTAssertEqual(r.stdout, plain.stdout, flag)
@@ -69,7 +69,7 @@ final class PreviewEndToEndTests: XCTestCase {
 
     func testKittyShowsTheCachedThumbnailAfterEachLine() throws {
         let setup = try start()
-        let r = try underTerminal(setup, ["--preview", "-n", "2", "a dog"], ["KITTY_WINDOW_ID": "7"])
+        let r = try underTerminal(setup, ["--preview", "--min-score", "-1", "-n", "2", "a dog"], ["KITTY_WINDOW_ID": "7"])
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertTrue(r.output.hasPrefix("1\t0."), r.output.prefix(80).debugDescription)
         XCTAssertTrue(r.output.contains("\t" + setup.dog + "\r\n" + Self.esc + "_Ga=T,f=100,q=2,m="))
@@ -93,7 +93,7 @@ final class PreviewEndToEndTests: XCTestCase {
 
     func testITermFromTermProgram() throws {
         let setup = try start()
-        let r = try underTerminal(setup, ["--preview", "-n", "1", "a dog"], ["TERM_PROGRAM": "iTerm.app"])
+        let r = try underTerminal(setup, ["--preview", "--min-score", "-1", "-n", "1", "a dog"], ["TERM_PROGRAM": "iTerm.app"])
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertTrue(r.output.contains(Self.esc + "]1337;File=name="), r.output.prefix(200).debugDescription)
         XCTAssertTrue(r.output.contains(";width=128px;height=96px;preserveAspectRatio=1;inline=1:"))
@@ -102,7 +102,7 @@ final class PreviewEndToEndTests: XCTestCase {
 
     func testSixelFromTheDeviceAttributesReply() throws {
         let setup = try start()
-        let r = try underTerminal(setup, ["--preview", "-n", "1", "a dog"], answer: "\\e[?62;4;22c")
+        let r = try underTerminal(setup, ["--preview", "--min-score", "-1", "-n", "1", "a dog"], answer: "\\e[?62;4;22c")
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertTrue(r.output.contains(Self.esc + "Pq\"1;1;128;96#"), r.output.prefix(200).debugDescription)
         XCTAssertTrue(r.output.contains(Self.esc + "\\"))
@@ -113,7 +113,7 @@ final class PreviewEndToEndTests: XCTestCase {
         let setup = try start()
         for answer in ["\\e[?62;1;22c", nil] {   // a reply without sixel, and no reply at all (the timeout)
             let started = Date()
-            let r = try underTerminal(setup, ["--preview", "-n", "2", "a dog"], answer: answer)
+            let r = try underTerminal(setup, ["--preview", "--min-score", "-1", "-n", "2", "a dog"], answer: answer)
             XCTAssertEqual(r.status, 0, r.output)
             XCTAssertTrue(r.output.contains("photoq: this terminal shows no inline images"), r.output)
             XCTAssertTrue(r.output.contains(setup.dog + "\r\n"))
@@ -124,7 +124,7 @@ final class PreviewEndToEndTests: XCTestCase {
 
     func testForcedProtocolAndBadValues() throws {
         let setup = try start()
-        let r = try underTerminal(setup, ["--preview=sixel", "-n", "1", "a dog"], ["KITTY_WINDOW_ID": "2"])
+        let r = try underTerminal(setup, ["--preview=sixel", "--min-score", "-1", "-n", "1", "a dog"], ["KITTY_WINDOW_ID": "2"])
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertTrue(r.output.contains(Self.esc + "Pq"), "forced sixel beats kitty's environment")
         XCTAssertFalse(r.output.contains(Self.esc + "_G"))
