@@ -38,7 +38,8 @@ final class TagRankerTests: XCTestCase {
         let (_, dLogits) = orderedTagCrossEntropy(logits: act.logits, targets: targets, steps: steps,
                                                   outputSize: shape.outputSize, endToken: shape.endToken)
         let analytic = parameters.backward(act, dLogits: dLogits).tensors
-        let epsilon: Float = 2e-3
+        // Smooth activations (no ReLU kinks): a wide step beats Float rounding of the loss.
+        let epsilon: Float = 1e-2
         for (index, name) in TagParameters.names.enumerated() {
             let count = parameters.tensors[index].count
             let entries = count <= 40 ? Array(0..<count) : (0..<40).map { _ in Int(random.next() % UInt64(count)) }
