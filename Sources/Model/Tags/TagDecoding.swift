@@ -34,13 +34,16 @@ public enum TagRankingFill: String, Sendable, CaseIterable {
     case continueDecoding = "continue"
     /// The remaining tags by their probability summed over the k steps.
     case summedProbability = "sum"
+    /// Every tag by its probability summed over the k steps, the greedy
+    /// order not kept: how much of the sequence the ranker gives each tag.
+    case summedOnly = "sum-only"
 }
 
 extension TagParameters {
     /// The top `k` tag ids per image: the greedy list (without repeats) up to
     /// the end token, then continued by `fill`. features (B,F) → B lists of k.
     public func rank(features: [Float], count b: Int, k: Int, fill: TagRankingFill) throws -> [[Int]] {
-        guard fill == .summedProbability else {
+        guard fill != .continueDecoding else {
             return try decode(features: features, count: b, maxTags: k, stopAtEnd: false).map { $0.map(\.tag) }
         }
         let v = shape.outputSize
@@ -58,6 +61,7 @@ extension TagParameters {
                 for j in 0..<v where !seen.contains(j) && (best < 0 || p[j] > p[best]) { best = j }
                 if best == shape.endToken { ended = true } else { emitted.append(best); seen.insert(best) }
             }
+            if fill == .summedOnly { (emitted, seen) = ([], []) }
             let rest = (0..<shape.tagCount).filter { !seen.contains($0) }.sorted { (total[$0], $1) > (total[$1], $0) }
             lists.append(Array((emitted + rest).prefix(k)))
         }
