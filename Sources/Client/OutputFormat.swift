@@ -35,8 +35,10 @@ public struct OutputFormat: Sendable {
             public var format: String?
             /// Paths of byte-identical copies folded into this result ([] when none).
             public var also: [String]
+            /// The photo's tags, best first; absent when it has no tags yet.
+            public var tags: [TagScore]? = nil
 
-            enum CodingKeys: String, CodingKey { case rank, id, path, path_bytes, score, modified, taken, format, also }
+            enum CodingKeys: String, CodingKey { case rank, id, path, path_bytes, score, modified, taken, format, also, tags }
 
             // Written out so that `taken` and `format` are null, not missing, when unknown.
             public func encode(to encoder: any Encoder) throws {
@@ -50,6 +52,7 @@ public struct OutputFormat: Sendable {
                 try c.encode(taken, forKey: .taken)
                 try c.encode(format, forKey: .format)
                 try c.encode(also, forKey: .also)
+                try c.encodeIfPresent(tags, forKey: .tags)
             }
         }
 
@@ -113,7 +116,7 @@ public struct OutputFormat: Sendable {
             var doc = SearchDocument(query: query, similar_to: similarTo, results: hits.enumerated().map { i, h in
                 SearchDocument.Hit(rank: i + 1, id: h.id, path: h.path, path_bytes: h.pathBytes, score: h.score,
                                    modified: CalendarDay.iso8601(secondsSince1970: h.modified), taken: h.taken,
-                                   format: h.format, also: (h.also ?? []).map(\.path))
+                                   format: h.format, also: (h.also ?? []).map(\.path), tags: h.tags)
             })
             doc.pending = pending
             doc.min_score = cutoff?.minScore

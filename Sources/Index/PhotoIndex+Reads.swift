@@ -61,6 +61,17 @@ extension PhotoIndex {
         }
     }
 
+    /// Ids of the photos that carry every one of `tags` (exact names). One
+    /// pass over the records' metadata: tags sit before the floats.
+    public func ids(taggedWithAll tags: Set<String>) throws -> Set<UInt64> {
+        var ids = Set<UInt64>()
+        try forEachRecord(includeFloats: false) { record in
+            if let own = record.tags, tags.isSubset(of: Set(own.map(\.name))) { ids.insert(record.id) }
+            return true
+        }
+        return ids
+    }
+
     /// Records under `folder`, in path order: a range scan of the paths
     /// table, so reconciling one folder does not read the whole index.
     public func records(inFolder folder: String, includeFloats: Bool = false) throws -> [PhotoRecord] {

@@ -1,16 +1,19 @@
 // Stored form of PhotoRecord (little-endian):
-//   u8 version (2) | u64 id | u64 device | u64 inode | u64 size | i64 mtime_ns
+//   u8 version (3) | u64 id | u64 device | u64 inode | u64 size | i64 mtime_ns
 //   | u64 content_hash | u32 n + path utf8 | u32 n + model id utf8
 //   | u8 taken flags (bit 0: taken, bit 1: offset known) | i64 taken wall-clock ns
 //   | i32 taken UTC offset s | u32 n + format utf8
+//   | u8 tag count (0xFF: never tagged) | per tag: u8 n + name utf8, u8 score×255
 //   | u32 D | u32 F | f32 vector (D) | f32 feature (F) | u64 checksum
 // Version 1 lacks the taken and format fields; it still decodes (taken nil,
-// format empty) and is rewritten as version 2 when the record next changes.
+// format empty). Version 2 lacks the tags; it decodes as never tagged. Both
+// are rewritten as version 3 when the record next changes.
 // The fixed fields and strings come first so a metadata-only decode touches
 // only the record's first page; the checksum covers every byte before it.
 
 extension PhotoRecord {
-    public static let encodingVersion: UInt8 = 2
+    public static let encodingVersion: UInt8 = 3
+    static let untaggedMarker: UInt8 = 0xFF
     /// The oldest version this program still reads.
     static let oldestReadableVersion: UInt8 = 1
     static let maxFormatBytes = 64
@@ -20,7 +23,7 @@ extension PhotoRecord {
 
     /// The versioned binary form stored in LMDB.
     public func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 100 + path.utf8.count + modelID.utf8.count + format.utf8.count
+        var writer = ByteWriter(capacity: 100 + 66 * (tags?.count ?? 0) + path.utf8.count + modelID.utf8.count + format.utf8.count
                                 + 4 * (vector.count + feature.count))
         writer.write(Self.encodingVersion)
         writer.write(id)
@@ -35,6 +38,18 @@ extension PhotoRecord {
         writer.write(taken?.wallClockNanoseconds ?? 0)
         writer.write(UInt32(bitPattern: taken?.utcOffsetSeconds ?? 0))
         writer.write(string: format)
+        if let tags {
+            let kept = tags.prefix(PhotoTag.maximumCount)
+            writer.write(UInt8(kept.count))
+            for tag in kept {
+                let name = Array(tag.name.utf8.prefix(PhotoTag.maximumNameBytes))
+                writer.write(UInt8(name.count))
+                for byte in name { writer.write(byte) }
+                writer.write(tag.quantisedScore)
+            }
+        } else {
+            writer.write(Self.untaggedMarker)
+        }
         writer.write(UInt32(vector.count))
         writer.write(UInt32(feature.count))
         writer.write(floats: vector)
@@ -79,6 +94,23 @@ extension PhotoRecord {
             if flags & 1 != 0 { taken = CaptureTime(wallClockNanoseconds: wallClock, utcOffsetSeconds: flags & 2 != 0 ? offset : nil) }
             format = try reader.readString(maxBytes: Self.maxFormatBytes)
         }
+        var tags: [PhotoTag]?
+        if version >= 3 {
+            let count = try reader.readUInt8()
+            if count != Self.untaggedMarker {
+                guard Int(count) <= PhotoTag.maximumCount else { throw reader.corrupt("\(count) tags") }
+                var list: [PhotoTag] = []
+                for _ in 0..<count {
+                    let length = Int(try reader.readUInt8())
+                    guard length > 0, length <= PhotoTag.maximumNameBytes else { throw reader.corrupt("tag name of \(length) bytes") }
+                    var name: [UInt8] = []
+                    for _ in 0..<length { name.append(try reader.readUInt8()) }
+                    guard let text = String(validating: name, as: UTF8.self) else { throw reader.corrupt("tag name is not UTF-8") }
+                    list.append(PhotoTag(name: text, quantisedScore: try reader.readUInt8()))
+                }
+                tags = list
+            }
+        }
         let vectorCount = Int(try reader.readUInt32())
         let featureCount = Int(try reader.readUInt32())
         guard vectorCount <= Self.maxFloats, featureCount <= Self.maxFloats else {
@@ -96,7 +128,8 @@ extension PhotoRecord {
             }
         }
         self.init(id: id, path: path, device: device, inode: inode, size: size, mtimeNanoseconds: mtime,
-                  contentHash: hash, modelID: modelID, vector: vector, feature: feature, taken: taken, format: format)
+                  contentHash: hash, modelID: modelID, vector: vector, feature: feature, taken: taken, format: format,
+                  tags: tags)
     }
 }
 

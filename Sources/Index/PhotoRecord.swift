@@ -29,10 +29,15 @@ public struct PhotoRecord: Sendable, Equatable {
     /// The decoder's name for the file's format ("jpeg", "png", "heic", …);
     /// empty in records written before formats were kept.
     public var format: String
+    /// The tagger's tags, most important first; nil when the photo was
+    /// embedded without a tagger (or before tags were kept), empty when the
+    /// tagger found none.
+    public var tags: [PhotoTag]?
 
     public init(id: UInt64 = 0, path: String, device: UInt64 = 0, inode: UInt64 = 0, size: UInt64 = 0,
                 mtimeNanoseconds: Int64 = 0, contentHash: UInt64 = 0, modelID: String,
-                vector: [Float], feature: [Float] = [], taken: CaptureTime? = nil, format: String = "") {
+                vector: [Float], feature: [Float] = [], taken: CaptureTime? = nil, format: String = "",
+                tags: [PhotoTag]? = nil) {
         self.id = id
         self.path = path
         self.device = device
@@ -45,6 +50,7 @@ public struct PhotoRecord: Sendable, Equatable {
         self.feature = feature
         self.taken = taken
         self.format = format
+        self.tags = tags
     }
 
     /// The date date filters see: when the photo was taken, else when the

@@ -8,11 +8,15 @@ public struct SearchFilters: Codable, Sendable, Equatable {
     public var modifiedAfter: Double?
     /// Only photos taken (else modified) before this time (seconds since 1970).
     public var modifiedBefore: Double?
+    /// Only photos carrying every one of these tags (names as `photoq --tags`
+    /// prints them); photos without tags never match. Absent: no tag filter.
+    public var tags: [String]?
 
-    public init(folder: String? = nil, modifiedAfter: Double? = nil, modifiedBefore: Double? = nil) {
+    public init(folder: String? = nil, modifiedAfter: Double? = nil, modifiedBefore: Double? = nil, tags: [String]? = nil) {
         self.folder = folder
         self.modifiedAfter = modifiedAfter
         self.modifiedBefore = modifiedBefore
+        self.tags = tags
     }
 }
 

@@ -21,11 +21,14 @@ public struct SearchHit: Codable, Sendable, Equatable {
     /// same score, without features or copies of its own), folded into this
     /// result; nil from older daemons.
     public var also: [SearchHit]?
+    /// The photo's tags, most important first; nil when it has not been
+    /// tagged (no tagger installed, indexed before one was) or from older daemons.
+    public var tags: [TagScore]?
 
     /// - Parameter path: the daemon's lossless path (`PathBytes`); split here
     ///   into `path` and `pathBytes`.
     public init(id: UInt64, path: String, score: Float, modified: Double, feature: [Float]? = nil,
-                taken: String? = nil, format: String? = nil, also: [SearchHit]? = nil) {
+                taken: String? = nil, format: String? = nil, also: [SearchHit]? = nil, tags: [TagScore]? = nil) {
         self.id = id
         (self.path, self.pathBytes) = PathBytes.wireFields(path)
         self.score = score
@@ -34,10 +37,11 @@ public struct SearchHit: Codable, Sendable, Equatable {
         self.taken = taken
         self.format = format
         self.also = also
+        self.tags = tags
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, path, pathBytes = "path_bytes", score, modified, feature, taken, format, also
+        case id, path, pathBytes = "path_bytes", score, modified, feature, taken, format, also, tags
     }
 
     /// This hit and then each folded copy, every one as a hit of its own (no `also`).
@@ -78,9 +82,11 @@ public struct PhotoRecordResult: Codable, Sendable, Equatable {
     public var vector: [Float]
     /// Backbone feature (1280).
     public var feature: [Float]
+    /// As in `SearchHit`: best first, nil when the photo has not been tagged.
+    public var tags: [TagScore]?
 
     public init(id: UInt64, path: String, size: Int64, modified: Double, modelID: String,
-                vector: [Float], feature: [Float]) {
+                vector: [Float], feature: [Float], tags: [TagScore]? = nil) {
         self.id = id
         (self.path, self.pathBytes) = PathBytes.wireFields(path)
         self.size = size
@@ -88,10 +94,11 @@ public struct PhotoRecordResult: Codable, Sendable, Equatable {
         self.modelID = modelID
         self.vector = vector
         self.feature = feature
+        self.tags = tags
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, path, pathBytes = "path_bytes", size, modified, modelID, vector, feature
+        case id, path, pathBytes = "path_bytes", size, modified, modelID, vector, feature, tags
     }
 }
 

@@ -7,6 +7,7 @@ struct Train: ParsableCommand {
         subcommands: [
             TrainEmbed.self,
             TrainScorer.self,
+            TrainTags.self,
         ])
 }
 
@@ -18,5 +19,6 @@ struct Eval: ParsableCommand {
             EvalRetrieval.self,
             EvalIdentify.self,
             EvalPointing.self,
+            EvalTags.self,
         ])
 }

@@ -14,6 +14,7 @@ struct Photoq: ParsableCommand {
             photoq --similar <photo> [<text>...]
             photoq --explain <id|photo> [<text>...] [--out FILE] [--json] [--preview[=PROTO]]
             photoq --preview[=kitty|iterm|sixel] <text>...
+            photoq --tags <id|photo> [--json]
             photoq --status [--json]
             """,
         discussion: """
@@ -58,6 +59,12 @@ struct Photoq: ParsableCommand {
             completion: .file(extensions: ["jpg", "jpeg"]))
     var similar: String?
 
+    @Option(help: ArgumentHelp("Print the photo's tags, most important first (TAG<TAB>SCORE lines, or --json); a photo not in the index is tagged on the spot.", valueName: "id|photo"))
+    var tags: String?
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("Only photos with this tag (repeat for several: all must match), e.g. --tag dog \"on a beach\".", valueName: "tag"))
+    var tagFilter: [String] = []
+
     @Flag(help: "Print the daemon's status: indexed, pending and failed counts, model, roots, watcher.")
     var status = false
 
@@ -93,8 +100,8 @@ struct Photoq: ParsableCommand {
     var socket: String?
 
     func validate() throws {
-        let modes = [status, failed, retryFailed, explain != nil, similar != nil].filter { $0 }.count
-        guard modes <= 1 else { throw ValidationError("Use only one of --status, --failed, --retry-failed, --explain and --similar.") }
+        let modes = [status, failed, retryFailed, explain != nil, similar != nil, tags != nil].filter { $0 }.count
+        guard modes <= 1 else { throw ValidationError("Use only one of --status, --failed, --retry-failed, --explain, --similar and --tags.") }
         guard (1...Wire.maximumResults).contains(limit) else {
             throw ValidationError("--limit must be between 1 and \(Wire.maximumResults).")
         }
@@ -133,6 +140,13 @@ struct Photoq: ParsableCommand {
                 try emit(Array((PhotoExplaining.run(request) + "\n").utf8))
                 return
             }
+            if let tags {
+                let outcome = try PhotoTags.run(photo: UInt64(tags) != nil && !FileManager.default.fileExists(atPath: tags) ? tags : absolute(tags),
+                                                socketPath: socketPath, modelDirectory: modelDirectory(environment))
+                if let note = outcome.document.note { writeStandardError("photoq: \(note)") }
+                try emit(json ? outcome.json : Array(outcome.lines.utf8))
+                return
+            }
             let client = try PhotoqClient(socketPath: socketPath)
             if status {
                 try emit(format.render(status: client.status(), socket: socketPath))
@@ -148,7 +162,8 @@ struct Photoq: ParsableCommand {
                 return
             }
             let filters = SearchFilters(folder: folder.map(absolute), modifiedAfter: try day(after, "--after"),
-                                        modifiedBefore: try day(before, "--before"))
+                                        modifiedBefore: try day(before, "--before"),
+                                        tags: tagFilter.isEmpty ? nil : tagFilter)
             let hits: [SearchHit]
             if let similar {
                 let reference: PhotoReference = FileManager.default.fileExists(atPath: similar) || UInt64(similar) == nil

@@ -24,7 +24,7 @@ final class PhotoRecordEncodingTests: XCTestCase {
         XCTAssertEqual(Array(bytes[1...3]), [0x39, 0x30, 0x00])
         let floats = 4 * (Fixtures.dimension + Fixtures.featureDimension)
         let strings = 4 + "/home/ana/Photos/été/IMG_0001.jpg".utf8.count + 4 + Fixtures.model.utf8.count
-        let capture = 1 + 8 + 4 + 4 // taken flags, wall clock, offset, empty format
+        let capture = 1 + 8 + 4 + 4 + 1 // taken flags, wall clock, offset, empty format, "never tagged"
         XCTAssertEqual(bytes.count, 1 + 6 * 8 + strings + capture + 8 + floats + 8)
     }
 

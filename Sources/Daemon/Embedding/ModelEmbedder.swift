@@ -22,6 +22,9 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     private let network: EfficientNetLite0
     private let joint: JointModel
     private let text: SentenceEncoder
+    /// Ranks each photo's tags from its backbone feature; nil when
+    /// `tagger.safetensors` is not installed (photos then carry no tags).
+    private let tagger: Tagger?
     private let transform: InputTransform
     private let threads: Int
     private let workspaceLock = NSLock()
@@ -60,8 +63,13 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
             joint = try JointModel(weights: jointWeights, bridge: WeightFile(path: path(JointModelFiles.bridge)))
             transform = jointWeights?.metadata["transform"].flatMap(InputTransform.init(rawValue:)) ?? .squash
             relevanceCutoff = jointWeights?.metadata["relevance_cutoff"].flatMap(Float.init).flatMap { (-1...1).contains($0) ? $0 : nil }
+            let taggerPath = path(TaggerFile.defaultFileName)
+            tagger = FileManager.default.fileExists(atPath: taggerPath) ? try Tagger(path: taggerPath) : nil
         } catch {
             throw DaemonError(.model, "cannot load the models from \(modelDirectory): \(error)")
+        }
+        if let tagger, tagger.featureSize != EfficientNetLite0.featureCount {
+            throw DaemonError(.model, "the tagger reads \(tagger.featureSize)-value features, the backbone gives \(EfficientNetLite0.featureCount)")
         }
         guard text.dimension == joint.dimension else {
             throw DaemonError(.model, "the sentence encoder gives \(text.dimension)-d vectors but the joint space is \(joint.dimension)-d")
@@ -103,6 +111,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
                 }
                 if case .success(var embedding) = results[i] {
                     (embedding.vector, embedding.feature) = (v, Array(out.features(of: row)))
+                    embedding.tags = try tagger?.tags(feature: embedding.feature).map { PhotoTag(name: $0.tag, score: $0.score) }
                     results[i] = .success(embedding)
                 }
             }

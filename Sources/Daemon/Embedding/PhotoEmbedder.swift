@@ -11,12 +11,15 @@ public struct PhotoEmbedding: Sendable {
     public var taken: CaptureTime?
     /// The decoded format's name ("jpeg", "png", "heic", …); empty when unknown.
     public var format: String
+    /// The tagger's tags, best first; nil when no tagger is installed.
+    public var tags: [PhotoTag]?
 
-    public init(vector: [Float], feature: [Float], taken: CaptureTime? = nil, format: String = "") {
+    public init(vector: [Float], feature: [Float], taken: CaptureTime? = nil, format: String = "", tags: [PhotoTag]? = nil) {
         self.vector = vector
         self.feature = feature
         self.taken = taken
         self.format = format
+        self.tags = tags
     }
 }
 

@@ -312,7 +312,8 @@ public final class IndexWriter: @unchecked Sendable {
             let record = PhotoRecord(id: c.existing?.id ?? 0, path: c.path, device: c.identity.device, inode: c.identity.inode,
                                      size: UInt64(c.identity.size), mtimeNanoseconds: c.identity.mtimeNanoseconds,
                                      contentHash: hash, modelID: embedder.modelID, vector: embedding.vector,
-                                     feature: embedding.feature, taken: embedding.taken, format: embedding.format)
+                                     feature: embedding.feature, taken: embedding.taken, format: embedding.format,
+                                     tags: embedding.tags)
             pathsByInode[Self.inodeKey(c.identity.device, c.identity.inode)] = c.path
             return (c.hadFailure ? [.clearFailure(path: c.path)] : []) + [.upsert(record)]
         case .failure(let error as ImageError) where error == .cancelled:

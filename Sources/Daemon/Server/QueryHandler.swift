@@ -148,7 +148,7 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         let record = try resolve(r.photo)
         return PhotoRecordResult(id: record.id, path: record.path, size: Int64(clamping: record.size),
                                  modified: Double(record.mtimeNanoseconds) / 1e9, modelID: record.modelID,
-                                 vector: record.vector, feature: record.feature)
+                                 vector: record.vector, feature: record.feature, tags: Self.wireTags(record))
     }
 
     private func resolve(_ unchecked: PhotoReference) throws -> PhotoRecord {
@@ -169,6 +169,10 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         }
         if let folder = try RequestValidation.folder(filters.folder) {
             filter.allowedIDs = try index.ids(inFolder: folder)
+        }
+        if let tags = try RequestValidation.tags(filters.tags) {
+            let tagged = try index.ids(taggedWithAll: tags)
+            filter.allowedIDs = filter.allowedIDs.map { $0.intersection(tagged) } ?? tagged
         }
         return filter
     }
@@ -223,6 +227,12 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
     private static func hit(_ record: PhotoRecord, score: Float, feature: [Float]?) -> PhotoqProtocol.SearchHit {
         PhotoqProtocol.SearchHit(id: record.id, path: record.path, score: score,
                                  modified: Double(record.mtimeNanoseconds) / 1e9, feature: feature,
-                                 taken: record.taken?.iso8601, format: record.format.isEmpty ? nil : record.format)
+                                 taken: record.taken?.iso8601, format: record.format.isEmpty ? nil : record.format,
+                                 tags: wireTags(record))
+    }
+
+    /// The record's tags for the wire; nil when it was never tagged.
+    private static func wireTags(_ record: PhotoRecord) -> [TagScore]? {
+        record.tags?.map { TagScore(tag: $0.name, score: $0.score) }
     }
 }

@@ -69,6 +69,24 @@ enum RequestValidation {
         return checked.count > 1 && checked.hasSuffix("/") ? String(checked.dropLast()) : checked
     }
 
+    /// The tag filter as a set of lower-case names; nil when absent or empty.
+    static func tags(_ tags: [String]?) throws(WireError) -> Set<String>? {
+        guard let tags, !tags.isEmpty else { return nil }
+        guard tags.count <= TagScore.maximumFilterTags else {
+            throw WireError(.invalidArgument, "at most \(TagScore.maximumFilterTags) tags may filter a search, not \(tags.count)")
+        }
+        var names = Set<String>()
+        for raw in tags {
+            let name = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            guard !name.isEmpty else { throw WireError(.invalidArgument, "a tag in the filter is empty") }
+            guard name.utf8.count <= TagScore.maximumTagBytes, !name.utf8.contains(0) else {
+                throw WireError(.invalidArgument, "the tag `\(excerpt(name))` is longer than \(TagScore.maximumTagBytes) bytes or contains a NUL byte")
+            }
+            names.insert(name)
+        }
+        return names
+    }
+
     /// Which modification times (ns since 1970) the date filters let through.
     enum TimeWindow: Equatable {
         case any

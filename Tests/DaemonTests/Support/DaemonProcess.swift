@@ -12,6 +12,8 @@ final class DaemonProcess {
     let socket: String
     let logPath: String
     private(set) var process: Process?
+    /// Where photoqd loads its models from (a test may add some to a copy).
+    var modelDirectory = TestEnvironment.modelDirectory
 
     /// The binary, or skips (fails under scripts/test) when it was not built.
     static func binary(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
@@ -41,7 +43,7 @@ final class DaemonProcess {
     }
 
     var arguments: [String] {
-        ["--root", root, "--db", db, "--socket", socket, "--models", TestEnvironment.modelDirectory, "--threads", "2",
+        ["--root", root, "--db", db, "--socket", socket, "--models", modelDirectory, "--threads", "2",
          "--batch-size", "8", "--log-level", "info"]
     }
 

@@ -1,0 +1,36 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Cross-entropy of the ordered tag lists under the step softmaxes.
+/// logits (T,B,V+1); targets[b] = tag ids in order of importance, then the end
+/// token is the target of the following step; steps past it carry no loss
+/// (T ≥ longest list + 1). Returns the mean over sequences of the summed
+/// step losses, and ∂loss/∂logits (T,B,V+1).
+public func orderedTagCrossEntropy(logits: [Float], targets: [[Int]], steps: Int, outputSize v: Int,
+                                   endToken: Int) -> (loss: Float, dLogits: [Float]) {
+    let b = targets.count
+    precondition(logits.count == steps * b * v, "orderedTagCrossEntropy: logits (\(logits.count)) vs (\(steps),\(b),\(v))")
+    var dLogits = [Float](repeating: 0, count: logits.count)
+    var loss: Double = 0
+    for (s, list) in targets.enumerated() {
+        precondition(list.count < steps, "orderedTagCrossEntropy: a list of \(list.count) needs \(list.count + 1) steps")
+        for t in 0...list.count {
+            let target = t < list.count ? list[t] : endToken
+            let row = (t * b + s) * v
+            let probabilities = softmax(logits[row..<(row + v)])
+            loss -= Double(logf(max(probabilities[target], 1e-30)))
+            for j in 0..<v { dLogits[row + j] = (probabilities[j] - (j == target ? 1 : 0)) / Float(b) }
+        }
+    }
+    return (Float(loss / Double(max(b, 1))), dLogits)
+}
+
+/// Numerically stable softmax of one row.
+public func softmax(_ row: ArraySlice<Float>) -> [Float] {
+    let top = row.max() ?? 0
+    var out = row.map { expf($0 - top) }
+    let total = out.reduce(0, +)
+    for j in out.indices { out[j] /= total }
+    return out
+}

@@ -1,0 +1,101 @@
+/// Sizes of the tag ranker.
+public struct TagShape: Sendable, Equatable {
+    /// F: the backbone's pooled feature size (1280 for EfficientNet-Lite0).
+    public var featureSize: Int
+    /// E: the projected image the LSTM reads.
+    public var inputSize: Int
+    /// H: the LSTM's hidden size.
+    public var hiddenSize: Int
+    /// V: the tag vocabulary; the softmax has V + 1 outputs, the last one "end".
+    public var tagCount: Int
+
+    public init(featureSize: Int = 1280, inputSize: Int = 128, hiddenSize: Int = 256, tagCount: Int) {
+        self.featureSize = featureSize
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.tagCount = tagCount
+    }
+
+    /// Softmax width: every tag plus the end token.
+    public var outputSize: Int { tagCount + 1 }
+    /// Index of the end token in the softmax.
+    public var endToken: Int { tagCount }
+}
+
+/// Where the projected image enters the LSTM: at every step (Yan, Wang & Liao)
+/// or only at the first (the naive RNN baseline they compare against).
+public enum TagImageInput: String, Sendable, Equatable, CaseIterable {
+    case everyStep = "every"
+    case firstStep = "first"
+}
+
+/// Every learned tensor of the tag ranker: an image projection, a standard
+/// LSTM (gate order i, f, g, o) and a softmax layer over the tags + end.
+/// The previous output is never fed back: the image is the only input.
+public struct TagParameters: Sendable, Equatable {
+    public let shape: TagShape
+    public let imageInput: TagImageInput
+    /// P (E,F), b_p (E): x = P·f + b_p.
+    public var projection: [Float]
+    public var projectionBias: [Float]
+    /// W (4H,E), U (4H,H), b (4H): gate pre-activations W·x + U·h₋₁ + b.
+    public var inputWeight: [Float]
+    public var hiddenWeight: [Float]
+    public var gateBias: [Float]
+    /// O (V+1,H), b_o (V+1): logits_t = O·h_t + b_o.
+    public var outputWeight: [Float]
+    public var outputBias: [Float]
+
+    /// Tensor names in the weight file, in the order of `tensors`.
+    public static let names = [
+        "projection.weight", "projection.bias", "lstm.input_weight", "lstm.hidden_weight", "lstm.bias",
+        "output.weight", "output.bias",
+    ]
+
+    /// All zeros (the shape of gradients).
+    public init(zerosLike shape: TagShape, imageInput: TagImageInput = .everyStep) {
+        self.shape = shape
+        self.imageInput = imageInput
+        let (f, e, h, v) = (shape.featureSize, shape.inputSize, shape.hiddenSize, shape.outputSize)
+        projection = .init(repeating: 0, count: e * f)
+        projectionBias = .init(repeating: 0, count: e)
+        inputWeight = .init(repeating: 0, count: 4 * h * e)
+        hiddenWeight = .init(repeating: 0, count: 4 * h * h)
+        gateBias = .init(repeating: 0, count: 4 * h)
+        outputWeight = .init(repeating: 0, count: v * h)
+        outputBias = .init(repeating: 0, count: v)
+    }
+
+    /// Uniform ±√(6/(fan_in+fan_out)) weights; forget-gate bias 1 so the cell
+    /// keeps what it has emitted early in training.
+    public init(shape: TagShape, imageInput: TagImageInput = .everyStep, seed: UInt64) {
+        self.init(zerosLike: shape, imageInput: imageInput)
+        var random = SplitMix64(seed: seed)
+        let (f, e, h, v) = (shape.featureSize, shape.inputSize, shape.hiddenSize, shape.outputSize)
+        func fill(_ values: inout [Float], fanIn: Int, fanOut: Int) {
+            let limit = (6 / Float(fanIn + fanOut)).squareRoot()
+            for i in values.indices { values[i] = random.uniform(-limit, limit) }
+        }
+        fill(&projection, fanIn: f, fanOut: e)
+        fill(&inputWeight, fanIn: e, fanOut: h)
+        fill(&hiddenWeight, fanIn: h, fanOut: h)
+        fill(&outputWeight, fanIn: h, fanOut: v)
+        for j in h..<(2 * h) { gateBias[j] = 1 }
+    }
+
+    /// The tensors in `names` order (flat), for optimisers and clipping.
+    public var tensors: [[Float]] {
+        get { [projection, projectionBias, inputWeight, hiddenWeight, gateBias, outputWeight, outputBias] }
+        set {
+            precondition(newValue.count == Self.names.count)
+            projection = newValue[0]; projectionBias = newValue[1]; inputWeight = newValue[2]
+            hiddenWeight = newValue[3]; gateBias = newValue[4]; outputWeight = newValue[5]; outputBias = newValue[6]
+        }
+    }
+
+    /// Each tensor's shape, in `names` order.
+    public var tensorShapes: [[Int]] {
+        let (f, e, h, v) = (shape.featureSize, shape.inputSize, shape.hiddenSize, shape.outputSize)
+        return [[e, f], [e], [4 * h, e], [4 * h, h], [4 * h], [v, h], [v]]
+    }
+}

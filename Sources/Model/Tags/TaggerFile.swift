@@ -1,0 +1,101 @@
+import Foundation
+import ModelFormat
+
+/// The tagger's weight file: the ranker, its vocabulary (in the metadata, so
+/// ids and names travel together) and, for `eval tags`, the two baselines it
+/// was measured against, trained on the same lists (tensors under
+/// `baseline.`; the daemon never reads them).
+public struct TaggerFile: Sendable {
+    public static let modelFormat = "lstm-tag-ranker"
+    /// The installed default tagger, in the model directory.
+    public static let defaultFileName = "tagger.safetensors"
+    static let naivePrefix = "baseline.naive_rnn."
+    static let linearPrefix = "baseline."
+
+    public var parameters: TagParameters
+    /// tags[i] is the name of tag id i.
+    public var tags: [String]
+    public var naiveRNN: TagParameters?
+    public var linear: TagLinearClassifier?
+    public var metadata: [String: String]
+
+    public init(parameters: TagParameters, tags: [String], naiveRNN: TagParameters? = nil,
+                linear: TagLinearClassifier? = nil, metadata: [String: String] = [:]) {
+        precondition(tags.count == parameters.shape.tagCount, "TaggerFile: \(tags.count) names for \(parameters.shape.tagCount) tags")
+        self.parameters = parameters
+        self.tags = tags
+        self.naiveRNN = naiveRNN
+        self.linear = linear
+        self.metadata = metadata
+    }
+
+    public func save(to path: String, modelID: String) throws {
+        var meta = metadata
+        let shape = parameters.shape
+        meta["model_id"] = modelID
+        meta["architecture"] = Self.modelFormat
+        meta["feature_size"] = String(shape.featureSize)
+        meta["input_size"] = String(shape.inputSize)
+        meta["hidden_size"] = String(shape.hiddenSize)
+        meta["image_input"] = parameters.imageInput.rawValue
+        meta["gate_order"] = "i,f,g,o"
+        meta["end_token"] = "last softmax output"
+        meta["tags"] = String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
+        var writer = WeightFileWriter(metadata: meta)
+        func add(_ p: TagParameters, prefix: String) {
+            for (name, (tensorShape, values)) in zip(TagParameters.names, zip(p.tensorShapes, p.tensors)) {
+                writer.add(prefix + name, shape: tensorShape, values: values)
+            }
+        }
+        add(parameters, prefix: "")
+        if let naiveRNN { add(naiveRNN, prefix: Self.naivePrefix) }
+        if let linear {
+            writer.add(Self.linearPrefix + TagLinearClassifier.names[0], shape: [linear.tagCount, linear.featureSize], values: linear.weight)
+            writer.add(Self.linearPrefix + TagLinearClassifier.names[1], shape: [linear.tagCount], values: linear.bias)
+        }
+        try writer.write(to: path)
+    }
+
+    /// Reads a file written by `save`; baselines are read when present.
+    public static func load(from path: String) throws -> TaggerFile {
+        let file: WeightFile
+        do { file = try WeightFile(path: path) } catch { throw TagError.badModel(path: path, reason: "\(error)") }
+        guard file.metadata["architecture"] == modelFormat else {
+            throw TagError.badModel(path: path, reason: "architecture is \(file.metadata["architecture"] ?? "missing"), expected \(modelFormat)")
+        }
+        func size(_ key: String) throws -> Int {
+            guard let value = file.metadata[key].flatMap(Int.init), value > 0 else {
+                throw TagError.badModel(path: path, reason: "metadata \(key) is missing or invalid")
+            }
+            return value
+        }
+        guard let list = file.metadata["tags"], let tags = try? JSONDecoder().decode([String].self, from: Data(list.utf8)),
+              !tags.isEmpty else {
+            throw TagError.badModel(path: path, reason: "metadata tags is missing or not a JSON list of names")
+        }
+        guard let imageInput = TagImageInput(rawValue: file.metadata["image_input"] ?? "") else {
+            throw TagError.badModel(path: path, reason: "metadata image_input is \(file.metadata["image_input"] ?? "missing")")
+        }
+        let shape = TagShape(featureSize: try size("feature_size"), inputSize: try size("input_size"),
+                             hiddenSize: try size("hidden_size"), tagCount: tags.count)
+        func read(prefix: String, imageInput: TagImageInput) throws -> TagParameters {
+            var p = TagParameters(zerosLike: shape, imageInput: imageInput)
+            do {
+                p.tensors = try zip(TagParameters.names, p.tensorShapes).map { try file.floats(prefix + $0, shape: $1).toArray() }
+            } catch { throw TagError.badModel(path: path, reason: "\(error)") }
+            return p
+        }
+        let parameters = try read(prefix: "", imageInput: imageInput)
+        let naive = file.entries[naivePrefix + TagParameters.names[0]] == nil ? nil : try read(prefix: naivePrefix, imageInput: .firstStep)
+        var linear: TagLinearClassifier?
+        if file.entries[linearPrefix + TagLinearClassifier.names[0]] != nil {
+            var l = TagLinearClassifier(featureSize: shape.featureSize, tagCount: shape.tagCount)
+            do {
+                l.weight = try file.floats(linearPrefix + TagLinearClassifier.names[0], shape: [shape.tagCount, shape.featureSize]).toArray()
+                l.bias = try file.floats(linearPrefix + TagLinearClassifier.names[1], shape: [shape.tagCount]).toArray()
+            } catch { throw TagError.badModel(path: path, reason: "\(error)") }
+            linear = l
+        }
+        return TaggerFile(parameters: parameters, tags: tags, naiveRNN: naive, linear: linear, metadata: file.metadata)
+    }
+}

@@ -1,0 +1,104 @@
+import Model
+
+public struct TagTrainingOptions: Sendable {
+    public var batchSize = 64
+    public var learningRate: Float = 1e-3
+    public var weightDecay: Float = 0
+    public var clipNorm: Float = 5
+    /// Training lists are cut to their first this many tags (the rest are
+    /// single mentions that add noise, not order).
+    public var maxListLength = 6
+    public var seed: UInt64 = 1
+    public init() {}
+}
+
+/// Adam over the tag ranker (either image input) or the linear baseline,
+/// one random batch of photos per step.
+public struct TagTrainer {
+    public private(set) var parameters: TagParameters
+    public let options: TagTrainingOptions
+    private var optimisers: [Adam]
+    private var random: SeededGenerator
+
+    public init(parameters: TagParameters, options: TagTrainingOptions) {
+        self.parameters = parameters
+        self.options = options
+        optimisers = parameters.tensors.map {
+            Adam(count: $0.count, learningRate: options.learningRate, weightDecay: options.weightDecay)
+        }
+        random = SeededGenerator(seed: options.seed &+ 0x7A65)
+    }
+
+    /// One batch: returns its mean sequence loss.
+    @discardableResult
+    public mutating func step(_ data: TagTrainingData) throws -> Float {
+        let batch = (0..<min(options.batchSize, data.count)).map { _ in Int(random.next() % UInt64(data.count)) }
+        let targets = batch.map { Array(data.lists[$0].prefix(options.maxListLength)) }
+        let steps = (targets.map(\.count).max() ?? 0) + 1
+        let act = try parameters.forward(features: data.features(batch), count: batch.count, steps: steps)
+        let (loss, dLogits) = orderedTagCrossEntropy(logits: act.logits, targets: targets, steps: steps,
+                                                     outputSize: parameters.shape.outputSize, endToken: parameters.shape.endToken)
+        var gradients = parameters.backward(act, dLogits: dLogits).tensors
+        clipGradients(&gradients, maxNorm: options.clipNorm)
+        var tensors = parameters.tensors
+        for i in tensors.indices { optimisers[i].update(&tensors[i], gradients: gradients[i]) }
+        parameters.tensors = tensors
+        return loss
+    }
+}
+
+/// Adam over the per-tag logistic regressions, one random batch per step;
+/// a photo's labels are every tag its captions mention.
+public struct TagLinearTrainer {
+    public private(set) var classifier: TagLinearClassifier
+    private var optimisers: [Adam]
+    private var random: SeededGenerator
+    private let batchSize: Int
+
+    public init(featureSize: Int, tagCount: Int, options: TagTrainingOptions) {
+        classifier = TagLinearClassifier(featureSize: featureSize, tagCount: tagCount)
+        optimisers = [Adam(count: tagCount * featureSize, learningRate: options.learningRate, weightDecay: options.weightDecay),
+                      Adam(count: tagCount, learningRate: options.learningRate)]
+        random = SeededGenerator(seed: options.seed &+ 0x11AE)
+        batchSize = options.batchSize
+    }
+
+    @discardableResult
+    public mutating func step(_ data: TagTrainingData) -> Float {
+        let batch = (0..<min(batchSize, data.count)).map { _ in Int(random.next() % UInt64(data.count)) }
+        let v = classifier.tagCount
+        var labels = [Float](repeating: 0, count: batch.count * v)
+        for (s, photo) in batch.enumerated() { for tag in data.lists[photo] { labels[s * v + tag] = 1 } }
+        let (loss, dW, db) = classifier.lossAndGradient(features: data.features(batch), labels: labels, count: batch.count)
+        optimisers[0].update(&classifier.weight, gradients: dW)
+        optimisers[1].update(&classifier.bias, gradients: db)
+        return loss
+    }
+}
+
+/// The top `k` tags each method ranks for every photo of `data`, in batches.
+public enum TagRankings {
+    public static func lstm(_ parameters: TagParameters, _ data: TagTrainingData, k: Int = 10,
+                            fill: TagRankingFill = .continueDecoding) throws -> [[Int]] {
+        var out: [[Int]] = []
+        for start in stride(from: 0, to: data.count, by: 256) {
+            let rows = Array(start..<min(start + 256, data.count))
+            out += try parameters.rank(features: data.features(rows), count: rows.count, k: k, fill: fill)
+        }
+        return out
+    }
+
+    public static func linear(_ classifier: TagLinearClassifier, _ data: TagTrainingData, k: Int = 10) -> [[Int]] {
+        var out: [[Int]] = []
+        let v = classifier.tagCount
+        for start in stride(from: 0, to: data.count, by: 256) {
+            let rows = Array(start..<min(start + 256, data.count))
+            let z = classifier.logits(features: data.features(rows), count: rows.count)
+            for s in rows.indices {
+                let scores = z[(s * v)..<((s + 1) * v)]
+                out.append(Array(scores.indices.sorted { (scores[$0], $1) > (scores[$1], $0) }.prefix(k).map { $0 - s * v }))
+            }
+        }
+        return out
+    }
+}
