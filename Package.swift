@@ -43,16 +43,18 @@ let package = Package(
         .target(name: "Model", dependencies: ["CBLAS", "ModelFormat"]),
         .target(name: "Index", dependencies: ["CLMDB", "CBLAS"]),
         .target(name: "PhotoqProtocol"),
+        // The freedesktop thumbnail cache, shared with file managers.
+        .target(name: "Thumbnails", dependencies: ["Imaging"]),
         // Data sets, feature caches and training loops for photoq-model.
         .target(name: "Training", dependencies: ["Model", "ModelFormat", "Imaging"]),
 
         // MARK: Programs
         .target(name: "Daemon", dependencies: [
-            "Index", "Model", "Imaging", "ModelFormat", "PhotoqProtocol", "CInotifyTools",
+            "Index", "Model", "Imaging", "ModelFormat", "PhotoqProtocol", "CInotifyTools", "Thumbnails",
         ]),
-        .target(name: "Client", dependencies: ["PhotoqProtocol", "Model", "ModelFormat", "Imaging"]),
+        .target(name: "Client", dependencies: ["PhotoqProtocol", "Model", "ModelFormat", "Imaging", "Thumbnails"]),
         .executableTarget(name: "photoqd", dependencies: [
-            "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Daemon", "Thumbnails", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "photoq", dependencies: [
             "Client", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -64,14 +66,14 @@ let package = Package(
         // The local web app behind `photoq --web`: a separate binary so the
         // HTTP server is linked and loaded only when asked for.
         .target(name: "WebApp", dependencies: [
-            "Client", "PhotoqProtocol", "Imaging", "Model",
+            "Client", "PhotoqProtocol", "Imaging", "Model", "Thumbnails",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "photoq-web", dependencies: [
-            "WebApp", "Client",
+            "WebApp", "Client", "Thumbnails",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -83,7 +85,8 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["TestSupport", "Model", "ModelFormat", "Imaging", "CBLAS"]),
         .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model", "ModelFormat"]),
-        .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index"]),
+        .testTarget(name: "ThumbnailsTests", dependencies: ["TestSupport", "Thumbnails", "Imaging"]),
+        .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index", "Client", "Imaging", "Thumbnails"]),
         .testTarget(name: "WebTests", dependencies: ["TestSupport", "WebApp"]),
     ],
     swiftLanguageModes: [.v6]

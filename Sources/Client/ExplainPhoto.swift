@@ -17,6 +17,8 @@ public struct ExplainRequest: Sendable {
     public var modelDirectory: String
     public var socketPath: String
     public var environment: [String: String]
+    /// Also show the heat map inline with this protocol (text report only).
+    public var preview: PreviewProtocol? = nil
 
     public init(photo: String, query: String?, out: String?, json: Bool, gridSide: Int = 14,
                 modelDirectory: String, socketPath: String, environment: [String: String]) {
@@ -64,7 +66,12 @@ public enum PhotoExplaining {
             let report = ExplanationReport(image: path, id: id, query: text, target: target, explanation: explanation,
                                            photoWidth: photo.width, photoHeight: photo.height, out: out,
                                            gridSide: request.gridSide)
-            return request.json ? try report.json() : report.text(color: ExplanationReport.useColor)
+            if request.json { return try report.json() }
+            let inline = try request.preview.map {
+                try String(decoding: PreviewRenderer(format: $0, store: .fromEnvironment(request.environment))
+                    .render(heatMap: rendered, name: out), as: UTF8.self)
+            }
+            return report.text(color: ExplanationReport.useColor) + (inline.map { "\n" + $0 } ?? "")
         } catch let failure as ClientFailure {
             throw failure
         } catch let missing as MissingModelError {

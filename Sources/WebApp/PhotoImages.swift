@@ -1,4 +1,5 @@
 import Imaging
+import Thumbnails
 
 /// The images the web app serves, always of a file the index named (the
 /// caller resolved an id with photoqd's `get`; no path ever comes from a request).
@@ -6,8 +7,6 @@ enum PhotoImages {
     /// Longest side of `/photo/ID`: enough for a full-window view, bounded so
     /// a 50-megapixel original does not travel to the browser whole.
     static let photoSide = 2048
-    /// Longest side of a grid thumbnail (the freedesktop "large" size).
-    static let thumbnailSide = 256
 
     /// The photo upright (EXIF orientation applied), within `side`×`side`, as JPEG.
     static func photoJPEG(path: String, side: Int = photoSide) throws(WebError) -> [UInt8] {
@@ -17,10 +16,19 @@ enum PhotoImages {
         }
     }
 
-    /// The grid's image for a photo. The one place to swap for the shared
-    /// freedesktop thumbnail cache once it exists.
-    static func thumbnail(path: String) throws(WebError) -> (bytes: [UInt8], contentType: String) {
-        (try photoJPEG(path: path, side: thumbnailSide), "image/jpeg")
+    /// The grid's image for a photo: the freedesktop "large" thumbnail, shared
+    /// with file managers and `photoq --preview` (reused when current, else
+    /// made and stored). A cache that cannot be written still gets a thumbnail, made in memory.
+    static func thumbnail(path: String, store: ThumbnailStore) throws(WebError) -> (bytes: [UInt8], contentType: String) {
+        do {
+            return (try store.thumbnail(forPath: path, size: .large), "image/png")
+        } catch ThumbnailError.notWritten {
+            return (try photoJPEG(path: path, side: ThumbnailSize.large.pixels), "image/jpeg")
+        } catch ThumbnailError.photoUnreadable(_, let reason) {
+            throw WebError(.notFound, "cannot read \(path): \(reason)")
+        } catch {
+            throw WebError(.unprocessableContent, "\(error)")
+        }
     }
 
     /// Decoded just large enough to cover `side` in both dimensions (decoders scale while decoding).

@@ -1,12 +1,14 @@
 import FoundationEssentials
 import Hummingbird
 import PhotoqProtocol
+import Thumbnails
 
 /// The web app's endpoints. Photos are named only by index id and resolved
 /// with photoqd's `get`, so a request can read nothing the index does not hold.
 struct WebRoutes: Sendable {
     let gateway: DaemonGateway
     let explanation: PhotoExplanation
+    let thumbnails: ThumbnailStore
     let policy: @Sendable () -> RequestPolicy
 
     func add(to router: Router<BasicRequestContext>) {
@@ -85,8 +87,8 @@ struct WebRoutes: Sendable {
 
     private func thumbnail(_ context: BasicRequestContext) async throws -> Response {
         guard let id = context.parameters.get("id", as: UInt64.self) else { throw WebError(.notFound, "no such photo") }
-        let (bytes, type) = try await offload { [gateway] in
-            try PhotoImages.thumbnail(path: try gateway.record(id).losslessPath)
+        let (bytes, type) = try await offload { [gateway, thumbnails] in
+            try PhotoImages.thumbnail(path: try gateway.record(id).losslessPath, store: thumbnails)
         }
         return Self.image(bytes, type)
     }

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Thumbnails
 
 /// What `photoq --web` starts with.
 public struct WebServerOptions: Sendable {
@@ -10,11 +11,15 @@ public struct WebServerOptions: Sendable {
     public var port: Int
     public var modelDirectory: String
     public var token: AccessToken
+    /// Where thumbnails are shared (`$XDG_CACHE_HOME/thumbnails`, else ~/.cache/thumbnails).
+    public var thumbnails: ThumbnailStore
 
-    public init(socketPath: String, port: Int, modelDirectory: String, token: AccessToken = .random()) {
+    public init(socketPath: String, port: Int, modelDirectory: String, thumbnails: ThumbnailStore,
+                token: AccessToken = .random()) {
         self.socketPath = socketPath
         self.port = port
         self.modelDirectory = modelDirectory
+        self.thumbnails = thumbnails
         self.token = token
     }
 
@@ -35,7 +40,8 @@ public enum WebServer {
         let port = Mutex(options.port)
         let policy: @Sendable () -> RequestPolicy = { RequestPolicy(token: options.token, port: port.withLock { $0 }) }
         let routes = WebRoutes(gateway: DaemonGateway(socketPath: options.socketPath, modelDirectory: options.modelDirectory),
-                               explanation: PhotoExplanation(modelDirectory: options.modelDirectory), policy: policy)
+                               explanation: PhotoExplanation(modelDirectory: options.modelDirectory),
+                               thumbnails: options.thumbnails, policy: policy)
         func router() -> Router<BasicRequestContext> {
             let router = Router()
             router.add(middleware: GuardMiddleware(policy: policy))

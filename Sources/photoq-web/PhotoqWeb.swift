@@ -3,6 +3,7 @@ import Client
 import FoundationEssentials
 import Glibc
 import Logging
+import Thumbnails
 import WebApp
 
 /// photoq-web: the local web app `photoq --web` hands over to.
@@ -32,7 +33,8 @@ struct PhotoqWeb: AsyncParsableCommand {
         var logger = Logger(label: "photoq-web") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = environment["PHOTOQ_WEB_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .warning
         let options = WebServerOptions(socketPath: PhotoqClient.socketPath(flag: socket, environment: environment),
-                                       port: port, modelDirectory: WebServerOptions.modelDirectory(environment))
+                                       port: port, modelDirectory: WebServerOptions.modelDirectory(environment),
+                                       thumbnails: .fromEnvironment(environment))
         try await WebServer.run(options, logger: logger) { address in
             print(address)
             fflush(nil)  // at once: whoever started us waits for this line

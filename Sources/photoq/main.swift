@@ -12,7 +12,8 @@ struct Photoq: ParsableCommand {
         usage: """
             photoq [options] <text>...
             photoq --similar <photo> [<text>...]
-            photoq --explain <id|photo> [<text>...] [--out FILE] [--json]
+            photoq --explain <id|photo> [<text>...] [--out FILE] [--json] [--preview[=PROTO]]
+            photoq --preview[=kitty|iterm|sixel] <text>...
             photoq --status [--json]
             photoq --web [--port N]
             """,
@@ -83,6 +84,12 @@ struct Photoq: ParsableCommand {
     @Flag(help: "Keep the daemon's joint-space order even when the LSTM reranker is installed.")
     var noRerank = false
 
+    @Flag(help: ArgumentHelp("Show each result's thumbnail (and --explain's heat map) in the terminal: kitty, iTerm2 or sixel, detected from the terminal; --preview=kitty, --preview=iterm or --preview=sixel forces one. Plain lines when stdout is not a terminal.", valueName: "=PROTO"))
+    var preview = false
+
+    @Option(name: .customLong("preview-protocol"), help: .hidden)
+    var previewProtocol: String?
+
     @Option(help: "photoqd's socket (default: $PHOTOQ_SOCKET, else $XDG_RUNTIME_DIR/photoq/photoq.sock).",
             completion: .file())
     var socket: String?
@@ -102,6 +109,12 @@ struct Photoq: ParsableCommand {
         if out != nil && explain == nil { throw ValidationError("--out is for --explain.") }
         if json && nulSeparated && failed { throw ValidationError("--json already includes the paths; drop -0.") }
         if json && (scores || nulSeparated) { throw ValidationError("--json already includes scores; drop --scores/-0.") }
+        if let previewProtocol, PreviewArguments.parse(previewProtocol) == nil {
+            throw ValidationError("--preview= takes kitty, iterm or sixel, not \(previewProtocol).")
+        }
+        if preview && (json || nulSeparated || status || failed || retryFailed) {
+            throw ValidationError("--preview is for search results and --explain; drop --json, -0, --status, --failed and --retry-failed.")
+        }
         _ = try day(after, "--after")
         _ = try day(before, "--before")
     }
@@ -112,12 +125,14 @@ struct Photoq: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let socketPath = PhotoqClient.socketPath(flag: socket, environment: environment)
         let format = OutputFormat(scores: scores, json: json, nulSeparated: nulSeparated, allCopies: allCopies)
+        let previewFormat = preview ? previewProtocolToUse(environment) : nil
         do {
             if web { try WebMode.exec(socketPath: socketPath, port: port ?? 0) }
             if let explain {
-                let request = ExplainRequest(photo: explain, query: query.isEmpty ? nil : query, out: out, json: json,
+                var request = ExplainRequest(photo: explain, query: query.isEmpty ? nil : query, out: out, json: json,
                                              modelDirectory: modelDirectory(environment), socketPath: socketPath,
                                              environment: environment)
+                request.preview = previewFormat
                 try emit(Array((PhotoExplaining.run(request) + "\n").utf8))
                 return
             }
@@ -154,11 +169,32 @@ struct Photoq: ParsableCommand {
             let pending = client.lastPending
             // For people on stderr; scripts read stdout (and --json's "pending").
             if let pending, pending > 0 { writeStandardError("warning: \(pending) photos still being indexed") }
-            try emit(format.render(hits: hits, query: query.isEmpty ? nil : query, similarTo: similar, pending: pending))
+            if let previewFormat {
+                let renderer = PreviewRenderer(format: previewFormat, store: .fromEnvironment(environment))
+                try emit(renderer.render(hits: allCopies ? hits.flatMap(\.everyCopy) : hits, warn: writeStandardError))
+            } else {
+                try emit(format.render(hits: hits, query: query.isEmpty ? nil : query, similarTo: similar, pending: pending))
+            }
             if hits.isEmpty { throw ExitCode(ExitStatus.noMatch.rawValue) }
         } catch let failure as ClientFailure {
             writeStandardError("photoq: \(failure.message)")
             throw ExitCode(failure.status.rawValue)
+        }
+    }
+
+    /// The protocol to show previews with; nil (plain lines) when stdout is
+    /// not a terminal, or with a hint when the terminal shows no images.
+    private func previewProtocolToUse(_ environment: [String: String]) -> PreviewProtocol? {
+        let outcome = PreviewDetection.decide(forced: previewProtocol.flatMap(PreviewArguments.parse),
+                                              standardOutputIsTerminal: TerminalQuery.standardOutputIsTerminal,
+                                              environment: environment,
+                                              deviceAttributes: { TerminalQuery.deviceAttributes() })
+        switch outcome {
+        case let .show(format): return format
+        case .notATerminal: return nil
+        case .unsupported:
+            writeStandardError(PreviewDetection.hint)
+            return nil
         }
     }
 
@@ -217,4 +253,4 @@ private func losslessArguments() -> [String] {
     }
 }
 
-Photoq.main(losslessArguments())
+Photoq.main(PreviewArguments.expand(losslessArguments()))

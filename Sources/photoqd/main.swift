@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import ModelFormat
+import Thumbnails
 
 /// photoqd: indexes photo folders and answers photoq's queries on a Unix socket.
 struct PhotoqDaemonCommand: ParsableCommand {
@@ -56,6 +57,9 @@ struct PhotoqDaemonCommand: ParsableCommand {
             help: "Skip photos whose shorter side is under this many pixels (icons, tracking pixels; default 64, 0 keeps all).")
     var minimumSide: Int?
 
+    @Flag(help: "Write freedesktop thumbnails ($XDG_CACHE_HOME/thumbnails/normal) from the decodes done for indexing, for photoq --preview, the web app and file managers.")
+    var thumbnails = false
+
     @Option(help: ArgumentHelp("Add random vectors until this many exist under /synthetic, then serve (benchmarks).",
                                visibility: .hidden))
     var benchSyntheticVectors: Int?
@@ -97,7 +101,8 @@ struct PhotoqDaemonCommand: ParsableCommand {
         let log = Log(threshold: configuration.logLevel, environment: environment)
         let embedder = try ModelEmbedder(modelDirectory: configuration.modelDirectory ?? ModelPaths.modelDirectory,
                                          threads: configuration.threads, decodeMemoryBytes: configuration.decodeMemoryBytes,
-                                         minimumSide: configuration.minimumSide)
+                                         minimumSide: configuration.minimumSide,
+                                         thumbnails: thumbnails ? IngestThumbnails(store: .fromEnvironment(environment)) : nil)
         if let count = benchSyntheticVectors {
             do {
                 let added = try SyntheticVectors.fill(stateDirectory: configuration.stateDirectory, embedder: embedder, count: count)

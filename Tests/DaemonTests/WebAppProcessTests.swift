@@ -11,6 +11,7 @@ final class WebAppProcess {
     let port: Int
     let token: String
     let logPath: String
+    let cacheHome: String
 
     init(_ testCase: XCTestCase, socket: String, directory: String, arguments: [String] = ["--port", "0"],
          file: StaticString = #filePath, line: UInt = #line) throws {
@@ -20,8 +21,11 @@ final class WebAppProcess {
         var env = ProcessInfo.processInfo.environment
         env["PHOTOQ_MODEL_DIR"] = TestEnvironment.modelDirectory
         env["OPENBLAS_NUM_THREADS"] = "1"
+        // The test's own thumbnail cache, never the user's.
+        env["XDG_CACHE_HOME"] = directory + "/cache"
         process.environment = env
         logPath = directory + "/photoq-web.log"
+        cacheHome = directory + "/cache"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let out = Pipe()

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import XCTest
 import TestSupport
+import Thumbnails
 
 /// The web app at the HTTP level, without a browser: the real photoq →
 /// photoq-web hand-over in front of a real photoqd on the sample photos.
@@ -118,11 +119,18 @@ final class WebHTTPTests: XCTestCase {
         XCTAssertEqual(try web.request("/api/search?q=%20").status, 400)
         XCTAssertEqual(try web.request("/api/search?q=dog&n=0").status, 400)
 
-        // Thumbnail and photo: JPEGs of the indexed file, upright, within their bounds.
+        // The thumbnail is the freedesktop "large" one, stored in the shared cache (0600) and served from it.
         let thumb = try web.request("/thumb/\(dog)")
         XCTAssertEqual(thumb.status, 200)
-        XCTAssertTrue(["image/jpeg", "image/png"].contains(thumb.headers["content-type"] ?? ""))
-        XCTAssertTrue(thumb.body.starts(with: [0xFF, 0xD8, 0xFF]) || thumb.body.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        XCTAssertEqual(thumb.headers["content-type"], "image/png")
+        XCTAssertTrue(thumb.body.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        let dogPath = try XCTUnwrap(first["path"] as? String)
+        let cached = ThumbnailStore(cacheHome: web.cacheHome).thumbnailPath(forPath: dogPath, size: .large)
+        XCTAssertEqual(FileManager.default.contents(atPath: cached).map { [UInt8]($0) }, thumb.body)
+        let mode = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: cached)[.posixPermissions] as? Int)
+        XCTAssertEqual(mode & 0o777, 0o600)
+        XCTAssertEqual(try web.request("/thumb/\(dog)").body, thumb.body)
+        // The photo: a JPEG of the indexed file, upright, within its bound.
         let photo = try web.request("/photo/\(dog)")
         XCTAssertEqual(photo.status, 200)
         XCTAssertEqual(photo.headers["content-type"], "image/jpeg")

@@ -6,6 +6,7 @@
 #
 #   tools/daemon/bench.sh            # N=10000
 #   N=2000 tools/daemon/bench.sh     # quicker
+#   PHOTOQD_FLAGS=--thumbnails N=300 tools/daemon/bench.sh   # extra photoqd flags for the index build
 # Needs release binaries (scripts/build, or PHOTOQ_BIN_DIR) and installed models.
 set -euo pipefail
 source "$(dirname "$0")/../../scripts/env.sh"
@@ -32,6 +33,10 @@ start_daemon() {
 }
 
 stop_daemon() { kill "$daemon"; wait "$daemon" || true; daemon=""; }
+
+# User + system CPU seconds the daemon has used so far (less sensitive to a
+# busy machine than wall time).
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$daemon/stat"; }
 
 peak_rss_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$daemon/status"; }
 
@@ -60,7 +65,8 @@ done
 
 step "index build: $N photos"
 t0=$(now_ns)
-start_daemon
+# shellcheck disable=SC2086 # PHOTOQD_FLAGS holds several words
+start_daemon ${PHOTOQD_FLAGS:-}
 while :; do
   read -r indexed pending failed < <("$BIN/photoq" --socket "$SOCKET" --status --json | "$PHOTOQ_PYTHON" -c \
     'import json,sys; s=json.load(sys.stdin); print(s["indexed"], s["pending"], s["failed"])')
@@ -73,6 +79,8 @@ echo >&2
 build_line="index build: $N photos in $((seconds / 1000)).$(( (seconds % 1000) / 100 )) s ($(( N * 1000 / (seconds > 0 ? seconds : 1) )) photos/s), daemon peak RSS $(peak_rss_mb) MiB"
 echo "$build_line"
 echo "warm query at $N vectors: $(latency)"
+cpu=$(cpu_seconds)
+echo "daemon CPU for the build and the warm queries: $cpu s ($(awk -v c="$cpu" -v n="$N" 'BEGIN { printf "%.1f", c * 1000 / n }') ms/photo)"
 stop_daemon
 
 step "adding synthetic vectors up to $LARGE"

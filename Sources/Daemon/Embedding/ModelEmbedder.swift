@@ -32,6 +32,8 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     /// Photos whose shorter side is below this many pixels (icons, tracking
     /// pixels) are skipped as too small: they match unrelated queries.
     public let minimumSide: Int
+    /// Writes thumbnails from the decodes (`photoqd --thumbnails`); nil: none.
+    public let thumbnails: IngestThumbnails?
 
     /// Loads (memory-maps) the backbone, the joint space and the sentence
     /// encoder from `modelDirectory`. The trained joint weights are optional:
@@ -39,8 +41,10 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     /// `decodeMemoryBytes` replaces the standard decode budget's working
     /// memory (shared by all decode threads).
     public init(modelDirectory: String, threads: Int, decodeMemoryBytes: Int? = nil,
-                minimumSide: Int = DaemonConfiguration.defaultMinimumSide) throws(DaemonError) {
+                minimumSide: Int = DaemonConfiguration.defaultMinimumSide,
+                thumbnails: IngestThumbnails? = nil) throws(DaemonError) {
         self.minimumSide = max(0, minimumSide)
+        self.thumbnails = thumbnails
         func path(_ name: String) -> String { modelDirectory + "/" + name }
         for required in [ModelPaths.backbone, ModelPaths.sentenceEncoder, ModelPaths.sentenceVocabulary, JointModelFiles.bridge]
             where !FileManager.default.fileExists(atPath: path(required)) {
@@ -132,18 +136,24 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         let transform = self.transform
         let decoder = self.decoder
         let minimumSide = self.minimumSide
+        let thumbnails = self.thumbnails
         let workers = min(threads, paths.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: paths.count, by: workers) {
                 slots.set(i, Result {
                     let size = EfficientNetLite0.imageSize
                     let target = transform.minimumDecodeSize(for: size)
+                    let modified = thumbnails != nil && PathBytes.isPlain(paths[i]) ? IngestThumbnails.modified(paths[i]) : nil
                     // A name that is not UTF-8 is read by its bytes here.
                     let decoded = PathBytes.isPlain(paths[i])
                         ? try decoder.decode(path: paths[i], targetSize: target)
                         : try decoder.decode(data: FileSystem.readPhoto(paths[i], maximumSize: decoder.budget.maximumFileBytes),
                                              targetSize: target)
                     try PhotoTooSmall.check(decoded.originalSize, minimumSide: minimumSide)
+                    if let modified {
+                        thumbnails?.offer(decoded.image, path: paths[i], modified: modified,
+                                          originalSize: decoded.originalSize, orientation: decoded.orientation)
+                    }
                     return DecodedInput(pixels: networkInput(decoded.image, size: size, transform: transform),
                                         taken: decoded.taken.map(CaptureTime.init(_:)), format: decoded.format.recordName)
                 })

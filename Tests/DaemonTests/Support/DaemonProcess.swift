@@ -46,10 +46,10 @@ final class DaemonProcess {
     }
 
     /// Starts photoqd and waits until its socket answers.
-    func start(extraEnvironment: [String: String] = [:], timeout: Double = 60) throws {
+    func start(extraEnvironment: [String: String] = [:], extraArguments: [String] = [], timeout: Double = 60) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try Self.binary("photoqd"))
-        p.arguments = arguments
+        p.arguments = arguments + extraArguments
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_NUM_THREADS"] = "1"
         for (k, v) in extraEnvironment { env[k] = v }
