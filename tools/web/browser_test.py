@@ -7,7 +7,7 @@ chromium-driver and python3-selenium).
 URL is the address `photoq --web` printed (with its token); the daemon behind
 it must have indexed the sample photos. Prints one line per check passed and
 exits 1 at the first failure. With --screenshots it also writes
-web-search.png and web-photo.png (and dark-scheme versions) into DIR.
+web-search.png, web-photo.png and web-photo-dark.png into DIR.
 """
 import argparse
 import http.client
@@ -188,7 +188,7 @@ def main():
         driver.execute_script("arguments[0].value = 65; arguments[0].dispatchEvent(new Event('input'))", slider)
         ok(f"opening it shows the photo and the heat map, words {words}")
         if args.screenshots:
-            shoot(driver, args.screenshots, "web-photo")
+            shoot(driver, args.screenshots, "web-photo", dark=True)
 
         # More like this: a grid again, led by the photo itself.
         driver.find_element(By.ID, "similar").click()
@@ -224,9 +224,12 @@ def main():
     print(json.dumps({"passed": True}))
 
 
-def shoot(driver, folder, name):
+def shoot(driver, folder, name, dark=False):
     os.makedirs(folder, exist_ok=True)
     driver.save_screenshot(os.path.join(folder, name + ".png"))
+    if not dark:
+        ok(f"screenshot {name}.png in {folder}")
+        return
     set_dark(driver, True)
     driver.execute_script("return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     driver.save_screenshot(os.path.join(folder, name + "-dark.png"))

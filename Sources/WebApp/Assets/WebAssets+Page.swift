@@ -54,7 +54,7 @@ extension WebAssets {
         <p id="photo-path" class="path"></p>
         <dl class="facts">
           <dt>Taken</dt><dd id="photo-date">—</dd>
-          <dt>Score</dt><dd id="photo-score">—</dd>
+          <dt>Search score</dt><dd id="photo-score">—</dd>
         </dl>
         <section class="why" aria-labelledby="why">
           <div class="why-head">
