@@ -10,9 +10,15 @@ let package = Package(
         .executable(name: "photoqd", targets: ["photoqd"]),
         .executable(name: "photoq", targets: ["photoq"]),
         .executable(name: "photoq-model", targets: ["PhotoqModelTool"]),
+        .executable(name: "photoq-web", targets: ["photoq-web"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Only photoq-web links it, so a plain `photoq` search starts without it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // MARK: C libraries, one thin wrapper each
@@ -57,6 +63,20 @@ let package = Package(
             "Model", "ModelFormat", "Imaging", "Index", "Training", "CBLAS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/photoq-model"),
+        // The local web app behind `photoq --web`: a separate binary so the
+        // HTTP server is linked and loaded only when asked for.
+        .target(name: "WebApp", dependencies: [
+            "Client", "PhotoqProtocol", "Imaging", "Model", "Thumbnails",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "photoq-web", dependencies: [
+            "WebApp", "Client", "Thumbnails",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -67,6 +87,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model", "ModelFormat"]),
         .testTarget(name: "ThumbnailsTests", dependencies: ["TestSupport", "Thumbnails", "Imaging"]),
         .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index", "Client", "Imaging", "Thumbnails"]),
+        .testTarget(name: "WebTests", dependencies: ["TestSupport", "WebApp"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,6 +16,7 @@ struct Photoq: ParsableCommand {
             photoq --preview[=kitty|iterm|sixel] <text>...
             photoq --tags <id|photo> [--json]
             photoq --status [--json]
+            photoq --web [--port N]
             """,
         discussion: """
             Asks photoqd (the indexing daemon) for the photos that best match the text and prints their paths, \
@@ -86,6 +87,12 @@ struct Photoq: ParsableCommand {
             help: ArgumentHelp("Drop text-search results scoring below this (-1 to 1). Default: the model's calibrated relevance cutoff; -1 keeps every result.", valueName: "score"))
     var minScore: Double?
 
+    @Flag(help: "Serve the local web app (search, \"why?\", more like this) on 127.0.0.1; prints its address with an access token.")
+    var web = false
+
+    @Option(help: "With --web: the port to listen on (0: any free port).")
+    var port: Int?
+
     @Flag(help: "Keep the daemon's joint-space order even when the LSTM reranker is installed.")
     var noRerank = false
 
@@ -100,8 +107,11 @@ struct Photoq: ParsableCommand {
     var socket: String?
 
     func validate() throws {
-        let modes = [status, failed, retryFailed, explain != nil, similar != nil, tags != nil].filter { $0 }.count
-        guard modes <= 1 else { throw ValidationError("Use only one of --status, --failed, --retry-failed, --explain, --similar and --tags.") }
+        let modes = [status, failed, retryFailed, explain != nil, similar != nil, tags != nil, web].filter { $0 }.count
+        guard modes <= 1 else { throw ValidationError("Use only one of --status, --failed, --retry-failed, --explain, --similar, --tags and --web.") }
+        if port != nil && !web { throw ValidationError("--port is for --web.") }
+        if web && !query.isEmpty { throw ValidationError("--web takes no search text; type it into the page.") }
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535.") }
         guard (1...Wire.maximumResults).contains(limit) else {
             throw ValidationError("--limit must be between 1 and \(Wire.maximumResults).")
         }
@@ -132,6 +142,7 @@ struct Photoq: ParsableCommand {
         let format = OutputFormat(scores: scores, json: json, nulSeparated: nulSeparated, allCopies: allCopies)
         let previewFormat = preview ? previewProtocolToUse(environment) : nil
         do {
+            if web { try WebMode.exec(socketPath: socketPath, port: port ?? 0) }
             if let explain {
                 var request = ExplainRequest(photo: explain, query: query.isEmpty ? nil : query, out: out, json: json,
                                              modelDirectory: modelDirectory(environment), socketPath: socketPath,
