@@ -11,7 +11,7 @@ import TestSupport
 final class TagEndToEndTests: XCTestCase {
     /// The installed models plus the repository's tagger, in a folder of links.
     private func modelsWithTagger(_ dir: String) throws -> String {
-        let tagger = TestEnvironment.repoRoot + "/Models/default/tagger.safetensors"
+        let tagger = TestEnvironment.repoRoot + "/Models/optional/tagger.safetensors"
         guard FileManager.default.fileExists(atPath: tagger) else {
             if TestEnvironment.requireAssets { XCTFail("no \(tagger)") }
             throw XCTSkip("no \(tagger) (scripts/make-tagger)")

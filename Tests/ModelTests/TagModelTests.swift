@@ -9,7 +9,7 @@ import XCTest
 /// front of a bicycle) is about the dog first.
 final class TagModelTests: XCTestCase {
     func testDogBeforeBicycleOnTheSamplePhoto() throws {
-        let taggerPath = TestEnvironment.repoRoot + "/Models/default/" + TaggerFile.defaultFileName
+        let taggerPath = TestEnvironment.repoRoot + "/Models/optional/" + TaggerFile.defaultFileName
         guard FileManager.default.fileExists(atPath: taggerPath) else {
             if TestEnvironment.requireAssets { XCTFail("no \(taggerPath)") }
             throw XCTSkip("no \(taggerPath) (scripts/make-tagger)")
