@@ -12,7 +12,7 @@ struct Photoq: ParsableCommand {
         usage: """
             photoq [options] <text>...
             photoq --similar <photo> [<text>...]
-            photoq --explain <id|photo> [<text>...] [--out FILE] [--json]
+            photoq --explain <id|photo> [<text>...] [--words | --word WORD] [--out FILE] [--json]
             photoq --status [--json]
             """,
         discussion: """
@@ -69,9 +69,15 @@ struct Photoq: ParsableCommand {
     @Option(help: ArgumentHelp("Explain why the photo with this index id (or this JPEG) matches the text: a heat map over the photo and a score per word. Without text: the last search's text, else the photo's top ImageNet class.", valueName: "id|photo"))
     var explain: String?
 
-    @Option(help: ArgumentHelp("With --explain: write the heat map here (.png for PNG, otherwise JPEG; default a temporary file, whose path is printed).", valueName: "file"),
-            completion: .file(extensions: ["png", "jpg"]))
+    @Option(help: ArgumentHelp("With --explain: write the heat map here (.png or .jpg/.jpeg; default a private file in $XDG_RUNTIME_DIR/photoq or the cache folder, whose path is printed).", valueName: "file"),
+            completion: .file(extensions: ["png", "jpg", "jpeg"]))
     var out: String?
+
+    @Flag(help: "With --explain: write a strip, the whole query's heat map then one per word, left to right.")
+    var words = false
+
+    @Option(help: ArgumentHelp("With --explain: write this word's heat map instead of the whole query's.", valueName: "word"))
+    var word: String?
 
     @Flag(help: "Keep the daemon's joint-space order even when the LSTM reranker is installed.")
     var noRerank = false
@@ -90,6 +96,8 @@ struct Photoq: ParsableCommand {
             guard !query.isEmpty else { throw ValidationError("Give the text to search for, e.g. photoq \"dog on a beach\".") }
         }
         if out != nil && explain == nil { throw ValidationError("--out is for --explain.") }
+        if (words || word != nil) && explain == nil { throw ValidationError("--words and --word are for --explain.") }
+        if words && word != nil { throw ValidationError("Use either --words or --word.") }
         if json && nulSeparated && failed { throw ValidationError("--json already includes the paths; drop -0.") }
         if json && (scores || nulSeparated) { throw ValidationError("--json already includes scores; drop --scores/-0.") }
         _ = try day(after, "--after")
@@ -105,7 +113,7 @@ struct Photoq: ParsableCommand {
         do {
             if let explain {
                 let request = ExplainRequest(photo: explain, query: query.isEmpty ? nil : query, out: out, json: json,
-                                             modelDirectory: modelDirectory(environment), socketPath: socketPath,
+                                             words: words, word: word, modelDirectory: modelDirectory(environment), socketPath: socketPath,
                                              environment: environment)
                 try emit(Array((PhotoExplaining.run(request) + "\n").utf8))
                 return
