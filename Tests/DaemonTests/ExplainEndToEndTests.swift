@@ -52,7 +52,7 @@ final class ExplainEndToEndTests: XCTestCase {
         XCTAssertEqual(referenceDoc["score"] as? Double, doc["score"] as? Double)
     }
 
-    func testWithoutTextTheLastSearchIsExplainedAndTextGoesToATemporaryFile() throws {
+    func testWithoutTextTheLastSearchIsExplainedAndThePictureGoesToAPrivateFile() throws {
         let (daemon, _, env) = try startDaemonWithSamples()
         let dogID = try idOfDog(daemon, env)  // searches "a dog", which becomes the last query
         let r = try photoq(daemon, ["--explain", String(dogID)], env)
