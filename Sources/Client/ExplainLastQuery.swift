@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Imaging
 
 /// The text of the last search, kept so that `photoq --explain ID` without
 /// text explains the match the user just saw: `$XDG_CACHE_HOME/photoq/last-query`
@@ -13,10 +14,12 @@ public struct LastQuery: Sendable {
     }
 
     /// Best effort: a search must not fail because the cache is not writable.
+    /// The text is private (0600 in a 0700 folder): queries say what a user looks for.
     public func save(_ query: String) {
         let folder = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: path, contents: Data(query.utf8))
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                 attributes: [.posixPermissions: 0o700])
+        try? PrivateFile.write(Array(query.utf8), to: path)
     }
 
     /// nil when no search was saved (or the file is empty).

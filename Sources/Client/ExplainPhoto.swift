@@ -10,8 +10,13 @@ public struct ExplainRequest: Sendable {
     public var photo: String
     /// nil: the last search's text, else the photo's top ImageNet class name.
     public var query: String?
-    /// .png for PNG, anything else JPEG; nil: a temporary file.
+    /// .png for PNG, .jpg/.jpeg for JPEG; nil: a private file in
+    /// $XDG_RUNTIME_DIR/photoq (else the cache folder).
     public var out: String?
+    /// Write the strip of the whole query's map and one map per word.
+    public var words = false
+    /// Write this word's map instead of the whole query's.
+    public var word: String?
     public var json: Bool
     public var gridSide: Int
     public var modelDirectory: String
@@ -21,8 +26,11 @@ public struct ExplainRequest: Sendable {
     public var preview: PreviewProtocol? = nil
 
     public init(photo: String, query: String?, out: String?, json: Bool, gridSide: Int = 14,
+                words: Bool = false, word: String? = nil,
                 modelDirectory: String, socketPath: String, environment: [String: String]) {
         self.photo = photo
+        self.words = words
+        self.word = word
         self.query = query
         self.out = out
         self.json = json
@@ -33,12 +41,16 @@ public struct ExplainRequest: Sendable {
     }
 }
 
-/// `photoq --explain`: the same computation as `photoq-model explain` (EB with the
-/// best installed target, on the EXIF-oriented photo squashed to the network
-/// input as the index does), for a photo named by its index id.
+/// `photoq --explain`: the same computation as `photoq-model explain` (the
+/// default method in the joint space when installed, on the EXIF-oriented
+/// photo squashed to the network input as the index does), for a photo named
+/// by its index id.
 public enum PhotoExplaining {
     /// The report for stdout (text or JSON); the heat map is written to the out file.
     public static func run(_ request: ExplainRequest) throws(ClientFailure) -> String {
+        if let out = request.out {
+            do { _ = try HeatMapOutput.format(forPath: out) } catch { throw ClientFailure(.usage, error.description) }
+        }
         let (path, id) = try locate(request)
         let setup = ExplainerSetup(modelDirectory: request.modelDirectory)
         // Models load only here, after the photo is known to exist in the index.
@@ -51,27 +63,31 @@ public enum PhotoExplaining {
             throw ClientFailure(.dataError, "cannot decode the photo \(path): \(error)")
         }
         let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
-        let out = request.out ?? temporaryOutput(id: id, environment: request.environment)
+        let name = "explain-\(id.map(String.init) ?? "pid\(getpid())").jpg"
+        let out = request.out ?? HeatMapOutput.defaultPath(name: name, environment: request.environment)
         do {
-            let pass = try explainer.forward(input: input)
+            let method = ExplanationMethod.defaultMethod(for: explainer)
+            let pass = try explainer.forward(input: input, tiles: networkInputTiles(photo),
+                                             keepActivations: method.walksTheBackbone)
             let text = try request.query ?? LastQuery(environment: request.environment).load()
                 ?? setup.topClassName(pass.logits)
-            let explanation = try explainer.explain(pass, query: text, method: .eb)
-            let rendered = try HeatMap.render(photo, grid: explanation.map.values,
-                                              gridWidth: explanation.map.width, gridHeight: explanation.map.height)
-            let bytes = try HeatMap.encode(rendered, forPath: out)
-            guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
-                throw ClientFailure(.software, "cannot write \(out) (does its folder exist and is it writable?)")
-            }
+            let explanation = try explainer.explain(pass, query: text, method: method)
+            let picture = try pictureChoice(request, explanation)
             let report = ExplanationReport(image: path, id: id, query: text, target: target, explanation: explanation,
                                            photoWidth: photo.width, photoHeight: photo.height, out: out,
-                                           gridSide: request.gridSide)
+                                           gridSide: request.gridSide, picture: picture)
+            let rendered = try render(photo, report)
+            let bytes = try HeatMap.encode(rendered, forPath: out)
+            do { try HeatMapOutput.write(bytes, to: out, createFolder: request.out == nil) } catch {
+                throw ClientFailure(.software, error.description)
+            }
             if request.json { return try report.json() }
             let inline = try request.preview.map {
                 try String(decoding: PreviewRenderer(format: $0, store: .fromEnvironment(request.environment))
                     .render(heatMap: rendered, name: out), as: UTF8.self)
             }
-            return report.text(color: ExplanationReport.useColor) + (inline.map { "\n" + $0 } ?? "")
+            return report.text(color: ExplanationReport.useColor) + (inline.map { "
+" + $0 } ?? "")
         } catch let failure as ClientFailure {
             throw failure
         } catch let missing as MissingModelError {
@@ -110,9 +126,26 @@ public enum PhotoExplaining {
         }
     }
 
-    /// `$TMPDIR/photoq-explain-ID.jpg` (the process id when the photo has no index id).
-    private static func temporaryOutput(id: UInt64?, environment: [String: String]) -> String {
-        let folder = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        return folder + "/photoq-explain-\(id.map(String.init) ?? "pid\(getpid())").jpg"
+    /// The whole query's map, one word's (`--word`) or the strip of all (`--words`).
+    private static func pictureChoice(_ request: ExplainRequest,
+                                      _ explanation: Explanation) throws(ClientFailure) -> ExplanationReport.Picture {
+        guard let word = request.word else { return request.words ? .strip : .combined }
+        guard explanation.word(word) != nil else {
+            let known = explanation.perWord.map(\.word).joined(separator: ", ")
+            throw ClientFailure(.usage, known.isEmpty ? "this explanation has no per-word maps"
+                                                      : "\(word) is not one of the query's words (\(known))")
+        }
+        return .word(word.lowercased())
+    }
+
+    /// The report's picture: one heat map, or labelled tiles side by side.
+    static func render(_ photo: RGBImage, _ report: ExplanationReport) throws -> RGBImage {
+        let tiles = report.tiles
+        if report.picture == .combined, let only = tiles.first {
+            return try HeatMap.render(photo, grid: only.map.values, gridWidth: only.map.width, gridHeight: only.map.height)
+        }
+        return try HeatMapStrip.render(photo, tiles: tiles.map {
+            HeatMapStrip.Tile(label: $0.label, grid: $0.map.values, gridWidth: $0.map.width, gridHeight: $0.map.height)
+        }, tileHeight: report.picture == .strip ? 240 : photo.height)
     }
 }

@@ -35,8 +35,9 @@ public enum HeatMap {
         return try RGBImage(width: photo.width, height: photo.height, pixels: pixels)
     }
 
-    /// Encodes as PNG when `path` ends in .png, otherwise as JPEG.
+    /// Encodes as PNG for .png, JPEG for .jpg/.jpeg; other names are refused
+    /// (HeatMapOutputError.unsupportedExtension).
     public static func encode(_ image: RGBImage, forPath path: String) throws -> [UInt8] {
-        path.lowercased().hasSuffix(".png") ? try PNGEncoder.encode(image) : try JPEGEncoder.encode(image, quality: 90)
+        try HeatMapOutput.encode(image, forPath: path)
     }
 }

@@ -53,6 +53,45 @@ public struct PointingGame: Sendable {
         }
     }
 
+    /// Hits per query and per category of one method, with the pointing
+    /// game's two accuracies: over queries, and the mean over categories
+    /// (each category counts once, as in TorchRay's COCO figures).
+    public struct Tally: Sendable {
+        public private(set) var hits = 0, queries = 0
+        private var byCategory: [String: (hits: Int, queries: Int)] = [:]
+
+        public init() {}
+
+        public mutating func add(category: String, hit: Bool) {
+            queries += 1
+            if hit { hits += 1 }
+            byCategory[category, default: (0, 0)].queries += 1
+            if hit { byCategory[category, default: (0, 0)].hits += 1 }
+        }
+
+        /// Hits over queries.
+        public var accuracy: Double { queries > 0 ? Double(hits) / Double(queries) : 0 }
+        /// Its binomial standard error √(p(1−p)/n).
+        public var standardError: Double {
+            queries > 0 ? (accuracy * (1 - accuracy) / Double(queries)).squareRoot() : 0
+        }
+        public var categories: Int { byCategory.count }
+        /// The mean of the per-category accuracies.
+        public var accuracyPerCategory: Double {
+            guard !byCategory.isEmpty else { return 0 }
+            return byCategory.values.reduce(0) { $0 + Double($1.hits) / Double($1.queries) } / Double(byCategory.count)
+        }
+        /// Standard error of that mean: √(Σ_c p_c(1−p_c)/n_c) / C.
+        public var standardErrorPerCategory: Double {
+            guard !byCategory.isEmpty else { return 0 }
+            let variance = byCategory.values.reduce(0.0) { total, c in
+                let p = Double(c.hits) / Double(c.queries)
+                return total + p * (1 - p) / Double(c.queries)
+            }
+            return variance.squareRoot() / Double(byCategory.count)
+        }
+    }
+
     private struct Instances: Decodable {
         struct Image: Decodable { let id: Int; let file_name: String; let width: Int; let height: Int }
         struct Annotation: Decodable { let image_id: Int; let category_id: Int; let bbox: [Double] }

@@ -11,8 +11,9 @@ struct EvalPointing: ParsableCommand {
         abstract: "Pointing-game accuracy of the saliency methods on COCO object boxes.",
         discussion: """
             For each photo and each category present, the category name is the query; a hit when the \
-            saliency maximum lies within --tolerance pixels of a box of that category. The centre \
-            baseline always points at the photo's centre.
+            map's maximum lies within --tolerance pixels (at the photo's original size) of a box of \
+            that category. Reports the accuracy over queries and the mean over categories, each with \
+            its standard error. The centre baseline always points at the photo's centre.
             """)
 
     @Option(help: "COCO-format instances JSON (images, annotations with bbox, categories).")
@@ -21,11 +22,14 @@ struct EvalPointing: ParsableCommand {
     @Option(help: "Folder holding the photos named in the instances file.")
     var images: String
 
-    @Option(help: "Hit tolerance in photo pixels.")
+    @Option(help: "Hit tolerance in pixels of the original photo.")
     var tolerance = PointingGame.defaultTolerance
 
-    @Option(help: "Method reported as \"accuracy\" in JSON: eb, cmwp or gradient.")
-    var method: ExplanationMethod = .eb
+    @Option(help: "Method reported as \"accuracy\" in JSON: eb, cmwp, gradcam, cells, gradient or centre.")
+    var method: ExplanationMethod?
+
+    @Option(help: "Methods to evaluate, comma-separated (default: all).")
+    var methods: String?
 
     @Option(help: "Evaluate at most this many queries (0: all).")
     var limit = 0
@@ -35,52 +39,82 @@ struct EvalPointing: ParsableCommand {
 
     @OptionGroup var models: ExplainModelOptions
 
+    func chosenMethods() throws -> [ExplanationMethod] {
+        guard let methods else { return ExplanationMethod.allCases }
+        return try methods.split(separator: ",").map {
+            guard let m = ExplanationMethod(name: String($0)) else { throw ValidationError("unknown method \($0)") }
+            return m
+        }
+    }
+
+    func validate() throws {
+        _ = try chosenMethods()
+    }
+
     func run() throws {
         let game = try PointingGame(instancesPath: instances)
-        // Without a scorer, name the object through ImageNet classes, as Zhang et al.'s game does.
-        let (explainer, target) = try models.makeExplainer(fallback: .queryClasses)
+        let (explainer, target) = try models.makeExplainer(fallback: .joint)
+        let method = self.method ?? .defaultMethod(for: explainer)
+        guard explainer.supports(method) else {
+            throw ValidationError("--method \(method.rawValue) explains the joint space; the target is \(target) (use --target joint or another --method).")
+        }
+        var evaluated = try chosenMethods().filter(explainer.supports)
+        if !evaluated.contains(method) { evaluated.insert(method, at: 0) }
         var queries = game.queries
         if limit > 0 { queries = Array(queries.prefix(limit)) }
-        var hits = Dictionary(uniqueKeysWithValues: ExplanationMethod.allCases.map { ($0, 0) })
-        var centreHits = 0, evaluated = 0
-        var cached: (name: String, pass: Explainer.Forward, width: Int, height: Int)?
+        var tallies = Dictionary(uniqueKeysWithValues: evaluated.map { ($0, PointingGame.Tally()) })
+        var centre = PointingGame.Tally()
+        var cached: (name: String, pass: Explainer.Forward)?
         let started = Date()
         for query in queries {
             if cached?.name != query.fileName {
                 let photo = try ImageDecoder().decode(path: images + "/" + query.fileName).image
                 let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
-                cached = (query.fileName, try explainer.forward(input: input), photo.width, photo.height)
+                cached = (query.fileName, try explainer.forward(input: input, tiles: networkInputTiles(photo),
+                                                                keepActivations: evaluated.contains(where: \.walksTheBackbone)))
             }
             guard let current = cached else { continue }
-            evaluated += 1
-            for m in ExplanationMethod.allCases {
+            // The map covers the whole photo: its cells map onto the original size.
+            let (width, height) = (Double(query.width), Double(query.height))
+            for m in evaluated {
                 let map = try explainer.explain(current.pass, query: query.category, method: m).map
                 let (cx, cy) = map.argmax
-                let x = (Double(cx) + 0.5) * Double(current.width) / Double(map.width)
-                let y = (Double(cy) + 0.5) * Double(current.height) / Double(map.height)
-                if PointingGame.isHit(x: x, y: y, boxes: query.boxes, tolerance: tolerance) { hits[m, default: 0] += 1 }
+                let x = (Double(cx) + 0.5) * width / Double(map.width)
+                let y = (Double(cy) + 0.5) * height / Double(map.height)
+                tallies[m]?.add(category: query.category,
+                                hit: PointingGame.isHit(x: x, y: y, boxes: query.boxes, tolerance: tolerance))
             }
-            if PointingGame.isHit(x: Double(current.width) / 2, y: Double(current.height) / 2,
-                                  boxes: query.boxes, tolerance: tolerance) { centreHits += 1 }
+            centre.add(category: query.category,
+                       hit: PointingGame.isHit(x: width / 2, y: height / 2, boxes: query.boxes, tolerance: tolerance))
         }
-        let n = Double(max(evaluated, 1))
-        let accuracy = { (m: ExplanationMethod) in Double(hits[m] ?? 0) / n }
+        let main = tallies[method] ?? PointingGame.Tally()
         if json {
+            func stats(_ t: PointingGame.Tally) -> [String: Any] {
+                ["accuracy": t.accuracy, "stderr": t.standardError, "accuracy_per_category": t.accuracyPerCategory,
+                 "stderr_per_category": t.standardErrorPerCategory]
+            }
             let object: [String: Any] = [
-                "version": 1, "queries": evaluated, "accuracy": accuracy(method), "method": method.rawValue,
-                "baseline_center": Double(centreHits) / n, "target": target,
-                "feature_map": models.featureMap.rawValue, "tolerance": tolerance,
-                "methods": Dictionary(uniqueKeysWithValues: ExplanationMethod.allCases.map { ($0.rawValue, accuracy($0)) }),
+                "version": 1, "queries": main.queries, "categories": main.categories, "accuracy": main.accuracy,
+                "stderr": main.standardError, "accuracy_per_category": main.accuracyPerCategory,
+                "stderr_per_category": main.standardErrorPerCategory, "method": method.rawValue,
+                "baseline_center": centre.accuracy, "baseline_center_per_category": centre.accuracyPerCategory,
+                "target": target, "feature_map": models.featureMap.rawValue, "tolerance": tolerance,
+                "methods": Dictionary(uniqueKeysWithValues: evaluated.map { ($0.rawValue, tallies[$0]!.accuracy) }),
+                "method_stats": Dictionary(uniqueKeysWithValues: evaluated.map { ($0.rawValue, stats(tallies[$0]!)) }),
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("pointing game: \(evaluated) queries, target \(target), map \(models.featureMap.rawValue), tolerance \(tolerance) px")
-            func row(_ name: String, _ value: Double) {
-                print("  " + name.padding(toLength: 9, withPad: " ", startingAt: 0) + String(format: "%.3f", value))
+            print("pointing game: \(main.queries) queries in \(main.categories) categories, target \(target), "
+                  + "map \(models.featureMap.rawValue), tolerance \(tolerance) px at the original size")
+            print("  method     per query        per category")
+            func row(_ name: String, _ t: PointingGame.Tally) {
+                print("  " + name.padding(toLength: 9, withPad: " ", startingAt: 0)
+                      + String(format: "  %.3f ± %.3f    %.3f ± %.3f", t.accuracy, t.standardError,
+                               t.accuracyPerCategory, t.standardErrorPerCategory))
             }
-            for m in ExplanationMethod.allCases { row(m.rawValue, accuracy(m)) }
-            row("centre", Double(centreHits) / n)
+            for m in evaluated where m != .centre { row(m.rawValue, tallies[m]!) }
+            row("centre", centre)
             stderrLine(String(format: "%.1f s", Date().timeIntervalSince(started)))
         }
     }

@@ -9,23 +9,29 @@ struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show where in a photo, and through which words, it matches a query.",
         discussion: """
-            Writes the photo with a heat map of the saliency (Excitation Backprop by default) and \
-            prints the query with each word's share of the match.
+            Writes the photo with a heat map of where it looks most like the query, prints how much \
+            of that each word explains and where the photo looks most like each word.
             """)
 
-    @Argument(help: "A JPEG photo.")
+    @Argument(help: "A photo.")
     var image: String
 
     @Argument(help: "The query to explain (default: the photo's top ImageNet class).")
     var query: String?
 
-    @Option(help: "Where to write the heat map: .png for PNG, otherwise JPEG (default: a temporary file).")
+    @Option(help: "Where to write the picture: .png or .jpg/.jpeg (default: a private file in $XDG_RUNTIME_DIR/photoq, else the cache folder).")
     var out: String?
 
-    @Option(help: "eb (Excitation Backprop), cmwp (contrastive EB) or gradient (gradient × activation).")
-    var method: ExplanationMethod = .eb
+    @Option(help: "cells (the query's match per cell, the default), eb (Excitation Backprop from the query), cmwp (contrastive EB), gradcam (Grad-CAM), gradient or centre.")
+    var method: ExplanationMethod?
 
-    @Flag(help: "Print one JSON document: word scores and the saliency as a downsampled grid.")
+    @Flag(help: "Write a strip: the whole query's map, then one map per word, left to right.")
+    var words = false
+
+    @Option(help: "Write this word's map instead of the whole query's.")
+    var word: String?
+
+    @Flag(help: "Print one JSON document: peaks, word scores and the maps as downsampled grids.")
     var json = false
 
     @Option(help: "Largest side of the JSON grid.")
@@ -38,6 +44,10 @@ struct Explain: ParsableCommand {
 
     func validate() throws {
         guard grid >= 1 else { throw ValidationError("--grid must be at least 1.") }
+        if words && word != nil { throw ValidationError("Use either --words or --word.") }
+        if let out {
+            do { _ = try HeatMapOutput.format(forPath: out) } catch { throw ValidationError(error.description) }
+        }
     }
 
     func run() throws {
@@ -46,26 +56,50 @@ struct Explain: ParsableCommand {
         let photo = try ImageDecoder().decode(path: image).image
         let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
         clock.lap("decode")
-        let pass = try explainer.forward(input: input)
+        let chosen = method ?? .defaultMethod(for: explainer)
+        let pass = try explainer.forward(input: input, tiles: networkInputTiles(photo),
+                                         keepActivations: chosen.walksTheBackbone)
         let text = try query ?? models.setup.topClassName(pass.logits)
-        let explanation = try explainer.explain(pass, query: text, method: method)
+        let explanation = try explainer.explain(pass, query: text, method: chosen)
         clock.lap("explain")
-        let rendered = try HeatMap.render(photo, grid: explanation.map.values,
-                                          gridWidth: explanation.map.width, gridHeight: explanation.map.height)
-        let path = out ?? NSTemporaryDirectory() + "photoq-explain-\(getpid()).jpg"
-        let bytes = try HeatMap.encode(rendered, forPath: path)
+        let picture = try ExplainPicture.choice(words: words, word: word, explanation: explanation)
+        let path = out ?? HeatMapOutput.defaultPath(name: "explain-\(getpid()).jpg",
+                                                    environment: ProcessInfo.processInfo.environment)
+        let report = ExplanationReport(image: image, query: text, target: target, explanation: explanation,
+                                       photoWidth: photo.width, photoHeight: photo.height, out: path, gridSide: grid,
+                                       picture: picture)
+        let bytes = try HeatMap.encode(ExplainPicture.render(photo, report), forPath: path)
         clock.lap("render")
         if timings { stderrLine(clock.summary) }
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw ExplainFailure(description: "cannot write \(path) (does its folder exist and is it writable?)")
+        do { try HeatMapOutput.write(bytes, to: path, createFolder: out == nil) } catch {
+            throw ExplainFailure(description: error.description)
         }
-        let report = ExplanationReport(image: image, query: text, target: target, explanation: explanation,
-                                   photoWidth: photo.width, photoHeight: photo.height, out: path, gridSide: grid)
-        if json {
-            print(try report.json())
-        } else {
-            print(report.text(color: ExplanationReport.useColor))
+        print(json ? try report.json() : report.text(color: ExplanationReport.useColor))
+    }
+}
+
+/// The picture of a report: one map, or the strip of the query and its words.
+enum ExplainPicture {
+    static func choice(words: Bool, word: String?, explanation: Explanation) throws -> ExplanationReport.Picture {
+        if let word {
+            guard explanation.word(word) != nil else {
+                let known = explanation.perWord.map(\.word).joined(separator: ", ")
+                throw ValidationError(known.isEmpty ? "this explanation has no per-word maps (use --target joint)."
+                                                    : "\(word) is not one of the query's words (\(known)).")
+            }
+            return .word(word.lowercased())
         }
+        return words ? .strip : .combined
+    }
+
+    static func render(_ photo: RGBImage, _ report: ExplanationReport) throws -> RGBImage {
+        let tiles = report.tiles
+        if report.picture == .combined, let only = tiles.first {
+            return try HeatMap.render(photo, grid: only.map.values, gridWidth: only.map.width, gridHeight: only.map.height)
+        }
+        return try HeatMapStrip.render(photo, tiles: tiles.map {
+            HeatMapStrip.Tile(label: $0.label, grid: $0.map.values, gridWidth: $0.map.width, gridHeight: $0.map.height)
+        }, tileHeight: report.picture == .strip ? 240 : photo.height)
     }
 }
 

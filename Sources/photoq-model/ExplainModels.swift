@@ -7,7 +7,7 @@ import Model
 struct ExplainModelOptions: ParsableArguments {
     typealias TargetChoice = ExplainerSetup.TargetChoice
 
-    @Option(help: "Score to explain: auto, scorer (the LSTM reranker), joint (θ·φ), query-classes (the ImageNet classes the query names) or class (the top ImageNet class).")
+    @Option(help: "Score to explain: auto (the joint space when installed), scorer (the LSTM reranker), joint (θ·φ), query-classes (the ImageNet classes the query names) or class (the top ImageNet class).")
     var target: TargetChoice = .auto
 
     @Option(help: "Feature map the saliency is read on: block14 (14×14), head7 (7×7) or block28 (28×28).")
@@ -28,7 +28,23 @@ struct ExplainModelOptions: ParsableArguments {
     @Option(help: "Softmax temperature over the classes' cosine similarities to the query (query-classes).")
     var classTemperature: Float = 0.05
 
+    @Option(help: "Joint space: a cell's score for the query: both (default), classes, cosine or direct.")
+    var cellScore = CellWeighting().score
+
+    @Option(help: "Joint space: softmax temperature over the cells' scores, in standard deviations.")
+    var cellTemperature = CellWeighting().temperature
+
+    @Option(help: "Joint space: subtract each cell's score for the mean class phrase first (true or false).")
+    var cellContrast = CellWeighting().contrast
+
+    @Option(help: "Joint space: add the whole photo's 7×7 cells to the tiles' 14×14 ones (true or false).")
+    var cellMultiScale = CellWeighting().multiScale
+
+    @Option(help: "Joint space: how the query and each word are read; {} stands for the text.")
+    var textPrompt = "a photo of a {}"
+
     func validate() throws {
+        guard cellTemperature > 0 else { throw ValidationError("--cell-temperature must be positive.") }
         guard classCount >= 1 else { throw ValidationError("--class-count must be at least 1.") }
         guard classTemperature > 0 else { throw ValidationError("--class-temperature must be positive.") }
     }
@@ -45,7 +61,11 @@ struct ExplainModelOptions: ParsableArguments {
     /// LSTM scorer when installed, else `fallback` when the bridge is, else the top class.
     func makeExplainer(fallback: TargetChoice = .joint) throws -> (explainer: Explainer, target: String) {
         do {
-            return try setup.makeExplainer(fallback: fallback, note: stderrLine)
+            var made = try setup.makeExplainer(fallback: fallback, note: stderrLine)
+            made.explainer.cellWeighting = CellWeighting(score: cellScore, temperature: cellTemperature,
+                                                         contrast: cellContrast, multiScale: cellMultiScale)
+            made.explainer.textPrompt = textPrompt
+            return made
         } catch let missing as MissingModelError {
             throw ValidationError(missing.description)
         }
@@ -54,4 +74,7 @@ struct ExplainModelOptions: ParsableArguments {
 
 extension ExplainerSetup.TargetChoice: ExpressibleByArgument {}
 extension Excitation.FeatureMap: ExpressibleByArgument {}
-extension ExplanationMethod: ExpressibleByArgument {}
+extension CellScore: ExpressibleByArgument {}
+extension ExplanationMethod: ExpressibleByArgument {
+    public init?(argument: String) { self.init(name: argument) }
+}

@@ -12,7 +12,7 @@ struct Photoq: ParsableCommand {
         usage: """
             photoq [options] <text>...
             photoq --similar <photo> [<text>...]
-            photoq --explain <id|photo> [<text>...] [--out FILE] [--json] [--preview[=PROTO]]
+            photoq --explain <id|photo> [<text>...] [--words | --word WORD] [--out FILE] [--json] [--preview[=PROTO]]
             photoq --preview[=kitty|iterm|sixel] <text>...
             photoq --tags <id|photo> [--json]
             photoq --status [--json]
@@ -78,8 +78,8 @@ struct Photoq: ParsableCommand {
     @Option(help: ArgumentHelp("Explain why the photo with this index id (or this JPEG) matches the text: a heat map over the photo and a score per word. Without text: the last search's text, else the photo's top ImageNet class.", valueName: "id|photo"))
     var explain: String?
 
-    @Option(help: ArgumentHelp("With --explain: write the heat map here (.png for PNG, otherwise JPEG; default a temporary file, whose path is printed).", valueName: "file"),
-            completion: .file(extensions: ["png", "jpg"]))
+    @Option(help: ArgumentHelp("With --explain: write the heat map here (.png or .jpg/.jpeg; default a private file in $XDG_RUNTIME_DIR/photoq or the cache folder, whose path is printed).", valueName: "file"),
+            completion: .file(extensions: ["png", "jpg", "jpeg"]))
     var out: String?
 
     // Unconditional, so that `--min-score -1` reads -1 as the value, not as a flag.
@@ -92,6 +92,12 @@ struct Photoq: ParsableCommand {
 
     @Option(help: "With --web: the port to listen on (0: any free port).")
     var port: Int?
+
+    @Flag(help: "With --explain: write a strip, the whole query's heat map then one per word, left to right.")
+    var words = false
+
+    @Option(help: ArgumentHelp("With --explain: write this word's heat map instead of the whole query's.", valueName: "word"))
+    var word: String?
 
     @Flag(help: "Keep the daemon's joint-space order even when the LSTM reranker is installed.")
     var noRerank = false
@@ -119,6 +125,8 @@ struct Photoq: ParsableCommand {
             guard !query.isEmpty else { throw ValidationError("Give the text to search for, e.g. photoq \"dog on a beach\".") }
         }
         if out != nil && explain == nil { throw ValidationError("--out is for --explain.") }
+        if (words || word != nil) && explain == nil { throw ValidationError("--words and --word are for --explain.") }
+        if words && word != nil { throw ValidationError("Use either --words or --word.") }
         if json && nulSeparated && failed { throw ValidationError("--json already includes the paths; drop -0.") }
         if json && (scores || nulSeparated) { throw ValidationError("--json already includes scores; drop --scores/-0.") }
         if let minScore, !(minScore.isFinite && (-1...1).contains(minScore)) {
@@ -145,7 +153,7 @@ struct Photoq: ParsableCommand {
             if web { try WebMode.exec(socketPath: socketPath, port: port ?? 0) }
             if let explain {
                 var request = ExplainRequest(photo: explain, query: query.isEmpty ? nil : query, out: out, json: json,
-                                             modelDirectory: modelDirectory(environment), socketPath: socketPath,
+                                             words: words, word: word, modelDirectory: modelDirectory(environment), socketPath: socketPath,
                                              environment: environment)
                 request.preview = previewFormat
                 try emit(Array((PhotoExplaining.run(request) + "\n").utf8))

@@ -52,16 +52,18 @@ final class ExplainEndToEndTests: XCTestCase {
         XCTAssertEqual(referenceDoc["score"] as? Double, doc["score"] as? Double)
     }
 
-    func testWithoutTextTheLastSearchIsExplainedAndTextGoesToATemporaryFile() throws {
+    func testWithoutTextTheLastSearchIsExplainedAndThePictureGoesToAPrivateFile() throws {
         let (daemon, _, env) = try startDaemonWithSamples()
         let dogID = try idOfDog(daemon, env)  // searches "a dog", which becomes the last query
         let r = try photoq(daemon, ["--explain", String(dogID)], env)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertFalse(r.stdout.contains("\u{1B}["), "no colour when stdout is a pipe")
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        XCTAssertTrue(lines.first?.hasPrefix("a ") == true && lines.first?.contains("dog ") == true, r.stdout)
-        let written = try XCTUnwrap(lines.last?.split(separator: " ", maxSplits: 1).last.map(String.init))
-        XCTAssertTrue(lines.last?.hasPrefix("wrote ") == true)
+        XCTAssertTrue(lines.first?.contains("\"a dog\"") == true, r.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  dog ") }, "one line per content word: \(r.stdout)")
+        XCTAssertFalse(r.stdout.contains("eb on") || r.stdout.contains("image share"), "plain words: \(r.stdout)")
+        let written = try XCTUnwrap(lines.last?.split(separator: " ").last.map(String.init))
+        XCTAssertTrue(lines.last?.hasPrefix("Saved the picture to ") == true, r.stdout)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: written) }
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: written))
         XCTAssertEqual(Array(bytes.prefix(3)), [0xFF, 0xD8, 0xFF], "a JPEG by default")
@@ -89,7 +91,79 @@ final class ExplainEndToEndTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains(notJPEG), bad.stderr)
     }
 
+    func testDefaultPictureAndLastQueryArePrivate() throws {
+        let (daemon, dir, baseEnv) = try startDaemonWithSamples()
+        var env = baseEnv
+        env["XDG_RUNTIME_DIR"] = dir + "/run"
+        try FileManager.default.createDirectory(atPath: dir + "/run", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let dogID = try idOfDog(daemon, env)
+        let lastQuery = dir + "/cache/photoq/last-query"
+        XCTAssertEqual(try mode(lastQuery), 0o600, "the saved last query")
+        let r = try photoq(daemon, ["--explain", String(dogID), "dog", "--json"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = try XCTUnwrap(try jsonObject(r.stdout)["out"] as? String)
+        XCTAssertEqual(out, dir + "/run/photoq/explain-\(dogID).jpg", "the picture goes to the private runtime folder")
+        XCTAssertEqual(try mode(out), 0o600)
+        XCTAssertEqual(try mode(dir + "/run/photoq"), 0o700)
+        // An existing world-readable file named with --out is made private too.
+        let named = dir + "/named.png"
+        FileManager.default.createFile(atPath: named, contents: Data(), attributes: [.posixPermissions: 0o644])
+        XCTAssertEqual(try photoq(daemon, ["--explain", String(dogID), "dog", "--out", named], env).status, 0)
+        XCTAssertEqual(try mode(named), 0o600)
+    }
+
+    func testUnwritableExtensionIsAUsageError() throws {
+        let (daemon, dir, env) = try startDaemonWithSamples()
+        let dogID = try idOfDog(daemon, env)
+        let webp = dir + "/why.webp"
+        let r = try photoq(daemon, ["--explain", String(dogID), "dog", "--out", webp], env)
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertTrue(r.stderr.contains(".png"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: webp), "no JPEG in disguise")
+        let tool = try TestEnvironment.run(try DaemonProcess.binary("photoq-model"),
+                                           ["explain", try TestEnvironment.data("samples/dog.jpg"), "dog", "--out", webp],
+                                           environment: env)
+        XCTAssertEqual(tool.status, 64, String(decoding: tool.stderr, as: UTF8.self))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: webp))
+    }
+
+    func testWordsStripAndOneWordsMap() throws {
+        let (daemon, dir, env) = try startDaemonWithSamples()
+        let dogID = try idOfDog(daemon, env)
+        let query = "a dog next to a red bicycle"
+        let strip = dir + "/strip.png"
+        let r = try photoq(daemon, ["--explain", String(dogID), query, "--words", "--out", strip, "--json"], env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let doc = try jsonObject(r.stdout)
+        let words = try XCTUnwrap(doc["words"] as? [[String: Any]])
+        XCTAssertEqual(words.compactMap { $0["word"] as? String }, ["dog", "next", "red", "bicycle"])
+        for word in words {
+            XCTAssertNotNil(word["peak"] as? [String: Int], "\(word)")
+            let grid = try XCTUnwrap(word["grid"] as? [String: Any])
+            XCTAssertEqual((grid["values"] as? [[Double]])?.count, grid["height"] as? Int)
+        }
+        // The combined tile and one per word, side by side, each the photo's aspect (768×576 at 240 high).
+        let size = try pngSize(strip)
+        XCTAssertEqual(size.width, 5 * 320 + 4 * 8)
+        XCTAssertEqual(size.height, 240 + 22)
+
+        let one = dir + "/bicycle.png"
+        let w = try photoq(daemon, ["--explain", String(dogID), query, "--word", "bicycle", "--out", one], env)
+        XCTAssertEqual(w.status, 0, w.stderr)
+        XCTAssertTrue(w.stdout.contains("\"bicycle\""), w.stdout)
+        XCTAssertGreaterThan(try pngSize(one).width, 0)
+        let unknown = try photoq(daemon, ["--explain", String(dogID), query, "--word", "cat", "--out", one], env)
+        XCTAssertEqual(unknown.status, 64, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("dog, next, red, bicycle"), unknown.stderr)
+    }
+
     // MARK: Helpers
+
+    private func mode(_ path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return try XCTUnwrap(attributes[.posixPermissions] as? Int) & 0o777
+    }
 
     private func startDaemonWithSamples() throws -> (DaemonProcess, String, [String: String]) {
         _ = try TestEnvironment.model("lstm-scorer.safetensors")

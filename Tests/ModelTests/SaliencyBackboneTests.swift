@@ -31,7 +31,7 @@ final class SaliencyBackboneTests: XCTestCase {
             let input = try canvas(corner: corner)
             for featureMap in [Excitation.FeatureMap.block14, .head7] {
                 let explainer = try Explainer(backbone: backbone, target: .imagenetClass(nil), featureMap: featureMap)
-                for method in ExplanationMethod.allCases {
+                for method in [ExplanationMethod.eb, .cmwp, .gradient] {
                     let explanation = try explainer.explain(input: input, query: "", method: method)
                     let map = explanation.map
                     let what = "\(method) \(featureMap) corner \(corner)"

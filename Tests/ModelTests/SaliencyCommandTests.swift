@@ -62,7 +62,7 @@ final class SaliencyCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0)
         let text = String(decoding: result.stdout, as: UTF8.self)
         XCTAssertFalse(text.contains("\u{1B}["))
-        XCTAssertTrue(text.contains("wrote " + dir + "/h.jpg"))
+        XCTAssertTrue(text.contains("Saved the picture to " + dir + "/h.jpg"), text)
     }
 
     /// Two queries on the canvas: the dog's box (top-left) and a box in the
@@ -81,7 +81,7 @@ final class SaliencyCommandTests: XCTestCase {
         let path = dir + "/instances.json"
         try JSONSerialization.data(withJSONObject: instances).write(to: URL(fileURLWithPath: path))
         let result = try TestEnvironment.run(exe, ["eval", "pointing", "--instances", path, "--images", dir,
-                                                   "--target", "class", "--json"])
+                                                   "--target", "class", "--method", "eb", "--json"])
         XCTAssertEqual(result.status, 0, String(decoding: result.stderr, as: UTF8.self))
         let object = try json(result.stdout)
         XCTAssertEqual(object["version"] as? Int, 1)
@@ -89,6 +89,17 @@ final class SaliencyCommandTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(object["accuracy"] as? Double), 0.5, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(object["baseline_center"] as? Double), 0, accuracy: 1e-9)
         let methods = try XCTUnwrap(object["methods"] as? [String: Double])
-        XCTAssertEqual(Set(methods.keys), ["eb", "cmwp", "gradient"])
+        // Grad-CAM and the cells need the joint space: the class target has the others.
+        XCTAssertEqual(Set(methods.keys), ["eb", "cmwp", "gradient", "centre"])
+        XCTAssertEqual(methods["centre"] ?? -1, 0, accuracy: 1e-9)
+        // One hit (dog) and one miss (car) in two categories: both means are 1/2.
+        XCTAssertEqual(try XCTUnwrap(object["accuracy_per_category"] as? Double), 0.5, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(object["stderr"] as? Double), (0.25 / 2).squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(object["categories"] as? Int, 2)
+
+        // The joint-space default on the class target is refused as a usage error.
+        let refused = try TestEnvironment.run(exe, ["eval", "pointing", "--instances", path, "--images", dir,
+                                                    "--target", "class", "--method", "cells"])
+        XCTAssertEqual(refused.status, 64)
     }
 }

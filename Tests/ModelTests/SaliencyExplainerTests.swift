@@ -17,7 +17,7 @@ final class SaliencyExplainerTests: XCTestCase {
         let explainer = try Explainer(backbone: backbone, target: .scorer(parameters, words))
         let input = try ImageLoader.loadNetworkInput(path: TestEnvironment.data("samples/dog.jpg"))
         let pass = try explainer.forward(input: input)
-        for method in ExplanationMethod.allCases {
+        for method in [ExplanationMethod.eb, .cmwp, .gradient] {
             let explanation = try explainer.explain(pass, query: "a dog on the porch", method: method)
             XCTAssertEqual(explanation.words, ["a", "dog", "on", "the", "porch"], "\(method)")
             XCTAssertEqual(explanation.wordScores.count, 5)

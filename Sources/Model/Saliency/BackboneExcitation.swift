@@ -51,14 +51,33 @@ extension Excitation {
             throw SaliencyError(.shapeMismatch, "explanations need a batch of 1, got pool input \(pool.inputShape)")
         }
         let pixels = pool.inputShape[2] * pool.inputShape[3]
-        var signal: [Float]
+        let signal: [Float]
         switch method {
         case .excitation:
             signal = try globalAveragePool(pOut: featureSignal, input: pool.input, channels: pool.inputShape[0], pixels: pixels)
         case .gradient:
-            signal = [Float](repeating: 0, count: pool.input.count)
-            for c in 0..<pool.inputShape[0] { for p in 0..<pixels { signal[c * pixels + p] = featureSignal[c] / Float(pixels) } }
+            var spread = [Float](repeating: 0, count: pool.input.count)
+            for c in 0..<pool.inputShape[0] { for p in 0..<pixels { spread[c * pixels + p] = featureSignal[c] / Float(pixels) } }
+            signal = spread
         }
+        return try backbone(network, activations: activations, headSignal: signal, map: map, method: method, onLayer: onLayer)
+    }
+
+    /// The same walk started from a signal on the head map (C,H,W), the
+    /// pooling layer's input: P there for `.excitation`, ∂s/∂head for `.gradient`.
+    public static func backbone(_ network: EfficientNetLite0, activations: [LayerActivation],
+                                headSignal: [Float], map: FeatureMap = .block14,
+                                method: Method = .excitation,
+                                onLayer: ((_ name: String, _ signalAtInput: [Float]) -> Void)? = nil) throws -> SaliencyMap {
+        guard let poolIndex = activations.firstIndex(where: { $0.kind == .globalAveragePool }) else {
+            throw SaliencyError(.missingActivation, "no pooling layer recorded; run forward with keepActivations")
+        }
+        let pool = activations[poolIndex]
+        guard pool.inputShape.count == 4, pool.inputShape[1] == 1 else {
+            throw SaliencyError(.shapeMismatch, "explanations need a batch of 1, got pool input \(pool.inputShape)")
+        }
+        try SaliencyError.check("head signal", headSignal.count, pool.input.count)
+        var signal = headSignal
         var atTensor = pool.input, shape = pool.inputShape
         var pendingSkip: [Int: [Float]] = [:]
         for index in stride(from: poolIndex - 1, through: 0, by: -1) {

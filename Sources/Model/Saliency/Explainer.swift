@@ -1,3 +1,4 @@
+import Foundation
 import ModelFormat
 
 /// Runs the backbone once with activations kept, then the chosen backward pass.
@@ -5,8 +6,23 @@ public struct Explainer: Sendable {
     public let backbone: EfficientNetLite0
     public let target: ExplanationTarget
     public var featureMap: Excitation.FeatureMap
-    /// The backbone's classifier weight (1000,1280).
-    let classifier: [Float]
+    /// How the joint space turns cell similarities into cell weights.
+    public var cellWeighting = CellWeighting()
+    /// How the joint space reads the query and each word; "{}" stands for
+    /// the text. Caption-like, as the class phrases were built.
+    public var textPrompt = "a photo of a {}"
+
+    /// The text in the prompt, without doubling an article ("a photo of a" + "a dog").
+    func prompted(_ text: String) -> String {
+        var prompt = textPrompt
+        let first = text.split(separator: " ").first.map { $0.lowercased() }
+        if ["a", "an", "the"].contains(first ?? ""), prompt.hasSuffix(" a {}") {
+            prompt = String(prompt.dropLast(4)) + "{}"
+        }
+        return prompt.replacingOccurrences(of: "{}", with: text)
+    }
+    /// The backbone's classifier weight (1000,1280) and bias (1000).
+    let classifier: [Float], classifierBias: [Float]
 
     public init(backbone: EfficientNetLite0, target: ExplanationTarget,
                 featureMap: Excitation.FeatureMap = .block14) throws {
@@ -14,23 +30,81 @@ public struct Explainer: Sendable {
         self.target = target
         self.featureMap = featureMap
         classifier = try backbone.weights.floats("fc.weight", shape: [EfficientNetLite0.classCount, EfficientNetLite0.featureCount]).toArray()
+        classifierBias = try backbone.weights.floats("fc.bias", shape: [EfficientNetLite0.classCount]).toArray()
     }
 
     /// One photo's forward pass, kept so several queries and methods can be
     /// explained without running the backbone again.
     public struct Forward: Sendable {
+        /// Every layer's tensors (empty when not kept: the joint space's
+        /// cells, Grad-CAM and the centre need none; EB and the gradient do).
         public let activations: [LayerActivation]
         /// f (1280) pooled features, logits (1000).
         public let features: [Float], logits: [Float]
+        /// The head map (C, 7·7) channel-major, the pooling layer's input.
+        public let head: [Float]
+        /// The head maps of the photo's tiles stitched into one finer head
+        /// map (C, side·7 × side·7) channel-major, when tiles were given.
+        public var detail: (head: [Float], width: Int, height: Int)?
     }
 
-    /// input (3,224,224) RGB 0–255, as from `networkInput`.
-    public func forward(input: [Float]) throws -> Forward {
-        let output = try backbone.forward(input, batch: 1, keepActivations: true)
-        guard let activations = output.activations else {
-            throw SaliencyError(.missingActivation, "the backbone kept no activations")
+    /// input (3,224,224) RGB 0–255, as from `networkInput`; tiles (T²,3,224,224)
+    /// from `networkInputTiles` add a finer grid of cells for the joint space.
+    /// `keepActivations` (needed by `ExplanationMethod.walksTheBackbone`) costs time.
+    public func forward(input: [Float], tiles: [Float]? = nil, keepActivations: Bool = true) throws -> Forward {
+        let (cells, c) = (BackboneOutput.gridCells, EfficientNetLite0.featureCount)
+        let jointTiles = explainsJointSpace ? tiles : nil
+        let count = jointTiles.map { $0.count / EfficientNetLite0.inputCount } ?? 0
+        if let jointTiles, count * EfficientNetLite0.inputCount != jointTiles.count {
+            throw SaliencyError(.shapeMismatch, "tiles hold \(jointTiles.count) values, not whole network inputs")
         }
-        return Forward(activations: activations, features: Array(output.features), logits: Array(output.logits))
+        var activations: [LayerActivation] = []
+        var features: [Float], logits: [Float], grid: [Float]
+        if keepActivations {
+            let output = try backbone.forward(input, batch: 1, keepActivations: true)
+            guard let kept = output.activations, let pool = kept.first(where: { $0.kind == .globalAveragePool }) else {
+                throw SaliencyError(.missingActivation, "the backbone kept no activations")
+            }
+            activations = kept
+            (features, logits) = (Array(output.features), Array(output.logits))
+            var pass = Forward(activations: activations, features: features, logits: logits, head: pool.input)
+            if let jointTiles {
+                grid = try backbone.forward(jointTiles, batch: count, keepGrid: true).grid ?? []
+                pass.detail = try stitched(grid, tiles: count)
+            }
+            return pass
+        }
+        // One batch: the photo, then its tiles.
+        let output = try backbone.forward(input + (jointTiles ?? []), batch: 1 + count, keepGrid: true)
+        features = Array(output.features(of: 0))
+        logits = Array(output.logits(of: 0))
+        grid = output.grid ?? []
+        var head = [Float](repeating: 0, count: c * cells)
+        for cell in 0..<cells { for ch in 0..<c { head[ch * cells + cell] = grid[cell * c + ch] } }
+        var pass = Forward(activations: [], features: features, logits: logits, head: head)
+        if count > 0 { pass.detail = try stitched(Array(grid[(cells * c)...]), tiles: count) }
+        return pass
+    }
+
+    /// The tiles' 7×7 head maps side by side: grid (T²,49,C) → (C, (7s)·(7s)) channel-major.
+    private func stitched(_ grid: [Float], tiles count: Int) throws -> (head: [Float], width: Int, height: Int) {
+        let side = Int(Double(count).squareRoot().rounded())
+        let (cells, c) = (BackboneOutput.gridCells, EfficientNetLite0.featureCount)
+        guard side >= 1, side * side == count, grid.count == count * cells * c else {
+            throw SaliencyError(.shapeMismatch, "\(count) tiles do not make a square")
+        }
+        let cellSide = Int(Double(cells).squareRoot())
+        let width = side * cellSide, r = width * width
+        var head = [Float](repeating: 0, count: c * r)
+        for t in 0..<count {
+            let (ty, tx) = (t / side, t % side)
+            for cell in 0..<cells {
+                let (y, x) = (ty * cellSide + cell / cellSide, tx * cellSide + cell % cellSide)
+                let from = (t * cells + cell) * c
+                for ch in 0..<c { head[ch * r + y * width + x] = grid[from + ch] }
+            }
+        }
+        return (head, width, width)
     }
 
     /// input (3,224,224) RGB 0–255, as from `networkInput`.
@@ -38,7 +112,32 @@ public struct Explainer: Sendable {
         try explain(forward(input: input), query: query, method: method)
     }
 
+    /// Whether this explainer works in the joint space (every method, per-word maps).
+    public var explainsJointSpace: Bool {
+        if case .joint = target { return true }
+        return false
+    }
+
+    /// Whether `method` can explain this target.
+    public func supports(_ method: ExplanationMethod) -> Bool { explainsJointSpace || !method.needsJointSpace }
+
+    /// The explanation of `query` for an already computed pass: the combined
+    /// map and, in the joint space, one map and score per content word.
     public func explain(_ pass: Forward, query: String, method: ExplanationMethod) throws -> Explanation {
+        if case let .joint(model, encoder) = target {
+            return try explainInJointSpace(pass, query: query, method: method, model: model, encoder: encoder)
+        }
+        if method.needsJointSpace {
+            throw SaliencyError(.unsupportedMethod, "\(method.rawValue) explains the joint space; use --target joint")
+        }
+        if method == .centre {
+            let side = featureMap == .head7 ? 7 : featureMap == .block14 ? 14 : 28
+            return Explanation(map: Self.centreMap(width: side, height: side), words: [], wordScores: [],
+                               imageShare: nil, score: 0, method: method)
+        }
+        if pass.activations.isEmpty {
+            throw SaliencyError(.missingActivation, "\(method.rawValue) needs the forward pass run with keepActivations")
+        }
         let top = topSignal(query: query, features: pass.features, logits: pass.logits, classifier: classifier)
         func map(_ signal: [Float], _ m: Excitation.Method) throws -> SaliencyMap {
             try Excitation.backbone(backbone, activations: pass.activations, featureSignal: signal, map: featureMap, method: m)

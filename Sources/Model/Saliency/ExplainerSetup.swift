@@ -6,8 +6,8 @@ import ModelFormat
 /// so that all three run the same computation on the same files.
 public struct ExplainerSetup: Sendable {
     public enum TargetChoice: String, Sendable, CaseIterable {
-        /// The LSTM scorer if installed, else the fallback (joint space or the
-        /// query's classes) if the bridge is, else the top ImageNet class.
+        /// The fallback (the joint space, or the query's classes) if the bridge
+        /// is installed, else the LSTM scorer if it is, else the top ImageNet class.
         case auto, scorer, joint, `class`
         /// The query matched to ImageNet class names, the object-naming signal of the pointing game.
         case queryClasses = "query-classes"
@@ -45,7 +45,9 @@ public struct ExplainerSetup: Sendable {
         let exists = FileManager.default.fileExists(atPath:)
         var choice = target
         if choice == .auto {
-            choice = exists(scorerPath) ? .scorer : exists(bridgePath) ? fallback : .class
+            // Explanations follow the words where query and photo meet cell by
+            // cell, the joint space; the scorer sees only the pooled photo.
+            choice = exists(bridgePath) ? fallback : exists(scorerPath) ? .scorer : .class
             if choice == .class {
                 note("note: no LSTM scorer or zero-shot bridge installed; explaining the top ImageNet class")
             }

@@ -2,7 +2,7 @@
 /// wiring the wrong trace to the wrong weights, so the message names both.
 public struct SaliencyError: Error, CustomStringConvertible, Equatable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        fileprivate enum Wrapped: Hashable, Sendable { case shapeMismatch, emptyInput, missingActivation }
+        fileprivate enum Wrapped: Hashable, Sendable { case shapeMismatch, emptyInput, missingActivation, unsupportedMethod }
         fileprivate let wrapped: Wrapped
         /// Two tensors whose sizes must agree do not.
         public static let shapeMismatch = Code(wrapped: .shapeMismatch)
@@ -10,6 +10,8 @@ public struct SaliencyError: Error, CustomStringConvertible, Equatable {
         public static let emptyInput = Code(wrapped: .emptyInput)
         /// The forward pass did not keep an activation the backward pass needs.
         public static let missingActivation = Code(wrapped: .missingActivation)
+        /// The method cannot explain this target.
+        public static let unsupportedMethod = Code(wrapped: .unsupportedMethod)
         public var description: String { "\(wrapped)" }
     }
 

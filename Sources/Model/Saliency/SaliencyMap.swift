@@ -40,6 +40,30 @@ public struct SaliencyMap: Equatable, Sendable {
         return SaliencyMap(checkedWidth: width, height: height, values: values.map { max($0, 0) / peak })
     }
 
+    /// On a grid of width×height covering the same area, each cell the mean
+    /// of the source cells (or parts of cells) it overlaps; totals scale by
+    /// the ratio of cell counts. Used to compare maps of different grids.
+    public func resampled(width w: Int, height h: Int) -> SaliencyMap {
+        if w == width && h == height { return self }
+        var out = [Float](repeating: 0, count: w * h)
+        // Sample each target cell on a 4×4 lattice (exact for 7↔14, 14↔28).
+        let n = 4
+        for y in 0..<h {
+            for x in 0..<w {
+                var total: Float = 0
+                for sy in 0..<n {
+                    for sx in 0..<n {
+                        let fx = (Float(x) + (Float(sx) + 0.5) / Float(n)) / Float(w)
+                        let fy = (Float(y) + (Float(sy) + 0.5) / Float(n)) / Float(h)
+                        total += values[min(height - 1, Int(fy * Float(height))) * width + min(width - 1, Int(fx * Float(width)))]
+                    }
+                }
+                out[y * w + x] = total / Float(n * n)
+            }
+        }
+        return SaliencyMap(checkedWidth: w, height: h, values: out)
+    }
+
     /// Mean-pooled to at most `maxSide` cells a side, for compact JSON output.
     /// grid (H,W) → (ceil(H/f), ceil(W/f)) with f = ceil(max(H,W)/maxSide).
     public func downsampled(maxSide: Int) -> SaliencyMap {

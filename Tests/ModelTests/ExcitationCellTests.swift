@@ -1,0 +1,72 @@
+import XCTest
+@testable import Model
+
+/// The joint space's new layers on a small synthetic model: the attention
+/// over cells and the per-cell grid projection hand on exactly the
+/// probability they receive, and the head map's cell totals are the weights.
+final class ExcitationCellTests: XCTestCase {
+    private let (d, c, k, side) = (4, 6, 5, 3)
+
+    private func model(_ random: inout ExcitationTestRandom) -> JointModel {
+        var parameters = JointParameters(dimension: d, featureWidth: c)
+        parameters.imageWeight = random.values(d * c, -1, 1)
+        parameters.imageBias = random.values(d, -0.2, 0.2)
+        var classText = [Float]()
+        for _ in 0..<k { classText += normalizedL2(random.values(d, -1, 1)) }
+        let bridge = ZeroShotBridge(classText: classText, classCount: k, dimension: d, topT: 2)
+        return JointModel(parameters: parameters, bridge: bridge, modelID: "test")
+    }
+
+    func testCellAttentionAndGridProjectionConserve() throws {
+        var random = ExcitationTestRandom(seed: 41)
+        let joint = model(&random)
+        let classifier = random.values(k * c, -1, 1), bias = random.values(k, -0.5, 0.5)
+        let head = random.values(c * side * side, 0.05, 2)
+        let space = try CellSpace(model: joint, head: head, width: side, height: side,
+                                  classifier: classifier, classifierBias: bias)
+        for contrast in [false, true] {
+            let theta = normalizedL2(random.values(d, -1, 1))
+            let baseline = try space.similarities(normalizedL2(random.values(d, -1, 1)))
+            let weights = CellWeighting(temperature: 0.1, contrast: contrast).weights(try space.similarities(theta),
+                                                                                      baseline: baseline)
+            XCTAssertEqual(weights.reduce(0, +), 1, accuracy: 1e-5, "the attention over cells sums to 1")
+            let p = try Excitation.cells(joint, query: theta, space: space, weights: weights, classifier: classifier)
+            XCTAssertFalse(p.contains { $0 < 0 })
+            XCTAssertEqual(p.reduce(0, +), 1, accuracy: 1e-4, "the grid projection conserves the total")
+            // Each cell hands on exactly its own weight (the 7×7 EB map is the weighting).
+            let map = try Excitation.channelSum(p, channels: c, height: side, width: side)
+            for r in 0..<(side * side) { XCTAssertEqual(map.values[r], weights[r], accuracy: 1e-5, "cell \(r)") }
+        }
+    }
+
+    func testCellEmbeddingsAreEachCellEmbeddedAlone() throws {
+        var random = ExcitationTestRandom(seed: 42)
+        let joint = model(&random)
+        let classifier = random.values(k * c, -1, 1), bias = random.values(k, -0.5, 0.5)
+        let head = random.values(c * side * side, 0, 2)
+        let space = try CellSpace(model: joint, head: head, width: side, height: side,
+                                  classifier: classifier, classifierBias: bias)
+        let r = side * side
+        for cell in [0, 4, 8] {
+            let feature = (0..<c).map { head[$0 * r + cell] }
+            var logits = matmul(classifier, feature, m: k, n: 1, k: c)
+            for j in 0..<k { logits[j] += bias[j] }
+            let alone = joint.embedImage(feature: feature, logits: logits)
+            for j in 0..<d { XCTAssertEqual(space.embeddings[cell * d + j], alone[j], accuracy: 1e-5) }
+        }
+    }
+
+    func testEveryCellWithoutExcitatoryInputDropsItsShare() throws {
+        var random = ExcitationTestRandom(seed: 43)
+        let joint = model(&random)
+        let classifier = random.values(k * c, -1, 1), bias = random.values(k, -0.5, 0.5)
+        let head = [Float](repeating: 0, count: c * side * side)  // nothing active anywhere
+        let space = try CellSpace(model: joint, head: head, width: side, height: side,
+                                  classifier: classifier, classifierBias: bias)
+        let weights = [Float](repeating: 1 / Float(side * side), count: side * side)
+        let theta = normalizedL2(random.values(d, -1, 1))
+        let p = try Excitation.cells(joint, query: theta, space: space, weights: weights, classifier: classifier)
+        XCTAssertEqual(p.reduce(0, +), 0, accuracy: 1e-6)
+        XCTAssertThrowsError(try Excitation.cells(joint, query: theta, space: space, weights: [1], classifier: classifier))
+    }
+}
