@@ -86,8 +86,7 @@ public enum PhotoExplaining {
                 try String(decoding: PreviewRenderer(format: $0, store: .fromEnvironment(request.environment))
                     .render(heatMap: rendered, name: out), as: UTF8.self)
             }
-            return report.text(color: ExplanationReport.useColor) + (inline.map { "
-" + $0 } ?? "")
+            return report.text(color: ExplanationReport.useColor) + (inline.map { "\n" + $0 } ?? "")
         } catch let failure as ClientFailure {
             throw failure
         } catch let missing as MissingModelError {

@@ -4,8 +4,8 @@ import Imaging
 import Model
 import Synchronization
 
-/// `/api/explain`: the same computation as `photoq --explain` (EB with the
-/// best installed target, on the upright photo squashed to the network input),
+/// `/api/explain`: the same computation as `photoq --explain` (the default
+/// method for the installed models, on the upright photo and its tiles),
 /// returning the map and the word scores instead of writing a file. Kept
 /// apart so it can follow the explain internals as they change.
 final class PhotoExplanation: Sendable {
@@ -21,18 +21,24 @@ final class PhotoExplanation: Sendable {
     }
 
     func explain(id: UInt64, path: String, query: String?) throws(WebError) -> ExplainDocument {
-        let photo = try PhotoImages.decode(path: path, side: EfficientNetLite0.imageSize)
+        // Twice the network's side: the default map also reads the photo's 2×2 tiles.
+        let photo = try PhotoImages.decode(path: path, side: 2 * EfficientNetLite0.imageSize)
         do {
             return try loaded.withLock { loaded in
                 if loaded == nil { loaded = try setup.makeExplainer() }
                 let (explainer, target) = loaded!
-                let pass = try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize,
-                                                                     transform: .squash))
+                let method = ExplanationMethod.defaultMethod(for: explainer)
+                let pass = try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash),
+                                                 tiles: networkInputTiles(photo), keepActivations: method.walksTheBackbone)
                 let text = try query ?? setup.topClassName(pass.logits)
-                let explanation = try explainer.explain(pass, query: text, method: .eb)
+                let explanation = try explainer.explain(pass, query: text, method: method)
                 let map = try Self.mapImage(explanation.map, photoWidth: photo.width, photoHeight: photo.height)
-                let words = explanation.words.indices.map {
-                    ExplainDocument.Word(word: explanation.words[$0], score: explanation.wordScores[$0], map: nil)
+                let words = try explanation.words.indices.map { i in
+                    let word = explanation.words[i]
+                    let wordMap = try explanation.word(word).map {
+                        try Self.mapImage($0.map, photoWidth: photo.width, photoHeight: photo.height)
+                    }
+                    return ExplainDocument.Word(word: word, score: explanation.wordScores[i], map: wordMap)
                 }
                 return ExplainDocument(id: id, query: text, target: target, score: explanation.score,
                                        map: map, words: words)
