@@ -19,17 +19,19 @@ struct DaemonGateway: Sendable {
         do { return try body(try PhotoqClient(socketPath: socketPath)) } catch { throw WebError(error) }
     }
 
-    func search(_ text: String, limit: Int, filters: SearchFilters) throws(WebError) -> SearchDocument {
+    /// `minScore` nil: the model's relevance cutoff (as `photoq` without `--min-score`).
+    func search(_ text: String, limit: Int, filters: SearchFilters, minScore: Double? = nil) throws(WebError) -> SearchDocument {
         try withClient { client throws(ClientFailure) in
             let hits: [SearchHit]
             if let reranker {
                 let candidates = try client.search(SearchRequest(text: text, k: reranker.candidates(for: limit),
-                                                                 filters: filters, includeFeatures: true))
+                                                                 filters: filters, includeFeatures: true, minScore: minScore))
                 hits = try reranker.rerank(text, candidates, limit: limit)
             } else {
-                hits = try client.search(SearchRequest(text: text, k: limit, filters: filters))
+                hits = try client.search(SearchRequest(text: text, k: limit, filters: filters, minScore: minScore))
             }
-            return SearchDocument(results: hits.map(SearchDocument.Hit.init), pending: client.lastPending)
+            return SearchDocument(results: hits.map(SearchDocument.Hit.init), pending: client.lastPending,
+                                  min_score: client.lastCutoff?.minScore, below_min_score: client.lastCutoff?.below)
         }
     }
 

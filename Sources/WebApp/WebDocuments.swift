@@ -32,6 +32,9 @@ struct SearchDocument: Encodable, Sendable {
     var results: [Hit]
     /// Photos found but not searchable yet.
     var pending: Int?
+    /// The relevance cutoff the search applied, and the nearest photos it dropped.
+    var min_score: Double? = nil
+    var below_min_score: Int? = nil
 }
 
 struct PhotoDocument: Encodable, Sendable {

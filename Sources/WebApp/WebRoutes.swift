@@ -47,7 +47,10 @@ struct WebRoutes: Sendable {
         }
         let limit = try Self.limit(request)
         let filters = try Self.filters(request)
-        return try Self.json(try await offload { [gateway] in try gateway.search(text, limit: limit, filters: filters) })
+        let minScore = try Self.minScore(request)
+        return try Self.json(try await offload { [gateway] in
+            try gateway.search(text, limit: limit, filters: filters, minScore: minScore)
+        })
     }
 
     private func similar(_ request: Request) async throws -> Response {
@@ -108,6 +111,15 @@ struct WebRoutes: Sendable {
             throw WebError(.badRequest, "n must be between 1 and \(Wire.maximumResults)")
         }
         return n
+    }
+
+    /// min_score: −1…1, replacing the model's relevance cutoff (−1 keeps every result).
+    private static func minScore(_ request: Request) throws(WebError) -> Double? {
+        guard let text = request.uri.queryParameters["min_score"], !text.isEmpty else { return nil }
+        guard let value = Double(String(text)), value.isFinite, (-1...1).contains(value) else {
+            throw WebError(.badRequest, "min_score must be between -1 and 1")
+        }
+        return value
     }
 
     /// after/before as YYYY-MM-DD (UTC days, as `photoq --after`), in as a folder.

@@ -93,7 +93,7 @@ final class WebHTTPTests: XCTestCase {
 
     func testSearchSimilarExplainAndImagesGoByIndexIdOnly() throws {
         let (daemon, web) = try WebFixture.start(self, prefix: "pqw-api")
-        let search = try web.request("/api/search?q=a%20dog&n=3")
+        let search = try web.request("/api/search?q=a%20dog&n=3&min_score=-1")
         XCTAssertEqual(search.status, 200, search.text)
         XCTAssertEqual(search.headers["content-type"], "application/json")
         let doc = try search.json()
@@ -107,10 +107,16 @@ final class WebHTTPTests: XCTestCase {
         XCTAssertNotNil(first["score"] as? Double)
         XCTAssertNotNil(first["modified"] as? String)
         // The same order as photoq prints.
-        let cli = try daemon.photoq(["--json", "-n", "3", "a dog"])
+        let cli = try daemon.photoq(["--min-score", "-1", "--json", "-n", "3", "a dog"])
         let cliIDs = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])?["results"]
             as? [[String: Any]]).map { $0["id"] as? Int }
         XCTAssertEqual(results.map { $0["id"] as? Int }, cliIDs)
+
+        // The relevance cutoff applies unless replaced: nonsense finds nothing.
+        let nonsense = try web.request("/api/search?q=asdfghjkl").json()
+        XCTAssertEqual((nonsense["results"] as? [Any])?.count, 0)
+        XCTAssertGreaterThan(nonsense["below_min_score"] as? Int ?? 0, 0)
+        XCTAssertEqual(try web.request("/api/search?q=dog&min_score=2").status, 400)
 
         // Filters: a folder outside the library, a date range before any photo.
         XCTAssertEqual((try web.request("/api/search?q=dog&in=/nowhere").json()["results"] as? [Any])?.count, 0)
@@ -156,7 +162,7 @@ final class WebHTTPTests: XCTestCase {
         let why = try explain.json()
         XCTAssertEqual(why["query"] as? String, "a dog")
         let words = try XCTUnwrap(why["words"] as? [[String: Any]])
-        XCTAssertEqual(words.compactMap { $0["word"] as? String }, ["a", "dog"])
+        XCTAssertEqual(words.compactMap { $0["word"] as? String }, ["dog"], "the query's content words")
         XCTAssertTrue(words.allSatisfy { ($0["score"] as? Double)?.isFinite == true })
         let map = try XCTUnwrap(why["map"] as? String)
         XCTAssertTrue(map.hasPrefix("data:image/png;base64,"))

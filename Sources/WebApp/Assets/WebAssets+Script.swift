@@ -72,7 +72,9 @@ async function loadResults(h, fresh) {
     const what = h.similar ? `like photo ${h.similar}` + (h.q ? ` and “${h.q}”` : "") : `for “${h.q}”`;
     let summary = `${state.results.length} photo${state.results.length === 1 ? "" : "s"} ${what}`;
     if (doc.pending) summary += ` · ${doc.pending} still being indexed`;
-    $("summary").textContent = state.results.length ? summary : `No photos ${what}.`;
+    // The daemon drops photos scoring below the model's relevance cutoff.
+    const cut = doc.below_min_score ? ` · ${doc.below_min_score} more scored too low to be related` : "";
+    $("summary").textContent = state.results.length ? summary + cut : `No photos ${what}${cut}.`;
   } catch (error) {
     $("summary").textContent = `Search failed: ${error.message}`;
   } finally {
