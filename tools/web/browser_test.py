@@ -74,6 +74,16 @@ def raw_status(port, path, headers):
     return response.status
 
 
+def api_json(port, token, path):
+    """A JSON API answer, fetched with the bearer token as any client would."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path, headers={"Host": f"127.0.0.1:{port}", "Authorization": f"Bearer {token}"})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return json.loads(body)
+
+
 def tiles(driver):
     return driver.find_elements(By.CSS_SELECTOR, "#grid a")
 
@@ -152,7 +162,12 @@ def main():
         first = tiles(driver)[0].get_attribute("data-path")
         if os.path.basename(first) != args.expect_first:
             fail(f"the first result for {args.query!r} is {first}, not {args.expect_first}")
-        ok(f"{args.query!r} shows {len(tiles(driver))} thumbnails, {args.expect_first} first")
+        # The page asked for exactly the typed words: the same photos as the API.
+        expected = api_json(port, token, "/api/search?n=40&q=" + urllib.parse.quote(args.query))
+        shown = [t.get_attribute("data-path") for t in tiles(driver)]
+        if shown != [r["path"] for r in expected["results"]]:
+            fail(f"the page shows {len(shown)} photos for {args.query!r}, the API {len(expected['results'])}: the query was not sent as typed")
+        ok(f"{args.query!r} shows {len(tiles(driver))} thumbnails, {args.expect_first} first, as the API answers")
 
         # Keyboard: an arrow focuses the first tile, Enter opens it.
         driver.find_element(By.TAG_NAME, "body").click()

@@ -51,7 +51,9 @@ function listPath(h) {
   else p.set("q", h.q);
   for (const k of ["after", "before", "in"]) if (h[k]) p.set(k, h[k]);
   p.set("n", String(state.want));
-  return (h.similar ? "/api/similar?" : "/api/search?") + p.toString();
+  // URLSearchParams writes a space as "+", which the server reads as a plus
+  // sign; %20 is a space to every reader (a typed "+" is already %2B).
+  return (h.similar ? "/api/similar?" : "/api/search?") + p.toString().replace(/\+/g, "%20");
 }
 
 async function loadResults(h, fresh) {
