@@ -55,7 +55,7 @@ public enum PhotoTags {
     private static func outcome(_ record: PhotoRecordResult) -> Outcome {
         guard let tags = record.tags else {
             return Outcome(document: Document(tags: [], tagged: false, note:
-                "photo \(record.id) has no tags yet: it was indexed before a tagger was installed; it gets tags when it is re-embedded (after the tagger is installed with scripts/install-models)"))
+                "photo \(record.id) has no tags yet: it was indexed without a tagger (the optional one is Models/optional/tagger.safetensors; photos indexed after it is installed in the model folder get tags)"))
         }
         return Outcome(document: Document(tags: tags, tagged: true))
     }
@@ -65,7 +65,7 @@ public enum PhotoTags {
     private static func computed(_ path: String, modelDirectory: String) throws(ClientFailure) -> [TagScore] {
         let taggerPath = modelDirectory + "/" + TaggerFile.defaultFileName
         guard FileManager.default.fileExists(atPath: taggerPath) else {
-            throw ClientFailure(.unavailableFeature, "no tagger at \(taggerPath); run scripts/install-models")
+            throw ClientFailure(.unavailableFeature, "no tagger at \(taggerPath); the optional one is Models/optional/tagger.safetensors (copy it there to try it)")
         }
         do {
             let tagger = try Tagger(path: taggerPath)
