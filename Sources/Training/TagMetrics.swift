@@ -41,4 +41,15 @@ public enum TagMetrics {
         let scale = Double(max(photos, 1) * ks.count)
         return (n / scale, p / scale)
     }
+
+    /// (NDCG@k, Precision@k) for each k in `ks`, averaged over photos with a non-empty truth.
+    public static func perK(predicted: [[Int]], truth: [[Int]]) -> [(k: Int, ndcg: Double, precision: Double)] {
+        precondition(predicted.count == truth.count)
+        let pairs = zip(predicted, truth).filter { !$0.1.isEmpty }
+        let photos = Double(max(pairs.count, 1))
+        return ks.map { k in
+            (k, pairs.map { ndcg(predicted: $0.0, truth: $0.1, k: k) }.reduce(0, +) / photos,
+             pairs.map { precision(predicted: $0.0, truth: $0.1, k: k) }.reduce(0, +) / photos)
+        }
+    }
 }

@@ -69,10 +69,11 @@ struct EvalTags: ParsableCommand {
         func fill(_ label: String) -> TagRankingFill {
             self.fill ?? file.metadata[label + "_ranking_fill"].flatMap(TagRankingFill.init(rawValue:)) ?? .continueDecoding
         }
-        let lstm = TagMetrics.averages(predicted: try TagRankings.lstm(file.parameters, evaluated, fill: fill("lstm")),
-                                       truth: evaluated.lists)
-        let rnn = TagMetrics.averages(predicted: try TagRankings.lstm(naive, evaluated, fill: fill("naive_rnn")), truth: evaluated.lists)
-        let lin = TagMetrics.averages(predicted: TagRankings.linear(linear, evaluated), truth: evaluated.lists)
+        let rankings = [("lstm", try TagRankings.lstm(file.parameters, evaluated, fill: fill("lstm"))),
+                        ("naive_rnn", try TagRankings.lstm(naive, evaluated, fill: fill("naive_rnn"))),
+                        ("linear", TagRankings.linear(linear, evaluated))]
+        let figures = rankings.map { TagMetrics.averages(predicted: $0.1, truth: evaluated.lists) }
+        let (lstm, rnn, lin) = (figures[0], figures[1], figures[2])
         let modelID = file.metadata["model_id"] ?? "?"
         if json {
             let report = TagsReport(version: 1, tagger: modelID, subset: subset.rawValue, photos: evaluated.count,
@@ -84,9 +85,12 @@ struct EvalTags: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print("tagger \(modelID), \(file.tags.count) tags; \(evaluated.count) photos with tags (\(subset.rawValue) of \(all.count)); averages over k = 1…10")
-            print("method      NDCG    Precision")
-            for (name, m) in [("lstm", lstm), ("naive_rnn", rnn), ("linear", lin)] {
-                print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %.4f  %.4f", m.ndcg, m.precision))
+            print("method      NDCG    Precision   NDCG@1  @5      @10     P@1     @5      @10")
+            for ((name, ranking), m) in zip(rankings, figures) {
+                let at = TagMetrics.perK(predicted: ranking, truth: evaluated.lists)
+                let columns = [0, 4, 9].map { at[$0].ndcg } + [0, 4, 9].map { at[$0].precision }
+                print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %.4f  %.4f    ", m.ndcg, m.precision)
+                      + columns.map { String(format: "%.4f", $0) }.joined(separator: "  "))
             }
         }
     }

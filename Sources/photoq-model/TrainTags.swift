@@ -31,6 +31,8 @@ struct TrainTags: ParsableCommand {
     var lr: Float = 1e-3
     @Option(help: "Decoupled weight decay (AdamW).")
     var weightDecay: Float = 0
+    @Option(help: "Fraction of the input features dropped in training (every method).")
+    var inputDropout: Float = 0
     @Option(help: "Clip the global gradient norm to this.")
     var clip: Float = 5
     @Option(help: "LSTM hidden size.")
@@ -43,6 +45,12 @@ struct TrainTags: ParsableCommand {
     var minCount = 15
     @Option(help: "Evaluate on the dev tuning half every this many iterations.")
     var evalEvery = 250
+    @Flag(inversion: .prefixedNo, help: "Let the image reach every step's softmax directly as well as through the LSTM.")
+    var imageToOutput = false
+    @Flag(help: "Each step's softmax leaves out the tags listed before it, as decoding without repeats does (both RNNs).")
+    var excludeListed = false
+    @Flag(help: "Start the direct image path from the trained per-tag logistic regressions (needs --image-to-output).")
+    var outputFromLinear = false
     @Flag(help: "Also train the naive RNN and the linear baseline (stored in the file for eval tags).")
     var baselines = false
     @Option(help: "Also write the ranker alone here (what the daemon loads; a third of the size with --baselines).")
@@ -61,6 +69,12 @@ struct TrainTags: ParsableCommand {
     func validate() throws {
         guard iterations > 0, batchSize > 0, lr > 0, hidden > 0, inputSize > 0, maxList > 0, minCount > 0, evalEvery > 0 else {
             throw ValidationError("--iterations, --batch-size, --lr, --hidden, --input-size, --max-list, --min-count and --eval-every must be positive")
+        }
+        guard imageToOutput || !outputFromLinear else {
+            throw ValidationError("--output-from-linear starts the direct image path: add --image-to-output")
+        }
+        guard (0..<1).contains(inputDropout) else {
+            throw ValidationError("--input-dropout must be at least 0 and below 1, not \(inputDropout)")
         }
     }
 
@@ -89,6 +103,8 @@ struct TrainTags: ParsableCommand {
         options.learningRate = lr
         options.weightDecay = weightDecay
         options.clipNorm = clip
+        options.inputDropout = inputDropout
+        options.excludeListed = excludeListed
         options.maxListLength = maxList
         options.seed = seed
         let shape = TagShape(featureSize: train.featureWidth, inputSize: inputSize, hiddenSize: hidden, tagCount: vocabulary.tags.count)
@@ -99,19 +115,26 @@ struct TrainTags: ParsableCommand {
             "training_photos": String(train.count), "min_count": String(minCount), "max_list": String(maxList),
             "backbone": networks.backboneID, "transform": networks.transform.rawValue,
             "iterations": String(iterations), "batch_size": String(batchSize), "learning_rate": String(lr),
-            "weight_decay": String(weightDecay), "clip": String(clip), "seed": String(seed),
+            "weight_decay": String(weightDecay), "input_dropout": String(inputDropout), "clip": String(clip), "seed": String(seed),
+            "step_softmax": excludeListed ? "tags not yet listed" : "every tag",
             "ground_truth_rule": "captions mentioning the tag desc, mean first-mention word position asc, name",
         ]
         if set.hasDev { metadata["dev_split"] = TrainingSetOptions.recorded(set.devSplitList); metadata["dev_selection"] = "even-numbered dev photos" }
 
-        let main = try trainRanker(TagParameters(shape: shape, imageInput: .everyStep, seed: seed), label: "lstm",
-                                   options: options, train: train, tune: tune, heldOut: heldOut, metadata: &metadata)
-        var naive: TagParameters?, linear: TagLinearClassifier?
+        var linear: TagLinearClassifier?
+        if baselines || outputFromLinear {
+            linear = trainLinear(shape: shape, options: options, train: train, tune: tune, heldOut: heldOut, metadata: &metadata)
+        }
+        var initial = TagParameters(shape: shape, imageInput: .everyStep, imageToOutput: imageToOutput, seed: seed)
+        if outputFromLinear, let linear { initial.startDirectPath(from: linear) }
+        metadata["direct_path_start"] = outputFromLinear ? "linear baseline" : "zero"
+        let main = try trainRanker(initial, label: "lstm", options: options, train: train, tune: tune, heldOut: heldOut, metadata: &metadata)
+        var naive: TagParameters?
         if baselines {
             naive = try trainRanker(TagParameters(shape: shape, imageInput: .firstStep, seed: seed), label: "naive_rnn",
                                     options: options, train: train, tune: tune, heldOut: heldOut, metadata: &metadata)
-            linear = trainLinear(shape: shape, options: options, train: train, tune: tune, heldOut: heldOut, metadata: &metadata)
         }
+        if !baselines { linear = nil }
         let id = modelID ?? "lstm-tagger-h\(hidden)-v\(vocabulary.tags.count)-seed\(seed)"
         try TaggerFile(parameters: main, tags: vocabulary.tags, naiveRNN: naive, linear: linear, metadata: metadata)
             .save(to: out, modelID: id)
@@ -176,6 +199,7 @@ struct TrainTags: ParsableCommand {
             progress.advance(note: String(format: "loss %.4f", loss))
             if let tune, iteration % evalEvery == 0 || iteration == iterations {
                 let m = TagMetrics.averages(predicted: TagRankings.linear(trainer.classifier, tune), truth: tune.lists)
+                scorerNote(String(format: "linear iteration %d: dev tuning NDCG %.4f P %.4f", iteration, m.ndcg, m.precision))
                 if m.ndcg > best.ndcg { best = (iteration, trainer.classifier, m.ndcg) }
             } else if tune == nil {
                 best = (iteration, trainer.classifier, -1)

@@ -9,9 +9,10 @@ import XCTest
 final class TagRankerTests: XCTestCase {
     let shape = TagShape(featureSize: 7, inputSize: 5, hiddenSize: 4, tagCount: 6)
 
-    private func randomParameters(_ imageInput: TagImageInput, seed: UInt64, scale: Float = 0.6) -> TagParameters {
+    private func randomParameters(_ imageInput: TagImageInput, imageToOutput: Bool = false, seed: UInt64,
+                                  scale: Float = 0.6) -> TagParameters {
         var random = SplitMix64(seed: seed)
-        var p = TagParameters(zerosLike: shape, imageInput: imageInput)
+        var p = TagParameters(zerosLike: shape, imageInput: imageInput, imageToOutput: imageToOutput)
         p.tensors = p.tensors.map { t in t.map { _ in random.uniform(-scale, scale) } }
         return p
     }
@@ -24,23 +25,36 @@ final class TagRankerTests: XCTestCase {
         try checkGradients(.firstStep, targets: [[3, 1], [0, 2, 4, 5], [5]], seed: 32)
     }
 
-    private func checkGradients(_ imageInput: TagImageInput, targets: [[Int]], seed: UInt64) throws {
-        let parameters = randomParameters(imageInput, seed: seed)
+    func testGradientsWithTheImageAlsoAtTheOutput() throws {
+        try checkGradients(.everyStep, imageToOutput: true, targets: [[1, 4, 0], [], [2], [5, 3, 1, 0]], seed: 33)
+    }
+
+    func testGradientsWhenEachStepLeavesOutTheTagsListedBefore() throws {
+        try checkGradients(.everyStep, imageToOutput: true, excludingListed: true, targets: [[3, 0, 5, 1], [2], [], [4, 1]], seed: 34)
+        try checkGradients(.firstStep, excludingListed: true, targets: [[0, 1, 2], [5, 4]], seed: 35)
+    }
+
+    private func checkGradients(_ imageInput: TagImageInput, imageToOutput: Bool = false, excludingListed: Bool = false,
+                                targets: [[Int]], seed: UInt64) throws {
+        let parameters = randomParameters(imageInput, imageToOutput: imageToOutput, seed: seed)
         var random = SplitMix64(seed: seed + 100)
         let features = (0..<(targets.count * shape.featureSize)).map { _ in random.uniform(-1.5, 1.5) }
         let steps = targets.map(\.count).max()! + 2  // one step past the longest list carries no loss
         func loss(_ p: TagParameters) throws -> Double {
             let act = try p.forward(features: features, count: targets.count, steps: steps)
             return Double(orderedTagCrossEntropy(logits: act.logits, targets: targets, steps: steps,
-                                                 outputSize: shape.outputSize, endToken: shape.endToken).loss)
+                                                 outputSize: shape.outputSize, endToken: shape.endToken,
+                                                 excludingListed: excludingListed).loss)
         }
         let act = try parameters.forward(features: features, count: targets.count, steps: steps)
         let (_, dLogits) = orderedTagCrossEntropy(logits: act.logits, targets: targets, steps: steps,
-                                                  outputSize: shape.outputSize, endToken: shape.endToken)
+                                                  outputSize: shape.outputSize, endToken: shape.endToken,
+                                                  excludingListed: excludingListed)
         let analytic = parameters.backward(act, dLogits: dLogits).tensors
         // Smooth activations (no ReLU kinks): a wide step beats Float rounding of the loss.
         let epsilon: Float = 1e-2
-        for (index, name) in TagParameters.names.enumerated() {
+        XCTAssertEqual(analytic.count, imageToOutput ? 8 : 7)
+        for (index, name) in parameters.tensorNames.enumerated() {
             let count = parameters.tensors[index].count
             let entries = count <= 40 ? Array(0..<count) : (0..<40).map { _ in Int(random.next() % UInt64(count)) }
             var numeric: [Double] = [], exact: [Double] = []
@@ -60,8 +74,9 @@ final class TagRankerTests: XCTestCase {
     }
 
     func testForwardMatchesNumPyReference() throws {
-        for (imageInput, seed) in [(TagImageInput.everyStep, UInt64(41)), (.firstStep, 42)] {
-            let parameters = randomParameters(imageInput, seed: seed, scale: 0.9)
+        for (imageInput, imageToOutput, seed) in [(TagImageInput.everyStep, false, UInt64(41)), (.firstStep, false, 42),
+                                                  (.everyStep, true, 43)] {
+            let parameters = randomParameters(imageInput, imageToOutput: imageToOutput, seed: seed, scale: 0.9)
             var random = SplitMix64(seed: seed + 7)
             let b = 3, steps = 5
             let features = (0..<(b * shape.featureSize)).map { _ in random.uniform(-2, 2) }
@@ -82,15 +97,51 @@ final class TagRankerTests: XCTestCase {
                     let p = softmax(act.logits[row..<(row + v)])
                     for j in 0..<v {
                         XCTAssertEqual(Double(p[j]), reference.probabilities[s][t][j], accuracy: 1e-5,
-                                       "\(imageInput) photo \(s) step \(t) output \(j)")
+                                       "\(imageInput) \(imageToOutput) photo \(s) step \(t) output \(j)")
                     }
                 }
             }
         }
     }
 
+    /// The Plackett–Luce form by hand: after tag 2 is listed, step 1's
+    /// softmax runs over the other outputs only and tag 2 gets no gradient.
+    func testLeavingOutListedTagsRenormalisesTheLaterSteps() {
+        let v = 4, end = 3
+        let logits: [Float] = [2, 0, 1, 0,   // step 0
+                               0, 1, 3, 0,   // step 1: tag 2 is already listed
+                               0, 0, 5, 1]   // step 2: the end token
+        let plain = orderedTagCrossEntropy(logits: logits, targets: [[2, 1]], steps: 3, outputSize: v, endToken: end)
+        let listed = orderedTagCrossEntropy(logits: logits, targets: [[2, 1]], steps: 3, outputSize: v, endToken: end,
+                                            excludingListed: true)
+        func nll(_ row: [Float], _ target: Int, without: Set<Int>) -> Double {
+            let kept = row.indices.filter { !without.contains($0) }
+            let total = kept.map { exp(Double(row[$0])) }.reduce(0, +)
+            return -log(exp(Double(row[target])) / total)
+        }
+        let expected = nll([2, 0, 1, 0], 2, without: []) + nll([0, 1, 3, 0], 1, without: [2]) + nll([0, 0, 5, 1], 3, without: [2, 1])
+        XCTAssertEqual(Double(listed.loss), expected, accuracy: 1e-5)
+        XCTAssertGreaterThan(plain.loss, listed.loss + 1, "step 1 and 2 pay for tag 2's high logit only without leaving it out")
+        XCTAssertEqual(listed.dLogits[4 + 2], 0)
+        XCTAssertEqual(listed.dLogits[8 + 2], 0)
+        XCTAssertEqual(listed.dLogits[8 + 1], 0)
+        XCTAssertNotEqual(plain.dLogits[4 + 2], 0)
+    }
+
+    /// Past the end token: `sum` counts every step, `sum-to-end` only those up
+    /// to the end, so a tag that only the untrained steps after it favour
+    /// ranks last with `sum-to-end`.
+    func testFillsPastTheEndToken() {
+        // 4 tags + end (4). Step 0: tag 1; step 1: the end; steps 2-3 favour tag 3.
+        let steps: [[Float]] = [[0, 3, 1, 0, 0], [0, 0, 1.5, 0, 4], [0, 0, 0, 9, 0], [0, 0, 0, 9, 0]]
+        let rows = steps.map { $0[...] }
+        XCTAssertEqual(TagParameters.rankedTags(stepLogits: rows, k: 4, fill: .summedProbability, tagCount: 4), [1, 3, 2, 0])
+        XCTAssertEqual(TagParameters.rankedTags(stepLogits: rows, k: 4, fill: .summedUntilEnd, tagCount: 4), [1, 2, 0, 3])
+        XCTAssertEqual(TagParameters.rankedTags(stepLogits: rows, k: 2, fill: .summedUntilEnd, tagCount: 4), [1, 2])
+    }
+
     func testSaveLoadRoundTripKeepsBaselines() throws {
-        let main = randomParameters(.everyStep, seed: 5), naive = randomParameters(.firstStep, seed: 6)
+        let main = randomParameters(.everyStep, imageToOutput: true, seed: 5), naive = randomParameters(.firstStep, seed: 6)
         var linear = TagLinearClassifier(featureSize: shape.featureSize, tagCount: shape.tagCount)
         linear.weight = linear.weight.indices.map { Float($0) / 10 }
         let path = try TestEnvironment.temporaryDirectory(self) + "/tagger.safetensors"
@@ -102,6 +153,34 @@ final class TagRankerTests: XCTestCase {
         XCTAssertEqual(loaded.linear, linear)
         XCTAssertEqual(loaded.tags, names)
         XCTAssertEqual(loaded.metadata["model_id"], "rt")
+        XCTAssertTrue(loaded.parameters.imageToOutput)
+        XCTAssertFalse(loaded.naiveRNN?.imageToOutput ?? true)
+    }
+
+    /// A file from before the direct path (no metadata key, no tensor) still
+    /// loads as the plain ranker; an unknown value is a clear error.
+    func testFileWithoutTheDirectPathLoadsAsThePlainRanker() throws {
+        let plain = randomParameters(.everyStep, seed: 8)
+        let dir = try TestEnvironment.temporaryDirectory(self)
+        try TaggerFile(parameters: plain, tags: (0..<shape.tagCount).map { "t\($0)" }).save(to: dir + "/a.safetensors", modelID: "a")
+        let old = try WeightFile(path: dir + "/a.safetensors")
+        var meta = old.metadata
+        meta["image_to_output"] = nil
+        var writer = WeightFileWriter(metadata: meta)
+        for (name, tensorShape) in zip(TagParameters.names, plain.tensorShapes) {
+            writer.add(name, shape: tensorShape, values: try old.floats(name, shape: tensorShape).toArray())
+        }
+        try writer.write(to: dir + "/old.safetensors")
+        XCTAssertEqual(try TaggerFile.load(from: dir + "/old.safetensors").parameters, plain)
+        meta["image_to_output"] = "maybe"
+        var bad = WeightFileWriter(metadata: meta)
+        for (name, tensorShape) in zip(TagParameters.names, plain.tensorShapes) {
+            bad.add(name, shape: tensorShape, values: try old.floats(name, shape: tensorShape).toArray())
+        }
+        try bad.write(to: dir + "/bad.safetensors")
+        XCTAssertThrowsError(try TaggerFile.load(from: dir + "/bad.safetensors")) { error in
+            XCTAssertTrue("\(error)".contains("image_to_output"), "\(error)")
+        }
     }
 
     func testDecodingNeverRepeatsAndStopsAtEnd() throws {
@@ -125,8 +204,8 @@ final class TagRankerTests: XCTestCase {
         let tiny = TagShape(featureSize: 6, inputSize: 8, hiddenSize: 16, tagCount: 5)
         let features: [Float] = [1, 0, 0, 0.5, 0, 0, 0, 1, 0, 0, 0.5, 0, 0, 0, 1, 0, 0, 0.5]
         let targets = [[0, 2, 4], [1, 0], [3, 4, 1, 2]]
-        for imageInput in TagImageInput.allCases {
-            var p = TagParameters(shape: tiny, imageInput: imageInput, seed: 3)
+        for (imageInput, imageToOutput) in [(TagImageInput.everyStep, false), (.firstStep, false), (.everyStep, true)] {
+            var p = TagParameters(shape: tiny, imageInput: imageInput, imageToOutput: imageToOutput, seed: 3)
             var optimisers = p.tensors.map { Adam(count: $0.count, learningRate: 0.02) }
             let steps = 5
             var loss: Float = 0
@@ -140,7 +219,7 @@ final class TagRankerTests: XCTestCase {
                 for i in t.indices { optimisers[i].update(&t[i], gradients: g[i]) }
                 p.tensors = t
             }
-            XCTAssertLessThan(loss, 0.05, "\(imageInput): loss stays at \(loss)")
+            XCTAssertLessThan(loss, 0.05, "\(imageInput) \(imageToOutput): loss stays at \(loss)")
             let decoded = try p.decode(features: features, count: 3, maxTags: 5, stopAtEnd: true)
             XCTAssertEqual(decoded.map { $0.map(\.tag) }, targets, "\(imageInput)")
         }

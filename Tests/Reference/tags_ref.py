@@ -34,6 +34,8 @@ def rank_one(p, feature, steps, every_step):
         c = f * c + i * g
         h = o * np.tanh(c)
         z = p["output.weight"] @ h + p["output.bias"]
+        if "output.image_weight" in p:  # the image straight to the softmax as well
+            z = z + p["output.image_weight"] @ feature
         e = np.exp(z - z.max())
         out.append((e / e.sum()).tolist())
     return out

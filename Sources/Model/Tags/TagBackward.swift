@@ -7,10 +7,19 @@ extension TagParameters {
         let (f, e, h, v) = (shape.featureSize, shape.inputSize, shape.hiddenSize, shape.outputSize)
         let (b, steps) = (act.batchSize, act.steps)
         precondition(dLogits.count == steps * b * v, "backward: \(dLogits.count) logit gradients for (\(steps),\(b),\(v))")
-        var grad = TagParameters(zerosLike: shape, imageInput: imageInput)
+        var grad = TagParameters(zerosLike: shape, imageInput: imageInput, imageToOutput: imageToOutput)
         // dO (V+1,H) = dlogitsᵀ (V+1,T·B) · h (T·B,H); db_o = Σ rows.
         gemm(&grad.outputWeight, dLogits, act.hiddens, m: v, n: h, k: steps * b, transposeA: true)
         for r in 0..<(steps * b) { for j in 0..<v { grad.outputBias[j] += dLogits[r * v + j] } }
+        if imageToOutput {
+            // dS (V+1,F) = (Σ_t dlogits_t)ᵀ (V+1,B) · f (B,F)
+            var summed = Array(dLogits[0..<(b * v)])
+            for t in 1..<steps {
+                let offset = t * b * v
+                for r in 0..<(b * v) { summed[r] += dLogits[offset + r] }
+            }
+            gemm(&grad.outputImageWeight, summed, act.features, m: v, n: f, k: b, transposeA: true)
+        }
         // dh from the outputs (T·B,H) = dlogits (T·B,V+1) · O (V+1,H).
         var dHiddenOut = matmul(dLogits, outputWeight, m: steps * b, n: h, k: v)
 

@@ -1,6 +1,6 @@
 extension TagParameters {
     /// Greedy decoding without repeats: at step t the most probable tag not
-    /// yet emitted, scored by its probability at that step. With
+    /// yet emitted, scored by its probability among those not yet emitted. With
     /// `stopAtEnd` a step whose best remaining choice is the end token ends
     /// the list; without it the end token is skipped so exactly `maxTags` come
     /// out (rankings judged at k = 1…10 need that many).
@@ -13,7 +13,7 @@ extension TagParameters {
             var emitted = Set<Int>()
             for t in 0..<maxTags {
                 let row = (t * b + s) * v
-                let p = softmax(act.logits[row..<(row + v)])
+                let p = softmax(act.logits[row..<(row + v)], excluding: emitted)
                 var best = -1
                 for j in 0..<v where !emitted.contains(j) && (stopAtEnd || j != shape.endToken) {
                     if best < 0 || p[j] > p[best] { best = j }
@@ -34,6 +34,10 @@ public enum TagRankingFill: String, Sendable, CaseIterable {
     case continueDecoding = "continue"
     /// The remaining tags by their probability summed over the k steps.
     case summedProbability = "sum"
+    /// The remaining tags by their probability summed over the steps up to
+    /// the end token (all k if it never comes): the steps the ranker was
+    /// trained to fill, not the ones past its list.
+    case summedUntilEnd = "sum-to-end"
     /// Every tag by its probability summed over the k steps, the greedy
     /// order not kept: how much of the sequence the ranker gives each tag.
     case summedOnly = "sum-only"
@@ -48,23 +52,30 @@ extension TagParameters {
         }
         let v = shape.outputSize
         let act = try forward(features: features, count: b, steps: k)
-        var lists: [[Int]] = []
-        for s in 0..<b {
-            var emitted: [Int] = [], seen = Set<Int>(), ended = false
-            var total = [Float](repeating: 0, count: v)
-            for t in 0..<k {
-                let row = (t * b + s) * v
-                let p = softmax(act.logits[row..<(row + v)])
-                for j in 0..<v { total[j] += p[j] }
-                if ended { continue }
-                var best = -1
-                for j in 0..<v where !seen.contains(j) && (best < 0 || p[j] > p[best]) { best = j }
-                if best == shape.endToken { ended = true } else { emitted.append(best); seen.insert(best) }
-            }
-            if fill == .summedOnly { (emitted, seen) = ([], []) }
-            let rest = (0..<shape.tagCount).filter { !seen.contains($0) }.sorted { (total[$0], $1) > (total[$1], $0) }
-            lists.append(Array((emitted + rest).prefix(k)))
+        return (0..<b).map { s in
+            let steps = (0..<k).map { t in act.logits[((t * b + s) * v)..<((t * b + s + 1) * v)] }
+            return Self.rankedTags(stepLogits: steps, k: k, fill: fill, tagCount: shape.tagCount)
         }
-        return lists
+    }
+
+    /// One photo's top `k` tags from its step logits (k rows of V+1, the end
+    /// token last): the greedy list without repeats up to the end token, then
+    /// the remaining tags by `fill` (not `.continueDecoding`).
+    public static func rankedTags(stepLogits: [ArraySlice<Float>], k: Int, fill: TagRankingFill, tagCount: Int) -> [Int] {
+        let endToken = tagCount
+        var emitted: [Int] = [], seen = Set<Int>(), ended = false
+        var total = [Float](repeating: 0, count: tagCount + 1)
+        for row in stepLogits.prefix(k) {
+            if ended && fill == .summedUntilEnd { break }
+            let p = softmax(row, excluding: seen)
+            for j in total.indices { total[j] += p[j] }
+            if ended { continue }
+            var best = -1
+            for j in p.indices where !seen.contains(j) && (best < 0 || p[j] > p[best]) { best = j }
+            if best == endToken { ended = true } else { emitted.append(best); seen.insert(best) }
+        }
+        if fill == .summedOnly { (emitted, seen) = ([], []) }
+        let rest = (0..<tagCount).filter { !seen.contains($0) }.sorted { (total[$0], $1) > (total[$1], $0) }
+        return Array((emitted + rest).prefix(k))
     }
 }

@@ -4,7 +4,7 @@ extension TagParameters {
     /// Runs the ranker for `steps` steps over a batch of images and keeps
     /// every activation. features (B,F) → x (B,E) = f·Pᵀ + b_p;
     /// a_t (B,4H) = x·Wᵀ [every step, or t = 0 only] + h_{t−1}·Uᵀ + b;
-    /// c_t, h_t (B,H); logits_t (B,V+1) = h_t·Oᵀ + b_o.
+    /// c_t, h_t (B,H); logits_t (B,V+1) = h_t·Oᵀ + b_o [+ f·Sᵀ with imageToOutput].
     public func forward(features: [Float], count b: Int, steps: Int) throws -> TagActivations {
         let (f, e, h, v) = (shape.featureSize, shape.inputSize, shape.hiddenSize, shape.outputSize)
         guard features.count == b * f, b > 0, steps > 0 else {
@@ -46,6 +46,14 @@ extension TagParameters {
         // logits (T·B,V+1) = h (T·B,H) · Oᵀ + b_o: every step in one product.
         for r in 0..<(steps * b) { for j in 0..<v { logits[r * v + j] = outputBias[j] } }
         gemm(&logits, hiddens, outputWeight, m: steps * b, n: v, k: h, transposeB: true, beta: 1)
+        if imageToOutput {
+            // The image's share of the logits (B,V+1) = f (B,F) · Sᵀ, the same at every step.
+            let direct = matmul(features, outputImageWeight, m: b, n: v, k: f, transposeB: true)
+            for t in 0..<steps {
+                let offset = t * b * v
+                for r in 0..<(b * v) { logits[offset + r] += direct[r] }
+            }
+        }
         return TagActivations(batchSize: b, steps: steps, features: features, inputs: inputs, gates: gates,
                               cells: cells, hiddens: hiddens, logits: logits)
     }

@@ -32,9 +32,14 @@ public enum TagImageInput: String, Sendable, Equatable, CaseIterable {
 /// Every learned tensor of the tag ranker: an image projection, a standard
 /// LSTM (gate order i, f, g, o) and a softmax layer over the tags + end.
 /// The previous output is never fed back: the image is the only input.
+/// With `imageToOutput` the image also reaches every step's softmax directly
+/// (logits_t = O·h_t + S·f + b_o): the LSTM then learns the order on top of
+/// a linear read-out of what is in the photo instead of learning both
+/// through its 4H gates from 6,000 photos.
 public struct TagParameters: Sendable, Equatable {
     public let shape: TagShape
     public let imageInput: TagImageInput
+    public let imageToOutput: Bool
     /// P (E,F), b_p (E): x = P·f + b_p.
     public var projection: [Float]
     public var projectionBias: [Float]
@@ -45,17 +50,25 @@ public struct TagParameters: Sendable, Equatable {
     /// O (V+1,H), b_o (V+1): logits_t = O·h_t + b_o.
     public var outputWeight: [Float]
     public var outputBias: [Float]
+    /// S (V+1,F) with `imageToOutput`, else empty.
+    public var outputImageWeight: [Float]
 
-    /// Tensor names in the weight file, in the order of `tensors`.
+    /// Tensor names in the weight file of every ranker, in the order of `tensors`.
     public static let names = [
         "projection.weight", "projection.bias", "lstm.input_weight", "lstm.hidden_weight", "lstm.bias",
         "output.weight", "output.bias",
     ]
+    /// The extra tensor of a ranker with `imageToOutput`, last in `tensors`.
+    public static let outputImageWeightName = "output.image_weight"
+
+    /// This ranker's tensor names, in the order of `tensors`.
+    public var tensorNames: [String] { Self.names + (imageToOutput ? [Self.outputImageWeightName] : []) }
 
     /// All zeros (the shape of gradients).
-    public init(zerosLike shape: TagShape, imageInput: TagImageInput = .everyStep) {
+    public init(zerosLike shape: TagShape, imageInput: TagImageInput = .everyStep, imageToOutput: Bool = false) {
         self.shape = shape
         self.imageInput = imageInput
+        self.imageToOutput = imageToOutput
         let (f, e, h, v) = (shape.featureSize, shape.inputSize, shape.hiddenSize, shape.outputSize)
         projection = .init(repeating: 0, count: e * f)
         projectionBias = .init(repeating: 0, count: e)
@@ -64,12 +77,14 @@ public struct TagParameters: Sendable, Equatable {
         gateBias = .init(repeating: 0, count: 4 * h)
         outputWeight = .init(repeating: 0, count: v * h)
         outputBias = .init(repeating: 0, count: v)
+        outputImageWeight = .init(repeating: 0, count: imageToOutput ? v * f : 0)
     }
 
     /// Uniform ±√(6/(fan_in+fan_out)) weights; forget-gate bias 1 so the cell
-    /// keeps what it has emitted early in training.
-    public init(shape: TagShape, imageInput: TagImageInput = .everyStep, seed: UInt64) {
-        self.init(zerosLike: shape, imageInput: imageInput)
+    /// keeps what it has emitted early in training. S starts at zero, so
+    /// training starts from the plain ranker.
+    public init(shape: TagShape, imageInput: TagImageInput = .everyStep, imageToOutput: Bool = false, seed: UInt64) {
+        self.init(zerosLike: shape, imageInput: imageInput, imageToOutput: imageToOutput)
         var random = SplitMix64(seed: seed)
         let (f, e, h, v) = (shape.featureSize, shape.inputSize, shape.hiddenSize, shape.outputSize)
         func fill(_ values: inout [Float], fanIn: Int, fanOut: Int) {
@@ -85,17 +100,36 @@ public struct TagParameters: Sendable, Equatable {
 
     /// The tensors in `names` order (flat), for optimisers and clipping.
     public var tensors: [[Float]] {
-        get { [projection, projectionBias, inputWeight, hiddenWeight, gateBias, outputWeight, outputBias] }
+        get {
+            [projection, projectionBias, inputWeight, hiddenWeight, gateBias, outputWeight, outputBias]
+                + (imageToOutput ? [outputImageWeight] : [])
+        }
         set {
-            precondition(newValue.count == Self.names.count)
+            precondition(newValue.count == tensorNames.count)
             projection = newValue[0]; projectionBias = newValue[1]; inputWeight = newValue[2]
             hiddenWeight = newValue[3]; gateBias = newValue[4]; outputWeight = newValue[5]; outputBias = newValue[6]
+            if imageToOutput { outputImageWeight = newValue[7] }
         }
     }
 
     /// Each tensor's shape, in `names` order.
     public var tensorShapes: [[Int]] {
         let (f, e, h, v) = (shape.featureSize, shape.inputSize, shape.hiddenSize, shape.outputSize)
-        return [[e, f], [e], [4 * h, e], [4 * h, h], [4 * h], [v, h], [v]]
+        return [[e, f], [e], [4 * h, e], [4 * h, h], [4 * h], [v, h], [v]] + (imageToOutput ? [[v, f]] : [])
+    }
+}
+
+extension TagParameters {
+    /// Starts the direct image path S, b_o from per-tag logistic regressions
+    /// on the same features (the end token's row stays zero): the step
+    /// softmaxes then begin ranking tags as the linear read-out does and the
+    /// LSTM learns how the order departs from it.
+    public mutating func startDirectPath(from linear: TagLinearClassifier) {
+        precondition(imageToOutput, "startDirectPath: the ranker has no direct image path")
+        precondition(linear.featureSize == shape.featureSize && linear.tagCount == shape.tagCount,
+                     "startDirectPath: linear (\(linear.tagCount),\(linear.featureSize)) vs ranker (\(shape.tagCount),\(shape.featureSize))")
+        let f = shape.featureSize
+        outputImageWeight.replaceSubrange(0..<(shape.tagCount * f), with: linear.weight)
+        outputBias.replaceSubrange(0..<shape.tagCount, with: linear.bias)
     }
 }

@@ -38,12 +38,13 @@ public struct TaggerFile: Sendable {
         meta["input_size"] = String(shape.inputSize)
         meta["hidden_size"] = String(shape.hiddenSize)
         meta["image_input"] = parameters.imageInput.rawValue
+        meta["image_to_output"] = parameters.imageToOutput ? "true" : "false"
         meta["gate_order"] = "i,f,g,o"
         meta["end_token"] = "last softmax output"
         meta["tags"] = String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
         var writer = WeightFileWriter(metadata: meta)
         func add(_ p: TagParameters, prefix: String) {
-            for (name, (tensorShape, values)) in zip(TagParameters.names, zip(p.tensorShapes, p.tensors)) {
+            for (name, (tensorShape, values)) in zip(p.tensorNames, zip(p.tensorShapes, p.tensors)) {
                 writer.add(prefix + name, shape: tensorShape, values: values)
             }
         }
@@ -76,17 +77,26 @@ public struct TaggerFile: Sendable {
         guard let imageInput = TagImageInput(rawValue: file.metadata["image_input"] ?? "") else {
             throw TagError.badModel(path: path, reason: "metadata image_input is \(file.metadata["image_input"] ?? "missing")")
         }
+        // Files from before the direct image path have no such key.
+        let imageToOutput: Bool
+        switch file.metadata["image_to_output"] {
+        case nil, "false": imageToOutput = false
+        case "true": imageToOutput = true
+        case let other?: throw TagError.badModel(path: path, reason: "metadata image_to_output is \(other), expected true or false")
+        }
         let shape = TagShape(featureSize: try size("feature_size"), inputSize: try size("input_size"),
                              hiddenSize: try size("hidden_size"), tagCount: tags.count)
-        func read(prefix: String, imageInput: TagImageInput) throws -> TagParameters {
-            var p = TagParameters(zerosLike: shape, imageInput: imageInput)
+        func read(prefix: String, imageInput: TagImageInput, imageToOutput: Bool) throws -> TagParameters {
+            var p = TagParameters(zerosLike: shape, imageInput: imageInput, imageToOutput: imageToOutput)
             do {
-                p.tensors = try zip(TagParameters.names, p.tensorShapes).map { try file.floats(prefix + $0, shape: $1).toArray() }
+                p.tensors = try zip(p.tensorNames, p.tensorShapes).map { try file.floats(prefix + $0, shape: $1).toArray() }
             } catch { throw TagError.badModel(path: path, reason: "\(error)") }
             return p
         }
-        let parameters = try read(prefix: "", imageInput: imageInput)
-        let naive = file.entries[naivePrefix + TagParameters.names[0]] == nil ? nil : try read(prefix: naivePrefix, imageInput: .firstStep)
+        let parameters = try read(prefix: "", imageInput: imageInput, imageToOutput: imageToOutput)
+        // The naive RNN baseline sees the image at its first step only, never at the output.
+        let naive = file.entries[naivePrefix + TagParameters.names[0]] == nil
+            ? nil : try read(prefix: naivePrefix, imageInput: .firstStep, imageToOutput: false)
         var linear: TagLinearClassifier?
         if file.entries[linearPrefix + TagLinearClassifier.names[0]] != nil {
             var l = TagLinearClassifier(featureSize: shape.featureSize, tagCount: shape.tagCount)
