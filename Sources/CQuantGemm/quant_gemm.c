@@ -9,7 +9,7 @@
 void pq_linear_portable(float *out, const int16_t *q, const float *x_scales,
                         const int16_t *packed, const float *w_scales, const float *bias,
                         int tokens, int out_features, int in_features, int accumulate) {
-    int padded = pq_padded_inputs(in_features), pairs = pq_pairs(in_features);
+    int pairs = pq_pairs(in_features), padded = 2 * pairs;
     long stride = pq_block_stride(in_features);
     for (int n = 0; n < tokens; n++) {
         const int16_t *x = q + (long)n * padded;

@@ -1,8 +1,9 @@
 // The AVX2 kernel, compiled for AVX2 function by function so the target
 // builds for any x86-64 and `pq_linear` picks it only on CPUs that have it.
 //
-// A tile is up to 4 tokens × 3 blocks of 8 output rows: 12 accumulators of
-// 8 int32. Per column pair, each block's 16 weights are one load, each
+// A tile is up to 3 tokens × 3 blocks of 8 output rows: 9 accumulators of
+// 8 int32, which with 3 weight vectors, a broadcast and a product fit the 16
+// registers (4 × 3 spilled an accumulator every step and ran no faster). Per column pair, each block's 16 weights are one load, each
 // token's two activations one broadcast, and vpmaddwd adds both products
 // into int32 lanes (exact: the caller bounds the values so no sum overflows).
 #pragma STDC FP_CONTRACT OFF
@@ -16,8 +17,12 @@
 #include <stddef.h>
 #include <string.h>
 
-#define PQ_TILE_TOKENS 4
+#ifndef PQ_TILE_TOKENS
+#define PQ_TILE_TOKENS 3
+#endif
+#ifndef PQ_TILE_BLOCKS
 #define PQ_TILE_BLOCKS 3
+#endif
 #define PQ_AVX2 __attribute__((target("avx2")))
 
 /// The epilogue of one block for one token: the formula of pq_dequantize,
@@ -45,7 +50,7 @@ PQ_AVX2 __attribute__((always_inline)) static inline void
 pq_tile(int T, int B, float *out, const int16_t *q, const float *x_scales, const int16_t *packed,
         const float *w_scales, const float *bias, int first_row, int out_features, int in_features,
         int accumulate) {
-    int padded = pq_padded_inputs(in_features), pairs = pq_pairs(in_features);
+    int pairs = pq_pairs(in_features), padded = 2 * pairs;
     long stride = pq_block_stride(in_features);
     __m256i acc[PQ_TILE_TOKENS][PQ_TILE_BLOCKS];
     for (int t = 0; t < T; t++)
@@ -82,10 +87,18 @@ PQ_AVX2 static void pq_any_tile(int tokens, int blocks, float *out, const int16_
                                 const int16_t *packed, const float *w_scales, const float *bias, int first_row,
                                 int out_features, int in_features, int accumulate) {
     switch (tokens * 8 + blocks) {
-        PQ_TILE_CASE(4, 3) PQ_TILE_CASE(4, 2) PQ_TILE_CASE(4, 1)
-        PQ_TILE_CASE(3, 3) PQ_TILE_CASE(3, 2) PQ_TILE_CASE(3, 1)
-        PQ_TILE_CASE(2, 3) PQ_TILE_CASE(2, 2) PQ_TILE_CASE(2, 1)
-        PQ_TILE_CASE(1, 3) PQ_TILE_CASE(1, 2) PQ_TILE_CASE(1, 1)
+#if PQ_TILE_TOKENS >= 4
+        PQ_TILE_CASE(4, 1)
+#if PQ_TILE_BLOCKS >= 2
+        PQ_TILE_CASE(4, 2)
+#endif
+#endif
+#if PQ_TILE_BLOCKS >= 3
+        PQ_TILE_CASE(3, 3) PQ_TILE_CASE(2, 3) PQ_TILE_CASE(1, 3)
+#endif
+        PQ_TILE_CASE(3, 2) PQ_TILE_CASE(3, 1)
+        PQ_TILE_CASE(2, 2) PQ_TILE_CASE(2, 1)
+        PQ_TILE_CASE(1, 2) PQ_TILE_CASE(1, 1)
         default: break;
     }
 }
@@ -93,7 +106,7 @@ PQ_AVX2 static void pq_any_tile(int tokens, int blocks, float *out, const int16_
 PQ_AVX2 void pq_linear_avx2(float *out, const int16_t *q, const float *x_scales,
                             const int16_t *packed, const float *w_scales, const float *bias,
                             int tokens, int out_features, int in_features, int accumulate) {
-    int padded = pq_padded_inputs(in_features);
+    int padded = 2 * pq_pairs(in_features);
     int blocks = (out_features + PQ_BLOCK_ROWS - 1) / PQ_BLOCK_ROWS;
     // Row blocks outside, tokens inside: a tile's weights stay in L1 while
     // every token passes over them.

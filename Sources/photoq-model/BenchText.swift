@@ -28,6 +28,9 @@ struct BenchText: ParsableCommand {
     @Option(help: "Flickr8k captions file (name#i<TAB>caption) for batch mode; default: generated captions.")
     var captions: String?
 
+    @Option(help: "With --captions: only captions of the photos this file lists (e.g. Flickr_8k.devImages.txt).")
+    var splitList: String?
+
     @Option(name: .customLong("model-dir"), help: "Directory of the installed models (default: $PHOTOQ_MODEL_DIR).")
     var modelDirectory: String?
 
@@ -48,6 +51,8 @@ struct BenchText: ParsableCommand {
         let precision: TextPrecision
         var queryMedian = 0.0, queryP95 = 0.0, queryCPUMedian = 0.0, queryCPUP95 = 0.0, queryTokens = 0.0
         var batchRate: Double?, batchCPURate: Double?, batchTokens: Double?
+        /// The batch sentences' embeddings, for comparing precisions.
+        var embeddings: [[Float]] = []
     }
 
     func run() throws {
@@ -59,11 +64,15 @@ struct BenchText: ParsableCommand {
             return precision
         }
         guard !chosen.isEmpty else { throw ValidationError("--precisions names none.") }
-        let texts = try sentences > 0 ? (captions.map { try Self.flickrCaptions($0, limit: sentences) }
+        let texts = try sentences > 0 ? (captions.map { try Self.flickrCaptions($0, limit: sentences, splitList: splitList) }
             ?? Self.generatedCaptions(sentences)) : []
         var encoders: [SentenceEncoder] = []
         for precision in chosen { encoders.append(try SentenceEncoder(modelDirectory: modelDirectory, precision: precision)) }
         let figures = encoders.map { measure($0, batchTexts: texts) }
+        // How far the last precision's embeddings are from the first's, sentence by sentence.
+        let cosines = figures.count > 1 && !texts.isEmpty
+            ? zip(figures[0].embeddings, figures[figures.count - 1].embeddings).map(Self.cosine) : []
+        let meanCosine = cosines.isEmpty ? nil : cosines.reduce(0, +) / Double(cosines.count)
 
         if json {
             var document: [String: Any] = ["version": 2, "threads": threads, "queries": queries]
@@ -71,6 +80,10 @@ struct BenchText: ParsableCommand {
             for f in figures { document[f.precision.rawValue] = jsonFields(f) }
             if figures.count > 1, let ratio = cpuRatio(figures[0], figures[figures.count - 1]) {
                 document["query_cpu_ratio"] = ratio
+            }
+            if let meanCosine, let minimum = cosines.min() {
+                document["cosine_mean"] = meanCosine
+                document["cosine_min"] = minimum
             }
             let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -100,7 +113,21 @@ struct BenchText: ParsableCommand {
                 line += String(format: ", batch sentences/s × %.2f", b / a)
             }
             print(line)
+            if let meanCosine, let minimum = cosines.min() {
+                print(String(format: "%@ vs %@ embeddings of the %d batch sentences: mean cosine %.5f, min %.5f",
+                             other.precision.rawValue, base.precision.rawValue, cosines.count, meanCosine, minimum))
+            }
         }
+    }
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var (dot, aa, bb) = (0.0, 0.0, 0.0)
+        for (x, y) in zip(a, b) {
+            dot += Double(x) * Double(y)
+            aa += Double(x) * Double(x)
+            bb += Double(y) * Double(y)
+        }
+        return dot / (aa * bb).squareRoot()
     }
 
     private func cpuRatio(_ base: Figures, _ other: Figures) -> Double? {
@@ -152,7 +179,7 @@ struct BenchText: ParsableCommand {
         var index = 0
         while index < texts.count {
             let end = min(index + batchSize, texts.count)
-            _ = encoder.encode(batch: Array(texts[index..<end]))
+            figures.embeddings += encoder.encode(batch: Array(texts[index..<end]))
             index = end
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -194,13 +221,22 @@ struct BenchText: ParsableCommand {
         return queries.enumerated().map { i, query in "a \(query) \(actions[i % actions.count])" }
     }
 
-    /// Captions from a Flickr8k token file, at most `limit`.
-    static func flickrCaptions(_ path: String, limit: Int) throws -> [String] {
+    /// Captions from a Flickr8k token file, at most `limit`, of the photos
+    /// `splitList` names if given.
+    static func flickrCaptions(_ path: String, limit: Int, splitList: String? = nil) throws -> [String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ValidationError("Cannot read captions file \(path).")
         }
+        var photos: Set<String>?
+        if let splitList {
+            guard let list = try? String(contentsOfFile: splitList, encoding: .utf8) else {
+                throw ValidationError("Cannot read split list \(splitList).")
+            }
+            photos = Set(list.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) })
+        }
         let captions = text.split(separator: "\n").compactMap { line -> String? in
             guard let tab = line.firstIndex(of: "\t") else { return nil }
+            if let photos, !photos.contains(String(line[..<tab].prefix { $0 != "#" })) { return nil }
             return String(line[line.index(after: tab)...])
         }
         guard !captions.isEmpty else { throw ValidationError("No name#i<TAB>caption lines in \(path).") }

@@ -36,7 +36,10 @@ final class QuantizedLinear: @unchecked Sendable {
         (outFeatures, inFeatures) = (weight.shape[0], weight.shape[1])
         self.bias = bias
         let (m, k) = (Int32(weight.shape[0]), Int32(weight.shape[1]))
-        let packed = UnsafeMutablePointer<Int16>.allocate(capacity: Int(pq_packed_weight_count(m, k)))
+        // Cache-line aligned, so no 32-byte load of a block straddles two lines.
+        let count = Int(pq_packed_weight_count(m, k))
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Int16>.stride, alignment: 64)
+            .bindMemory(to: Int16.self, capacity: count)
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: Int(m))
         withUnsafeTemporaryAllocation(of: Int16.self, capacity: max(1, Int(k))) { row in
             pq_pack_weights(weight.baseAddress, m, k, Self.weightLimit, packed, scales, row.baseAddress!)
