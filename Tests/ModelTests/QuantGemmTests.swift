@@ -148,8 +148,18 @@ final class QuantGemmTests: XCTestCase {
             XCTAssertEqual(expected.activation_limit, Int(pq_activation_limit(Int32(k), QuantizedLinear.weightLimit)))
             let out = run(c, PQ_KERNEL_AUTO)
             XCTAssertEqual(out, expected.quantized.map(Float.init), "N=\(n) K=\(k) M=\(m)")
-            let worst = zip(out, expected.exact).reduce(0) { max($0, abs(Double($1.0) - $1.1)) }
-            XCTAssertLessThan(worst, 0.02, "largest difference from the float64 product, K=\(k)")
+            // Rounding errors of int8 weights add up like a random walk: about
+            // 0.4% of the product's size here, for every K.
+            var (error, size) = (0.0, 0.0)
+            for t in 0..<n {
+                for r in 0..<m {
+                    let exact = expected.exact[t * m + r]
+                    let product = exact - Double(c.bias[r]) - Double(c.residual?[t * m + r] ?? 0)
+                    error += (Double(out[t * m + r]) - exact) * (Double(out[t * m + r]) - exact)
+                    size += product * product
+                }
+            }
+            XCTAssertLessThan((error / size).squareRoot(), 0.01, "RMS error relative to the float64 product, K=\(k)")
         }
     }
 }
