@@ -3,9 +3,10 @@
 //
 // A tile is up to 3 tokens × 3 blocks of 8 output rows: 9 accumulators of
 // 8 int32, which with 3 weight vectors, a broadcast and a product fit the 16
-// registers (4 × 3 spilled an accumulator every step and ran no faster). Per column pair, each block's 16 weights are one load, each
-// token's two activations one broadcast, and vpmaddwd adds both products
-// into int32 lanes (exact: the caller bounds the values so no sum overflows).
+// registers (4 × 3 spilled an accumulator every step and ran no faster).
+// Per column pair, each block's 16 weights are one load, each token's two
+// activations one broadcast, and vpmaddwd adds both products into int32
+// lanes (exact: the caller bounds the values so no sum overflows).
 #pragma STDC FP_CONTRACT OFF
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -17,12 +18,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#ifndef PQ_TILE_TOKENS
 #define PQ_TILE_TOKENS 3
-#endif
-#ifndef PQ_TILE_BLOCKS
 #define PQ_TILE_BLOCKS 3
-#endif
 #define PQ_AVX2 __attribute__((target("avx2")))
 
 /// The epilogue of one block for one token: the formula of pq_dequantize,
@@ -87,18 +84,9 @@ PQ_AVX2 static void pq_any_tile(int tokens, int blocks, float *out, const int16_
                                 const int16_t *packed, const float *w_scales, const float *bias, int first_row,
                                 int out_features, int in_features, int accumulate) {
     switch (tokens * 8 + blocks) {
-#if PQ_TILE_TOKENS >= 4
-        PQ_TILE_CASE(4, 1)
-#if PQ_TILE_BLOCKS >= 2
-        PQ_TILE_CASE(4, 2)
-#endif
-#endif
-#if PQ_TILE_BLOCKS >= 3
-        PQ_TILE_CASE(3, 3) PQ_TILE_CASE(2, 3) PQ_TILE_CASE(1, 3)
-#endif
-        PQ_TILE_CASE(3, 2) PQ_TILE_CASE(3, 1)
-        PQ_TILE_CASE(2, 2) PQ_TILE_CASE(2, 1)
-        PQ_TILE_CASE(1, 2) PQ_TILE_CASE(1, 1)
+        PQ_TILE_CASE(3, 3) PQ_TILE_CASE(3, 2) PQ_TILE_CASE(3, 1)
+        PQ_TILE_CASE(2, 3) PQ_TILE_CASE(2, 2) PQ_TILE_CASE(2, 1)
+        PQ_TILE_CASE(1, 3) PQ_TILE_CASE(1, 2) PQ_TILE_CASE(1, 1)
         default: break;
     }
 }
