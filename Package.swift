@@ -36,11 +36,13 @@ let package = Package(
         .target(name: "CTIFF", linkerSettings: [.linkedLibrary("tiff")]),
         .target(name: "CGIF", linkerSettings: [.linkedLibrary("gif")]),
         .target(name: "CRaw", linkerSettings: [.linkedLibrary("raw_r")]),
+        // Integer GEMM kernels for the quantised sentence encoder (AVX2 chosen at run time).
+        .target(name: "CQuantGemm"),
 
         // MARK: Middle layer
         .target(name: "ModelFormat"),
         .target(name: "Imaging", dependencies: ["CJPEG", "CSPNG", "CWebP", "CHEIF", "CTIFF", "CGIF", "CRaw"]),
-        .target(name: "Model", dependencies: ["CBLAS", "ModelFormat"]),
+        .target(name: "Model", dependencies: ["CBLAS", "CQuantGemm", "ModelFormat"]),
         .target(name: "Index", dependencies: ["CLMDB", "CBLAS"]),
         .target(name: "PhotoqProtocol"),
         // The freedesktop thumbnail cache, shared with file managers.
@@ -60,7 +62,7 @@ let package = Package(
             "Client", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "PhotoqModelTool", dependencies: [
-            "Model", "ModelFormat", "Imaging", "Index", "Training", "CBLAS",
+            "Model", "ModelFormat", "Imaging", "Index", "Training", "CBLAS", "CQuantGemm",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/photoq-model"),
         // The local web app behind `photoq --web`: a separate binary so the
@@ -82,7 +84,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatTests", dependencies: ["TestSupport", "ModelFormat"]),
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging"]),
-        .testTarget(name: "ModelTests", dependencies: ["TestSupport", "Model", "ModelFormat", "Imaging", "CBLAS"]),
+        .testTarget(name: "ModelTests", dependencies: ["TestSupport", "Model", "ModelFormat", "Imaging", "CBLAS", "CQuantGemm"]),
         .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model", "ModelFormat"]),
         .testTarget(name: "ThumbnailsTests", dependencies: ["TestSupport", "Thumbnails", "Imaging"]),

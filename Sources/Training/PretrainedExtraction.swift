@@ -19,7 +19,7 @@ public final class PretrainedNetworks: Sendable {
         let encoderFile = try WeightFile(path: ModelPaths.model(ModelPaths.sentenceEncoder, in: modelDirectory))
         sentenceEncoder = try SentenceEncoder(weights: encoderFile,
                                               vocabulary: ModelPaths.model(ModelPaths.sentenceVocabulary, in: modelDirectory))
-        sentenceEncoderID = Self.identity(encoderFile, fallback: "minilm-l6")
+        sentenceEncoderID = Self.identity(encoderFile, fallback: "minilm-l6") + sentenceEncoder.cacheKeySuffix
         self.transform = transform
     }
 

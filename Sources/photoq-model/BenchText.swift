@@ -6,11 +6,12 @@ import ModelFormat
 
 /// `photoq-model bench text`: how long the sentence encoder takes for one
 /// query (the search path's latency) and how many sentences per second it
-/// embeds in batches (the training path's throughput).
+/// embeds in batches (the training path's throughput), for float32 and
+/// integer dense layers side by side.
 struct BenchText: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "text",
-        abstract: "Measure the sentence encoder: milliseconds per query and sentences per second in batches.")
+        abstract: "Measure the sentence encoder (fp32 and int8): milliseconds per query and sentences per second in batches.")
 
     @Option(help: "Short queries to time one at a time.")
     var queries = 200
@@ -27,6 +28,9 @@ struct BenchText: ParsableCommand {
     @Option(help: "Flickr8k captions file (name#i<TAB>caption) for batch mode; default: generated captions.")
     var captions: String?
 
+    @Option(help: "With --captions: only captions of the photos this file lists (e.g. Flickr_8k.devImages.txt).")
+    var splitList: String?
+
     @Option(name: .customLong("model-dir"), help: "Directory of the installed models (default: $PHOTOQ_MODEL_DIR).")
     var modelDirectory: String?
 
@@ -39,10 +43,116 @@ struct BenchText: ParsableCommand {
         guard threads > 0 else { throw ValidationError("--threads must be positive.") }
     }
 
+    @Option(help: "Precisions to measure, comma-separated (fp32, int8); the first is the baseline of the ratio.")
+    var precisions = "fp32,int8"
+
+    /// One precision's figures.
+    struct Figures {
+        let precision: TextPrecision
+        var queryMedian = 0.0, queryP95 = 0.0, queryCPUMedian = 0.0, queryCPUP95 = 0.0, queryTokens = 0.0
+        var batchRate: Double?, batchCPURate: Double?, batchTokens: Double?
+        /// The batch sentences' embeddings, for comparing precisions.
+        var embeddings: [[Float]] = []
+    }
+
     func run() throws {
         openblas_set_num_threads(Int32(threads))
-        let encoder = try SentenceEncoder(modelDirectory: modelDirectory)
+        let chosen = try precisions.split(separator: ",").map { name -> TextPrecision in
+            guard let precision = TextPrecision(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ValidationError("--precisions: \(name) is not fp32 or int8.")
+            }
+            return precision
+        }
+        guard !chosen.isEmpty else { throw ValidationError("--precisions names none.") }
+        let texts = try sentences > 0 ? (captions.map { try Self.flickrCaptions($0, limit: sentences, splitList: splitList) }
+            ?? Self.generatedCaptions(sentences)) : []
+        var encoders: [SentenceEncoder] = []
+        for precision in chosen { encoders.append(try SentenceEncoder(modelDirectory: modelDirectory, precision: precision)) }
+        let figures = encoders.map { measure($0, batchTexts: texts) }
+        // How far the last precision's embeddings are from the first's, sentence by sentence.
+        let cosines = figures.count > 1 && !texts.isEmpty
+            ? zip(figures[0].embeddings, figures[figures.count - 1].embeddings).map(Self.cosine) : []
+        let meanCosine = cosines.isEmpty ? nil : cosines.reduce(0, +) / Double(cosines.count)
 
+        if json {
+            var document: [String: Any] = ["version": 2, "threads": threads, "queries": queries]
+            if !texts.isEmpty { document["batch_sentences"] = texts.count; document["batch_size"] = batchSize }
+            for f in figures { document[f.precision.rawValue] = jsonFields(f) }
+            if figures.count > 1, let ratio = cpuRatio(figures[0], figures[figures.count - 1]) {
+                document["query_cpu_ratio"] = ratio
+            }
+            if let meanCosine, let minimum = cosines.min() {
+                document["cosine_mean"] = meanCosine
+                document["cosine_min"] = minimum
+            }
+            let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let encoder = encoders[0]
+        print("sentence encoder: \(encoder.tokenizer.vocabulary.count) tokens, \(encoder.dimension)-d, OpenBLAS threads \(threads)")
+        for f in figures {
+            let cpu = threads == 1 ? String(format: " (CPU time: median %.2f ms, p95 %.2f ms)", f.queryCPUMedian, f.queryCPUP95) : ""
+            print(String(format: "%@ query: %d queries (%.1f tokens on average): median %.2f ms, p95 %.2f ms",
+                         f.precision.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0), queries, f.queryTokens,
+                         f.queryMedian, f.queryP95) + cpu)
+            if let rate = f.batchRate, let tokens = f.batchTokens {
+                let perCPU = f.batchCPURate.map { String(format: " (%.0f per CPU second)", $0) } ?? ""
+                print(String(format: "%@ batch: %d sentences (%.1f tokens on average, %d per call): %.0f sentences/s",
+                             f.precision.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0), texts.count, tokens,
+                             batchSize, rate) + perCPU)
+            }
+        }
+        if figures.count > 1 {
+            let (base, other) = (figures[0], figures[figures.count - 1])
+            var line = "\(other.precision.rawValue) / \(base.precision.rawValue):"
+            if let ratio = cpuRatio(base, other) { line += String(format: " query CPU time × %.2f", ratio) }
+            if let a = base.batchCPURate, let b = other.batchCPURate {
+                line += String(format: ", batch sentences per CPU second × %.2f", b / a)
+            } else if let a = base.batchRate, let b = other.batchRate {
+                line += String(format: ", batch sentences/s × %.2f", b / a)
+            }
+            print(line)
+            if let meanCosine, let minimum = cosines.min() {
+                print(String(format: "%@ vs %@ embeddings of the %d batch sentences: mean cosine %.5f, min %.5f",
+                             other.precision.rawValue, base.precision.rawValue, cosines.count, meanCosine, minimum))
+            }
+        }
+    }
+
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var (dot, aa, bb) = (0.0, 0.0, 0.0)
+        for (x, y) in zip(a, b) {
+            dot += Double(x) * Double(y)
+            aa += Double(x) * Double(x)
+            bb += Double(y) * Double(y)
+        }
+        return dot / (aa * bb).squareRoot()
+    }
+
+    private func cpuRatio(_ base: Figures, _ other: Figures) -> Double? {
+        guard threads == 1, base.queryCPUMedian > 0 else { return nil }
+        return other.queryCPUMedian / base.queryCPUMedian
+    }
+
+    private func jsonFields(_ f: Figures) -> [String: Any] {
+        var fields: [String: Any] = ["query_ms_median": f.queryMedian, "query_ms_p95": f.queryP95,
+                                     "query_tokens_mean": f.queryTokens]
+        if threads == 1 {
+            fields["query_cpu_ms_median"] = f.queryCPUMedian
+            fields["query_cpu_ms_p95"] = f.queryCPUP95
+        }
+        if let rate = f.batchRate, let tokens = f.batchTokens {
+            fields["batch_sentences_per_second"] = rate
+            fields["batch_tokens_mean"] = tokens
+            if let cpu = f.batchCPURate { fields["batch_sentences_per_cpu_second"] = cpu }
+        }
+        return fields
+    }
+
+    /// Query latency one at a time, then batch throughput, for one encoder.
+    private func measure(_ encoder: SentenceEncoder, batchTexts texts: [String]) -> Figures {
+        var figures = Figures(precision: encoder.precision)
         let queryTexts = Self.generatedQueries(queries)
         for text in queryTexts.prefix(10) { _ = encoder.encode(text) } // warm the mapped pages
         // Wall time is what a user waits; with one BLAS thread all work runs
@@ -60,60 +170,24 @@ struct BenchText: ParsableCommand {
             precondition(vector.count == encoder.dimension)
             tokenCount += encoder.tokenize(text).count
         }
-        let (median, p95) = Self.medianAndP95(milliseconds)
-        let (cpuMedian, cpuP95) = Self.medianAndP95(cpuMilliseconds)
-        let meanTokens = Double(tokenCount) / Double(queryTexts.count)
-
-        var batchRate: Double?
-        var batchCPURate: Double?
-        var batchTokens: Double?
-        if sentences > 0 {
-            let texts = try captions.map { try Self.flickrCaptions($0, limit: sentences) }
-                ?? Self.generatedCaptions(sentences)
-            let start = DispatchTime.now().uptimeNanoseconds
-            let cpuStart = Self.threadCPUSeconds()
-            var index = 0
-            while index < texts.count {
-                let end = min(index + batchSize, texts.count)
-                _ = encoder.encode(batch: Array(texts[index..<end]))
-                index = end
-            }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            batchRate = Double(texts.count) / seconds
-            // This thread's CPU time covers all the work only with one BLAS thread.
-            if threads == 1 { batchCPURate = Double(texts.count) / (Self.threadCPUSeconds() - cpuStart) }
-            batchTokens = Double(texts.reduce(0) { $0 + encoder.tokenize($1).count }) / Double(max(texts.count, 1))
+        (figures.queryMedian, figures.queryP95) = Self.medianAndP95(milliseconds)
+        (figures.queryCPUMedian, figures.queryCPUP95) = Self.medianAndP95(cpuMilliseconds)
+        figures.queryTokens = Double(tokenCount) / Double(queryTexts.count)
+        guard !texts.isEmpty else { return figures }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let cpuStart = Self.threadCPUSeconds()
+        var index = 0
+        while index < texts.count {
+            let end = min(index + batchSize, texts.count)
+            figures.embeddings += encoder.encode(batch: Array(texts[index..<end]))
+            index = end
         }
-
-        if json {
-            var document: [String: Any] = [
-                "version": 1, "threads": threads, "queries": queryTexts.count,
-                "query_ms_median": median, "query_ms_p95": p95, "query_tokens_mean": meanTokens,
-            ]
-            if threads == 1 {
-                document["query_cpu_ms_median"] = cpuMedian
-                document["query_cpu_ms_p95"] = cpuP95
-            }
-            if let batchRate, let batchTokens {
-                document["batch_sentences"] = sentences
-                document["batch_size"] = batchSize
-                document["batch_sentences_per_second"] = batchRate
-                document["batch_tokens_mean"] = batchTokens
-                if let batchCPURate { document["batch_sentences_per_cpu_second"] = batchCPURate }
-            }
-            let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            print("sentence encoder: \(encoder.tokenizer.vocabulary.count) tokens, \(encoder.dimension)-d, OpenBLAS threads \(threads)")
-            let cpu = threads == 1 ? String(format: " (CPU time: median %.2f ms, p95 %.2f ms)", cpuMedian, cpuP95) : ""
-            print(String(format: "query: %d queries (%.1f tokens on average): median %.2f ms, p95 %.2f ms",
-                         queryTexts.count, meanTokens, median, p95) + cpu)
-            if let batchRate, let batchTokens {
-                let perCPU = batchCPURate.map { String(format: " (%.0f per CPU second)", $0) } ?? ""
-                print(String(format: "batch: %d sentences (%.1f tokens on average, %d per call): %.0f sentences/s",
-                             sentences, batchTokens, batchSize, batchRate) + perCPU)
-            }
-        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        figures.batchRate = Double(texts.count) / seconds
+        // This thread's CPU time covers all the work only with one BLAS thread.
+        if threads == 1 { figures.batchCPURate = Double(texts.count) / (Self.threadCPUSeconds() - cpuStart) }
+        figures.batchTokens = Double(texts.reduce(0) { $0 + encoder.tokenize($1).count }) / Double(texts.count)
+        return figures
     }
 
     static func medianAndP95(_ values: [Double]) -> (Double, Double) {
@@ -147,13 +221,22 @@ struct BenchText: ParsableCommand {
         return queries.enumerated().map { i, query in "a \(query) \(actions[i % actions.count])" }
     }
 
-    /// Captions from a Flickr8k token file, at most `limit`.
-    static func flickrCaptions(_ path: String, limit: Int) throws -> [String] {
+    /// Captions from a Flickr8k token file, at most `limit`, of the photos
+    /// `splitList` names if given.
+    static func flickrCaptions(_ path: String, limit: Int, splitList: String? = nil) throws -> [String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ValidationError("Cannot read captions file \(path).")
         }
+        var photos: Set<String>?
+        if let splitList {
+            guard let list = try? String(contentsOfFile: splitList, encoding: .utf8) else {
+                throw ValidationError("Cannot read split list \(splitList).")
+            }
+            photos = Set(list.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) })
+        }
         let captions = text.split(separator: "\n").compactMap { line -> String? in
             guard let tab = line.firstIndex(of: "\t") else { return nil }
+            if let photos, !photos.contains(String(line[..<tab].prefix { $0 != "#" })) { return nil }
             return String(line[line.index(after: tab)...])
         }
         guard !captions.isEmpty else { throw ValidationError("No name#i<TAB>caption lines in \(path).") }

@@ -13,11 +13,25 @@ import ModelFormat
 /// activations, so one encoder serves any number of threads.
 public final class BERTEncoder: Sendable {
     public let configuration: BERTConfiguration
+    /// The dense layers' arithmetic; attention, softmax, GELU and LayerNorm
+    /// stay float32 either way.
+    public let precision: TextPrecision
     let weights: BERTWeights
+    /// The dense layers quantised at load, one per transformer layer (int8 only).
+    let quantizedLayers: [QuantizedLayer]
+    let quantizedKernel: QuantizedKernel
 
-    public init(weights file: WeightFile) throws {
+    public convenience init(weights file: WeightFile, precision: TextPrecision = .shipped) throws {
+        try self.init(weights: file, precision: precision, kernel: .automatic)
+    }
+
+    /// With `kernel`, tests run the portable integer kernel on any CPU.
+    init(weights file: WeightFile, precision: TextPrecision, kernel: QuantizedKernel) throws {
         weights = try BERTWeights(file: file)
         configuration = weights.configuration
+        self.precision = precision
+        quantizedLayers = precision == .int8 ? weights.layers.map(QuantizedLayer.init) : []
+        quantizedKernel = kernel
     }
 
     /// The last layer's hidden states, (N,C) with N = Σ sequences[s].count.
@@ -45,9 +59,11 @@ public final class BERTEncoder: Sendable {
         let tokens = sequences.reduce(0) { $0 + $1.count }
         let longest = sequences.map(\.count).max() ?? 0
         let activations = BERTActivations(tokens: tokens, longest: longest, configuration: c)
+        let rows = precision == .int8 ? QuantizedRows(tokens: tokens, maxInputs: max(c.hiddenSize, c.intermediateSize)) : nil
         embed(sequences, into: activations.hidden)
-        for layer in weights.layers {
-            forward(layer, sequences: sequences, activations)
+        for (index, layer) in weights.layers.enumerated() {
+            let dense = rows.map { DenseLayers.quantized(quantizedLayers[index], $0, quantizedKernel) } ?? .float(layer)
+            forward(layer, dense, sequences: sequences, activations)
         }
         return Array(UnsafeBufferPointer(start: activations.hidden, count: tokens * c.hiddenSize))
     }
@@ -73,15 +89,10 @@ public final class BERTEncoder: Sendable {
 
     /// One transformer layer, hidden (N,C) → hidden (N,C):
     /// h = LN(h + Attention(h) Woᵀ), h = LN(h + GELU(h Wiᵀ) W₂ᵀ).
-    private func forward(_ layer: BERTLayerWeights, sequences: [[Int]], _ a: BERTActivations) {
-        let (n, c, i) = (a.tokens, configuration.hiddenSize, configuration.intermediateSize)
+    private func forward(_ layer: BERTLayerWeights, _ dense: DenseLayers, sequences: [[Int]], _ a: BERTActivations) {
+        let (n, c) = (a.tokens, configuration.hiddenSize)
         let epsilon = configuration.layerNormEpsilon
-        bertLinear(a.query, a.hidden, weight: layer.query.baseAddress, bias: layer.queryBias.baseAddress,
-                   tokens: n, outFeatures: c, inFeatures: c)
-        bertLinear(a.key, a.hidden, weight: layer.key.baseAddress, bias: layer.keyBias.baseAddress,
-                   tokens: n, outFeatures: c, inFeatures: c)
-        bertLinear(a.value, a.hidden, weight: layer.value.baseAddress, bias: layer.valueBias.baseAddress,
-                   tokens: n, outFeatures: c, inFeatures: c)
+        dense.queryKeyValue(a, tokens: n)
         var start = 0
         for sequence in sequences where !sequence.isEmpty {
             let offset = start * c
@@ -91,19 +102,80 @@ public final class BERTEncoder: Sendable {
             start += sequence.count
         }
         // hidden ← LN(hidden + context Woᵀ + bo)
-        bertLinear(a.hidden, a.context, weight: layer.attentionOutput.baseAddress,
-                   bias: layer.attentionOutputBias.baseAddress,
-                   tokens: n, outFeatures: c, inFeatures: c, accumulate: true)
+        dense.attentionOutput(a, tokens: n)
         bertLayerNorm(a.hidden, weight: layer.attentionNormWeight.baseAddress,
                       bias: layer.attentionNormBias.baseAddress, tokens: n, channels: c, epsilon: epsilon)
         // intermediate (N,I) = GELU(hidden Wiᵀ + bi); hidden ← LN(hidden + intermediate W₂ᵀ + b₂)
-        bertLinear(a.intermediate, a.hidden, weight: layer.intermediate.baseAddress,
-                   bias: layer.intermediateBias.baseAddress, tokens: n, outFeatures: i, inFeatures: c)
-        bertGELU(a.intermediate, count: n * i)
-        bertLinear(a.hidden, a.intermediate, weight: layer.output.baseAddress, bias: layer.outputBias.baseAddress,
-                   tokens: n, outFeatures: c, inFeatures: i, accumulate: true)
+        dense.intermediate(a, tokens: n)
+        bertGELU(a.intermediate, count: n * configuration.intermediateSize)
+        dense.output(a, tokens: n)
         bertLayerNorm(a.hidden, weight: layer.outputNormWeight.baseAddress,
                       bias: layer.outputNormBias.baseAddress, tokens: n, channels: c, epsilon: epsilon)
+    }
+}
+
+/// A layer's four dense steps, float32 over OpenBLAS or integer.
+private enum DenseLayers {
+    case float(BERTLayerWeights)
+    case quantized(QuantizedLayer, QuantizedRows, QuantizedKernel)
+
+    /// query, key, value (N,C) ← hidden Wᵀ + b; the integer path quantises hidden once for all three.
+    func queryKeyValue(_ a: BERTActivations, tokens n: Int) {
+        switch self {
+        case let .float(layer):
+            let c = layer.queryBias.count
+            bertLinear(a.query, a.hidden, weight: layer.query.baseAddress, bias: layer.queryBias.baseAddress,
+                       tokens: n, outFeatures: c, inFeatures: c)
+            bertLinear(a.key, a.hidden, weight: layer.key.baseAddress, bias: layer.keyBias.baseAddress,
+                       tokens: n, outFeatures: c, inFeatures: c)
+            bertLinear(a.value, a.hidden, weight: layer.value.baseAddress, bias: layer.valueBias.baseAddress,
+                       tokens: n, outFeatures: c, inFeatures: c)
+        case let .quantized(layer, rows, kernel):
+            rows.quantize(a.hidden, tokens: n, for: layer.query)
+            layer.query.apply(a.query, rows, tokens: n, kernel: kernel)
+            layer.key.apply(a.key, rows, tokens: n, kernel: kernel)
+            layer.value.apply(a.value, rows, tokens: n, kernel: kernel)
+        }
+    }
+
+    /// hidden ← hidden + context Woᵀ + bo.
+    func attentionOutput(_ a: BERTActivations, tokens n: Int) {
+        switch self {
+        case let .float(layer):
+            let c = layer.attentionOutputBias.count
+            bertLinear(a.hidden, a.context, weight: layer.attentionOutput.baseAddress,
+                       bias: layer.attentionOutputBias.baseAddress,
+                       tokens: n, outFeatures: c, inFeatures: c, accumulate: true)
+        case let .quantized(layer, rows, kernel):
+            rows.quantize(a.context, tokens: n, for: layer.attentionOutput)
+            layer.attentionOutput.apply(a.hidden, rows, tokens: n, accumulate: true, kernel: kernel)
+        }
+    }
+
+    /// intermediate (N,I) ← hidden Wiᵀ + bi.
+    func intermediate(_ a: BERTActivations, tokens n: Int) {
+        switch self {
+        case let .float(layer):
+            bertLinear(a.intermediate, a.hidden, weight: layer.intermediate.baseAddress,
+                       bias: layer.intermediateBias.baseAddress, tokens: n,
+                       outFeatures: layer.intermediateBias.count, inFeatures: layer.outputBias.count)
+        case let .quantized(layer, rows, kernel):
+            rows.quantize(a.hidden, tokens: n, for: layer.intermediate)
+            layer.intermediate.apply(a.intermediate, rows, tokens: n, kernel: kernel)
+        }
+    }
+
+    /// hidden ← hidden + intermediate W₂ᵀ + b₂.
+    func output(_ a: BERTActivations, tokens n: Int) {
+        switch self {
+        case let .float(layer):
+            bertLinear(a.hidden, a.intermediate, weight: layer.output.baseAddress, bias: layer.outputBias.baseAddress,
+                       tokens: n, outFeatures: layer.outputBias.count, inFeatures: layer.intermediateBias.count,
+                       accumulate: true)
+        case let .quantized(layer, rows, kernel):
+            rows.quantize(a.intermediate, tokens: n, for: layer.output)
+            layer.output.apply(a.hidden, rows, tokens: n, accumulate: true, kernel: kernel)
+        }
     }
 }
 

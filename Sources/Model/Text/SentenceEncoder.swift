@@ -19,8 +19,11 @@ public final class SentenceEncoder: Sendable {
     ///   - vocabulary: path of the matching vocab.txt (`minilm-vocab.txt`).
     ///   - maxLength: longest token sequence, `[CLS]`/`[SEP]` included; by
     ///     default the model's `max_seq_length` (256) from the file's metadata.
-    public init(weights: WeightFile, vocabulary: String, maxLength: Int? = nil) throws {
-        bert = try BERTEncoder(weights: weights)
+    ///   - precision: the dense layers' arithmetic; by default
+    ///     `PHOTOQ_TEXT_PRECISION` if set, else `TextPrecision.shipped`.
+    public init(weights: WeightFile, vocabulary: String, maxLength: Int? = nil,
+                precision: TextPrecision? = nil) throws {
+        bert = try BERTEncoder(weights: weights, precision: precision ?? TextPrecision.fromEnvironment())
         let positions = bert.configuration.maxPositions
         let length = maxLength ?? weights.metadata["max_seq_length"].flatMap(Int.init) ?? min(256, positions)
         guard length >= 2, length <= positions else {
@@ -33,13 +36,28 @@ public final class SentenceEncoder: Sendable {
         }
     }
 
+    /// An encoder over parts already loaded (tests swap the integer kernel this way).
+    init(bert: BERTEncoder, tokenizer: WordPieceTokenizer) {
+        self.bert = bert
+        self.tokenizer = tokenizer
+    }
+
     /// Loads `minilm-l6.safetensors` and `minilm-vocab.txt` from the model
     /// directory (`ModelPaths.modelDirectory` unless given).
-    public convenience init(modelDirectory: String? = nil, maxLength: Int? = nil) throws {
+    public convenience init(modelDirectory: String? = nil, maxLength: Int? = nil,
+                            precision: TextPrecision? = nil) throws {
         let weights = try WeightFile(path: ModelPaths.model(ModelPaths.sentenceEncoder, in: modelDirectory))
         try self.init(weights: weights, vocabulary: ModelPaths.model(ModelPaths.sentenceVocabulary, in: modelDirectory),
-                      maxLength: maxLength)
+                      maxLength: maxLength, precision: precision)
     }
+
+    /// The dense layers' arithmetic this encoder runs.
+    public var precision: TextPrecision { bert.precision }
+
+    /// Appended to a model id wherever embeddings are cached, so float32 and
+    /// integer embeddings never share a cache entry (empty for float32, which
+    /// keeps the existing caches valid).
+    public var cacheKeySuffix: String { precision == .fp32 ? "" : "#\(precision.rawValue)" }
 
     /// Token ids the encoder sees for `text` (`[CLS]` … `[SEP]`, truncated).
     public func tokenize(_ text: String) -> [Int] { tokenizer.tokenize(text) }

@@ -11,6 +11,8 @@ public enum SentenceEncoderError: Error, CustomStringConvertible, Equatable {
     case invalidModel(path: String, reason: String)
     /// Token ids given directly that the model cannot take.
     case invalidTokens(String)
+    /// A `PHOTOQ_TEXT_PRECISION` that names no precision.
+    case invalidPrecision(String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,9 @@ public enum SentenceEncoderError: Error, CustomStringConvertible, Equatable {
             return "sentence encoder \(path) is not usable: \(reason) (re-run scripts/convert-models)"
         case let .invalidTokens(reason):
             return "invalid token ids: \(reason) (tokenize text with the encoder's own tokenizer)"
+        case let .invalidPrecision(value):
+            let names = TextPrecision.allCases.map(\.rawValue).joined(separator: " or ")
+            return "\(TextPrecision.environmentVariable)=\(value) is not a text precision (use \(names))"
         }
     }
 }
