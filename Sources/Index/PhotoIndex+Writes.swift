@@ -128,6 +128,9 @@ extension PhotoIndex {
             guard record.vector.allSatisfy(\.isFinite), record.feature.allSatisfy(\.isFinite) else {
                 throw IndexError(.invalidArgument, "\(record.path): vector or feature contains NaN or infinity")
             }
+            guard Float16Coding.fits(record.feature) else {
+                throw IndexError(.invalidArgument, "\(record.path): feature has values beyond ±\(Float16Coding.largestFinite), which half precision cannot store")
+            }
         case let .remove(path), let .clearFailure(path), let .removeFolder(path):
             try validatePath(path)
         case let .move(from, to), let .moveFolder(from, to):
