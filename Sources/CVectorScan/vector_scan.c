@@ -5,13 +5,14 @@
 #define PQ_X86 1
 #endif
 
-void pq_scan_i8_portable(const int8_t *rows, size_t n, size_t d, const int8_t *query, int32_t *out) {
-    for (size_t r = 0; r < n; r++) {
-        const int8_t *row = rows + r * d;
-        int32_t sum = 0;
-        for (size_t i = 0; i < d; i++) sum += (int32_t)row[i] * (int32_t)query[i];
-        out[r] = sum;
-    }
+static inline int32_t dot_portable(const uint8_t *row, size_t from, size_t bytes, const int8_t *even, const int8_t *odd) {
+    int32_t sum = 0;
+    for (size_t j = from; j < bytes; j++) sum += (int32_t)(row[j] & 15) * even[j] + (int32_t)(row[j] >> 4) * odd[j];
+    return sum;
+}
+
+void pq_scan_u4_portable(const uint8_t *rows, size_t n, size_t bytes, const int8_t *even, const int8_t *odd, int32_t *out) {
+    for (size_t r = 0; r < n; r++) out[r] = dot_portable(rows + r * bytes, 0, bytes, even, odd);
 }
 
 #ifdef PQ_X86
@@ -20,13 +21,15 @@ static int cpu_has_avx2(void) {
     return __builtin_cpu_supports("avx2");
 }
 
-// |q| times (row with q's sign) is q * row; maddubs multiplies unsigned by
-// signed bytes and adds pairs into int16 (at most 2 * 127 * 127, no
-// saturation), madd with ones widens pairs into int32.
+// maddubs multiplies the unsigned nibbles by the signed query bytes and adds
+// pairs into int16; madd with ones widens pairs of those into int32.
 __attribute__((target("avx2")))
-static inline __m256i dot32(__m256i acc, __m256i absq, __m256i signq, const int8_t *row) {
-    __m256i r = _mm256_loadu_si256((const __m256i *)row);
-    __m256i pairs = _mm256_maddubs_epi16(absq, _mm256_sign_epi8(r, signq));
+static inline __m256i dot64(__m256i acc, const uint8_t *row, __m256i even, __m256i odd) {
+    const __m256i mask = _mm256_set1_epi8(15);
+    __m256i v = _mm256_loadu_si256((const __m256i *)row);
+    __m256i low = _mm256_and_si256(v, mask);
+    __m256i high = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
+    __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(low, even), _mm256_maddubs_epi16(high, odd));
     return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
 }
 
@@ -39,73 +42,65 @@ static inline int32_t hsum(__m256i v) {
 }
 
 __attribute__((target("avx2")))
-static void scan_avx2(const int8_t *rows, size_t n, size_t d, const int8_t *query, int32_t *out) {
-    size_t body = d & ~(size_t)31;
+static void scan_avx2(const uint8_t *rows, size_t n, size_t bytes, const int8_t *even, const int8_t *odd, int32_t *out) {
+    size_t body = bytes & ~(size_t)31;
     size_t r = 0;
-    // Four rows at a time share each load of the query.
-    for (; r + 4 <= n; r += 4) {
-        const int8_t *row = rows + r * d;
-        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t i = 0; i < body; i += 32) {
-            __m256i q = _mm256_loadu_si256((const __m256i *)(query + i));
-            __m256i absq = _mm256_abs_epi8(q);
-            a0 = dot32(a0, absq, q, row + i);
-            a1 = dot32(a1, absq, q, row + d + i);
-            a2 = dot32(a2, absq, q, row + 2 * d + i);
-            a3 = dot32(a3, absq, q, row + 3 * d + i);
+    // Two rows at a time share each load of the query.
+    for (; r + 2 <= n; r += 2) {
+        const uint8_t *a = rows + r * bytes, *b = a + bytes;
+        __m256i sa = _mm256_setzero_si256(), sb = sa;
+        for (size_t j = 0; j < body; j += 32) {
+            __m256i e = _mm256_loadu_si256((const __m256i *)(even + j));
+            __m256i o = _mm256_loadu_si256((const __m256i *)(odd + j));
+            sa = dot64(sa, a + j, e, o);
+            sb = dot64(sb, b + j, e, o);
         }
-        int32_t s[4] = { hsum(a0), hsum(a1), hsum(a2), hsum(a3) };
-        for (size_t i = body; i < d; i++) {
-            for (int k = 0; k < 4; k++) s[k] += (int32_t)row[k * d + i] * (int32_t)query[i];
-        }
-        for (int k = 0; k < 4; k++) out[r + k] = s[k];
+        out[r] = hsum(sa) + dot_portable(a, body, bytes, even, odd);
+        out[r + 1] = hsum(sb) + dot_portable(b, body, bytes, even, odd);
     }
     for (; r < n; r++) {
-        const int8_t *row = rows + r * d;
-        __m256i a = _mm256_setzero_si256();
-        for (size_t i = 0; i < body; i += 32) {
-            __m256i q = _mm256_loadu_si256((const __m256i *)(query + i));
-            a = dot32(a, _mm256_abs_epi8(q), q, row + i);
+        const uint8_t *a = rows + r * bytes;
+        __m256i sa = _mm256_setzero_si256();
+        for (size_t j = 0; j < body; j += 32) {
+            sa = dot64(sa, a + j, _mm256_loadu_si256((const __m256i *)(even + j)), _mm256_loadu_si256((const __m256i *)(odd + j)));
         }
-        int32_t s = hsum(a);
-        for (size_t i = body; i < d; i++) s += (int32_t)row[i] * (int32_t)query[i];
-        out[r] = s;
+        out[r] = hsum(sa) + dot_portable(a, body, bytes, even, odd);
     }
 }
 #endif
 
-int pq_scan_i8_avx2(const int8_t *rows, size_t n, size_t d, const int8_t *query, int32_t *out) {
+int pq_scan_u4_avx2(const uint8_t *rows, size_t n, size_t bytes, const int8_t *even, const int8_t *odd, int32_t *out) {
 #ifdef PQ_X86
     if (!cpu_has_avx2()) return 0;
-    scan_avx2(rows, n, d, query, out);
+    scan_avx2(rows, n, bytes, even, odd, out);
     return 1;
 #else
-    (void)rows; (void)n; (void)d; (void)query; (void)out;
+    (void)rows; (void)n; (void)bytes; (void)even; (void)odd; (void)out;
     return 0;
 #endif
 }
 
-typedef void (*scan_fn)(const int8_t *, size_t, size_t, const int8_t *, int32_t *);
+typedef void (*scan_fn)(const uint8_t *, size_t, size_t, const int8_t *, const int8_t *, int32_t *);
 
 static scan_fn chosen(void) {
 #ifdef PQ_X86
     if (cpu_has_avx2()) return scan_avx2;
 #endif
-    return pq_scan_i8_portable;
+    return pq_scan_u4_portable;
 }
 
 // The first call decides; racing first calls decide the same thing.
 static scan_fn kernel;
 
-void pq_scan_i8(const int8_t *rows, size_t n, size_t d, const int8_t *query, int32_t *out) {
+void pq_scan_u4(const uint8_t *rows, size_t n, size_t bytes, const int8_t *even, const int8_t *odd, int32_t *out) {
     scan_fn fn = __atomic_load_n(&kernel, __ATOMIC_RELAXED);
     if (!fn) {
         fn = chosen();
         __atomic_store_n(&kernel, fn, __ATOMIC_RELAXED);
     }
-    fn(rows, n, d, query, out);
+    fn(rows, n, bytes, even, odd, out);
 }
 
 const char *pq_scan_kernel_name(void) {
-    return chosen() == pq_scan_i8_portable ? "portable" : "avx2";
+    return chosen() == pq_scan_u4_portable ? "portable" : "avx2";
 }

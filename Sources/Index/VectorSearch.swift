@@ -41,18 +41,19 @@ public struct SearchFilter: Sendable {
 /// Nearest-neighbour search over in-memory int8 rows with exact Float32
 /// rescoring.
 ///
-/// Each vector is kept as int8 codes and a scale (`Quantizer`); a query is
-/// quantised the same way and one pass of the int8 kernel (`CVectorScan`:
-/// AVX2 where the CPU has it) scores every row, split over the cores for
-/// large libraries. The best `shortlistSize(k)` rows by that score are then
-/// rescored with their exact Float32 vectors, kept here or read from an
-/// `ExactVectorSource`, so returned scores are exact dot products and the
-/// order is the exact order whenever the true top `k` lie in the shortlist
-/// (recall@10 against an exact Float32 scan: `photoq-model bench index`).
-/// Filters are tested only on rows that would enter the shortlist.
-/// Deletes swap the last row into the hole (O(1)). Any number of threads may
-/// search at once; updates take the write side of a read-write lock.
-/// `PhotoIndex` keeps an instance in step with LMDB.
+/// Each vector is kept as int8 codes and a scale (`Quantizer`), split in two
+/// 4-bit planes (`SearchRows`). A query is quantised the same way; one pass
+/// of the 4-bit kernel (`CVectorScan`: AVX2 where the CPU has it) over the
+/// high plane scores every row, split over the cores for large libraries.
+/// The best `coarseShortlistSize(k)` rows get their exact int8 score from
+/// the low plane, and the best `shortlistSize(k)` of those are rescored with
+/// their Float32 vectors, kept here or read from an `ExactVectorSource`. So
+/// returned scores are exact dot products, in the exact order whenever the
+/// true top `k` survive both shortlists (recall@10 against an exact Float32
+/// scan: `photoq-model bench index`). Filters are tested only on rows that
+/// would enter the first shortlist. Deletes swap the last row into the hole
+/// (O(1)). Any number of threads may search at once; updates take the write
+/// side of a read-write lock. `PhotoIndex` keeps an instance in step with LMDB.
 public final class VectorSearch: @unchecked Sendable {
     public let dimension: Int
 
@@ -72,7 +73,10 @@ public final class VectorSearch: @unchecked Sendable {
     /// How many int8 candidates are rescored exactly for `k` results.
     public static func shortlistSize(k: Int) -> Int { 2 * k + 64 }
 
-    /// The int8 kernel this CPU runs ("avx2" or "portable").
+    /// How many rows of the 4-bit pass get their int8 score for `k` results.
+    public static func coarseShortlistSize(k: Int) -> Int { 16 * shortlistSize(k: k) }
+
+    /// The scan kernel this CPU runs ("avx2" or "portable").
     public static var kernelName: String { String(cString: pq_scan_kernel_name()) }
 
     /// - Parameter exactVectors: where rescoring reads Float32 vectors; nil
@@ -105,9 +109,7 @@ public final class VectorSearch: @unchecked Sendable {
     public var allIDs: [UInt64] { lock.withReadLock { rows.ids } }
 
     /// Bytes of memory the rows take (codes, scales, ids, dates, exact copies).
-    public var memoryBytes: Int {
-        lock.withReadLock { rows.capacity * dimension * (rows.keepsExactVectors ? 5 : 1) + rows.count * 20 }
-    }
+    public var memoryBytes: Int { lock.withReadLock { rows.memoryBytes } }
 
     /// Makes room for `total` vectors at once (a load that knows its size
     /// avoids regrowing, which briefly holds two copies).
@@ -151,10 +153,10 @@ public final class VectorSearch: @unchecked Sendable {
                        widenUntil enough: ([SearchHit]) -> Bool) throws -> [SearchHit] {
         try validate(query, what: "query")
         guard k > 0 else { return [] }
-        let quantized = Quantizer.quantize(query)
+        let quantized = QuantizedQuery(query, rowBytes: (dimension + 1) / 2)
         var asked = k
         while true {
-            let (hits, total) = try nearest(query, quantized.codes, k: asked, filter: filter)
+            let (hits, total) = try nearest(query, quantized, k: asked, filter: filter)
             if hits.count < asked || asked >= total || enough(hits) { return hits }
             asked = min(total, asked * 2)
         }
@@ -168,8 +170,8 @@ public final class VectorSearch: @unchecked Sendable {
 
     // MARK: - Internals
 
-    /// The exact top `k` of an int8 shortlist, and how many rows there were.
-    private func nearest(_ query: [Float], _ codes: [Int8], k: Int,
+    /// The exact top `k` of the shortlists, and how many rows there were.
+    private func nearest(_ query: [Float], _ q: QuantizedQuery, k: Int,
                          filter: SearchFilter?) throws -> (hits: [SearchHit], rows: Int) {
         let shortlist = Self.shortlistSize(k: k)
         let (candidates, total, kept) = lock.withReadLock { () -> ([SearchHit], Int, [[Float]?]?) in
@@ -177,9 +179,12 @@ public final class VectorSearch: @unchecked Sendable {
             guard n > 0 else { return ([], 0, nil) }
             let candidates: [SearchHit]
             if let filter, let allowed = filter.allowedIDs, allowed.count * Self.sparseFilterRatio < n {
-                candidates = scanAllowedRows(codes, shortlist: shortlist, allowed: allowed, filter: filter)
+                candidates = scoreAllowedRows(q, shortlist: shortlist, allowed: allowed, filter: filter)
             } else {
-                candidates = scanAllRows(codes, shortlist: shortlist, filter: filter)
+                let coarse = scanAllRows(q, shortlist: Self.coarseShortlistSize(k: k), filter: filter)
+                var fine = TopKSelector(k: shortlist)
+                for hit in coarse { fine.offer(id: hit.id, score: int8Score(q, row: rows.rowOfID[hit.id]!)) }
+                candidates = fine.sortedHits()
             }
             // Kept vectors are copied under the lock; a source is read after it.
             let kept = rows.keepsExactVectors ? candidates.map { rows.exactVector(row: rows.rowOfID[$0.id]!) } : nil
@@ -194,15 +199,15 @@ public final class VectorSearch: @unchecked Sendable {
         return (selector.sortedHits(), total)
     }
 
-    /// The best `shortlist` rows by int8 score; every core takes a slice of
-    /// a large index. Callers hold the read lock (worker threads only read).
-    private func scanAllRows(_ codes: [Int8], shortlist: Int, filter: SearchFilter?) -> [SearchHit] {
+    /// The best `shortlist` rows by their high-plane score; every core takes
+    /// a slice of a large index. Callers hold the read lock (worker threads only read).
+    private func scanAllRows(_ q: QuantizedQuery, shortlist: Int, filter: SearchFilter?) -> [SearchHit] {
         let n = rows.count
         let slices = n < Self.parallelThreshold ? 1 : Self.cores
-        if slices == 1 { return scan(codes, rows: 0..<n, shortlist: shortlist, filter: filter).sortedHits() }
+        if slices == 1 { return scan(q, rows: 0..<n, shortlist: shortlist, filter: filter).sortedHits() }
         let results = SliceResults(count: slices)
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            results.set(slice, scan(codes, rows: n * slice / slices..<n * (slice + 1) / slices,
+            results.set(slice, scan(q, rows: n * slice / slices..<n * (slice + 1) / slices,
                                     shortlist: shortlist, filter: filter).sortedHits())
         }
         var merged = TopKSelector(k: shortlist)
@@ -210,25 +215,33 @@ public final class VectorSearch: @unchecked Sendable {
         return merged.sortedHits()
     }
 
-    private func scan(_ codes: [Int8], rows range: Range<Int>, shortlist: Int, filter: SearchFilter?) -> TopKSelector {
+    private func scan(_ q: QuantizedQuery, rows range: Range<Int>, shortlist: Int, filter: SearchFilter?) -> TopKSelector {
         var selector = TopKSelector(k: shortlist)
         let block = Self.scanBlock
+        // Σ h·q = Σ (h + 8)·q − 8·Σq; the low plane is taken at its mean, 7.5.
+        let offset = -128 * q.sum
+        let lowMean = 7.5 * Float(q.sum)
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: block) { scores in
-            codes.withUnsafeBufferPointer { query in
-                rows.scales.withUnsafeBufferPointer { scales in
-                    var start = range.lowerBound
-                    while start < range.upperBound {
-                        let count = min(block, range.upperBound - start)
-                        pq_scan_i8(rows.codes(row: start), count, dimension, query.baseAddress, scores.baseAddress)
-                        for i in 0..<count {
-                            let row = start + i
-                            let score = Float(scores[i]) * scales[row]
-                            let id = rows.ids[row]
-                            guard selector.wouldKeep(id: id, score: score) else { continue }
-                            if let filter, !filter.allows(id: id, mtime: rows.dates[row]) { continue }
-                            selector.offer(id: id, score: score)
+            q.even.withUnsafeBufferPointer { even in
+                q.odd.withUnsafeBufferPointer { odd in
+                    rows.scales.withUnsafeBufferPointer { scales in
+                        rows.ids.withUnsafeBufferPointer { ids in
+                            var start = range.lowerBound
+                            while start < range.upperBound {
+                                let count = min(block, range.upperBound - start)
+                                pq_scan_u4(rows.high(row: start), count, rows.rowBytes, even.baseAddress, odd.baseAddress,
+                                           scores.baseAddress)
+                                for i in 0..<count {
+                                    let row = start + i
+                                    let score = scales[row] * (Float(16 * Int(scores[i]) + offset) + lowMean)
+                                    let id = ids[row]
+                                    guard selector.wouldKeep(id: id, score: score) else { continue }
+                                    if let filter, !filter.allows(id: id, mtime: rows.dates[row]) { continue }
+                                    selector.offer(id: id, score: score)
+                                }
+                                start += count
+                            }
                         }
-                        start += count
                     }
                 }
             }
@@ -236,15 +249,25 @@ public final class VectorSearch: @unchecked Sendable {
         return selector
     }
 
+    /// The row's exact int8 dot product with the query, times the row's scale.
+    private func int8Score(_ q: QuantizedQuery, row: Int) -> Float {
+        var high: Int32 = 0, low: Int32 = 0
+        q.even.withUnsafeBufferPointer { even in
+            q.odd.withUnsafeBufferPointer { odd in
+                pq_scan_u4(rows.high(row: row), 1, rows.rowBytes, even.baseAddress, odd.baseAddress, &high)
+                pq_scan_u4(rows.low(row: row), 1, rows.rowBytes, even.baseAddress, odd.baseAddress, &low)
+            }
+        }
+        return rows.scales[row] * Float(16 * (Int(high) - 8 * q.sum) + Int(low))
+    }
+
     /// int8 scores of only the rows of `allowed`; the heap's total order
     /// (score, then id) makes the result independent of the set's order.
-    private func scanAllowedRows(_ codes: [Int8], shortlist: Int, allowed: Set<UInt64>, filter: SearchFilter) -> [SearchHit] {
+    private func scoreAllowedRows(_ q: QuantizedQuery, shortlist: Int, allowed: Set<UInt64>, filter: SearchFilter) -> [SearchHit] {
         var selector = TopKSelector(k: shortlist)
-        var score: Int32 = 0
         for id in allowed {
             guard let row = rows.rowOfID[id], filter.allows(id: id, mtime: rows.dates[row]) else { continue }
-            pq_scan_i8(rows.codes(row: row), 1, dimension, codes, &score)
-            selector.offer(id: id, score: Float(score) * rows.scales[row])
+            selector.offer(id: id, score: int8Score(q, row: row))
         }
         return selector.sortedHits()
     }
@@ -264,6 +287,23 @@ public final class VectorSearch: @unchecked Sendable {
         guard vector.allSatisfy(\.isFinite) else {
             throw IndexError(.invalidArgument, "\(what) contains NaN or infinity")
         }
+    }
+}
+
+/// A query quantised like the rows, its values split into even and odd
+/// positions as the 4-bit kernel takes them.
+struct QuantizedQuery: Sendable {
+    let even: [Int8]
+    let odd: [Int8]
+    /// Σ of the codes.
+    let sum: Int
+
+    init(_ query: [Float], rowBytes: Int) {
+        var codes = Quantizer.quantize(query).codes
+        codes.append(contentsOf: repeatElement(0, count: 2 * rowBytes - codes.count))
+        even = stride(from: 0, to: codes.count, by: 2).map { codes[$0] }
+        odd = stride(from: 1, to: codes.count, by: 2).map { codes[$0] }
+        sum = codes.reduce(0) { $0 + Int($1) }
     }
 }
 

@@ -37,32 +37,55 @@ final class QuantizedSearchTests: XCTestCase {
         XCTAssertEqual(zero.codes, [0, 0, 0])
     }
 
-    /// Both kernels against a plain Swift sum, on lengths around the AVX2
-    /// block (32) and row counts around its group of four, at the extremes.
+    /// Both kernels against a plain Swift sum, on row lengths around the
+    /// AVX2 block (32 bytes) and row counts around its pair, at the extremes.
     func testScanKernelsMatchTheScalarSum() throws {
         var rng = SeededGenerator(seed: 5)
         XCTAssertTrue(["avx2", "portable"].contains(VectorSearch.kernelName))
         var avx2Ran = false
-        for d in [1, 31, 32, 33, 64, 384, 385] {
-            for n in [1, 3, 4, 5, 9] {
-                var rows = (0..<(n * d)).map { _ in Int8(Int.random(in: -127...127, using: &rng)) }
-                var query = (0..<d).map { _ in Int8(Int.random(in: -127...127, using: &rng)) }
-                if d == 384 { rows[0..<d] = ArraySlice(repeating: 127, count: d); query = Array(repeating: -127, count: d) }
-                let expected = (0..<n).map { r in (0..<d).reduce(Int32(0)) { $0 + Int32(rows[r * d + $1]) * Int32(query[$1]) } }
+        for bytes in [1, 16, 31, 32, 33, 64, 192, 193] {
+            for n in [1, 2, 3, 5] {
+                var rows = (0..<(n * bytes)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                var even = (0..<bytes).map { _ in Int8(Int.random(in: -127...127, using: &rng)) }
+                var odd = (0..<bytes).map { _ in Int8(Int.random(in: -127...127, using: &rng)) }
+                if bytes == 192 {
+                    rows[0..<bytes] = ArraySlice(repeating: 255, count: bytes)
+                    even = Array(repeating: -127, count: bytes)
+                    odd = Array(repeating: 127, count: bytes)
+                }
+                let expected = (0..<n).map { r in
+                    (0..<bytes).reduce(Int32(0)) { sum, j in
+                        let byte = rows[r * bytes + j]
+                        return sum + Int32(byte & 15) * Int32(even[j]) + Int32(byte >> 4) * Int32(odd[j])
+                    }
+                }
                 var portable = [Int32](repeating: 0, count: n)
                 var avx2 = [Int32](repeating: 0, count: n)
                 var dispatched = [Int32](repeating: 0, count: n)
-                pq_scan_i8_portable(rows, n, d, query, &portable)
-                pq_scan_i8(rows, n, d, query, &dispatched)
-                XCTAssertEqual(portable, expected, "portable, d \(d), n \(n)")
-                XCTAssertEqual(dispatched, expected, "dispatched, d \(d), n \(n)")
-                if pq_scan_i8_avx2(rows, n, d, query, &avx2) == 1 {
+                pq_scan_u4_portable(rows, n, bytes, even, odd, &portable)
+                pq_scan_u4(rows, n, bytes, even, odd, &dispatched)
+                XCTAssertEqual(portable, expected, "portable, \(bytes) bytes, n \(n)")
+                XCTAssertEqual(dispatched, expected, "dispatched, \(bytes) bytes, n \(n)")
+                if pq_scan_u4_avx2(rows, n, bytes, even, odd, &avx2) == 1 {
                     avx2Ran = true
-                    XCTAssertEqual(avx2, expected, "avx2, d \(d), n \(n)")
+                    XCTAssertEqual(avx2, expected, "avx2, \(bytes) bytes, n \(n)")
                 }
             }
         }
         if !avx2Ran { XCTAssertEqual(VectorSearch.kernelName, "portable", "no AVX2 here, so the portable kernel is chosen") }
+    }
+
+    /// The two 4-bit planes give back every int8 code exactly.
+    func testNibblePlanesRebuildTheCodes() {
+        let codes: [Int8] = [-127, -1, 0, 1, 15, 16, -16, -17, 127, 63, -64, 7]
+        var high = [UInt8](repeating: 0, count: codes.count / 2)
+        var low = high
+        codes.withUnsafeBufferPointer { SearchRows.split($0.baseAddress!, rowBytes: codes.count / 2, high: &high, low: &low) }
+        for (i, code) in codes.enumerated() {
+            let h = Int(i % 2 == 0 ? high[i / 2] & 15 : high[i / 2] >> 4) - 8
+            let l = Int(i % 2 == 0 ? low[i / 2] & 15 : low[i / 2] >> 4)
+            XCTAssertEqual(16 * h + l, Int(code), "code \(code)")
+        }
     }
 
     /// Above `parallelThreshold` every core scans a slice; the merged result

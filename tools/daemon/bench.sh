@@ -64,7 +64,7 @@ latency() {
     "$BIN/photoq" --socket "$SOCKET" -n 10 "$q" >/dev/null
     samples+=($(( ($(now_ns) - t0) / 1000 )))
   done
-  printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f %.1f", a[int(NR/2)+1]/1000, a[int(NR*0.95)]/1000 }'
+  printf '%s\n' "${samples[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f %.1f\n", a[int(NR/2)+1]/1000, a[int(NR*0.95)]/1000 }'
 }
 
 declare -A query_ms rss_mib startup_s
