@@ -1,5 +1,7 @@
 #include "vector_scan.h"
 
+#include <math.h>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define PQ_X86 1
@@ -103,4 +105,32 @@ void pq_scan_u4(const uint8_t *rows, size_t n, size_t bytes, const int8_t *even,
 
 const char *pq_scan_kernel_name(void) {
     return chosen() == pq_scan_u4_portable ? "portable" : "avx2";
+}
+
+float pq_quantize_planes(const float *vector, size_t d, uint8_t *high, uint8_t *low) {
+    float largest = 0;
+    for (size_t i = 0; i < d; i++) {
+        float a = fabsf(vector[i]);
+        largest = a > largest ? a : largest;
+    }
+    float inverse = largest > 0 ? 127.0f / largest : 0;
+    // Plain loops the compiler vectorises: codes first, then the nibbles.
+    int8_t codes[2 * 512];
+    size_t padded = (d + 1) & ~(size_t)1;
+    for (size_t start = 0; start < padded; start += 1024) {
+        size_t count = padded - start < 1024 ? padded - start : 1024;
+        for (size_t i = 0; i < count; i++) {
+            float x = start + i < d ? vector[start + i] * inverse : 0;
+            // Round half away from zero (as Swift's rounded()); |x| <= 127, never -128.
+            float r = truncf(x + copysignf(0.5f, x));
+            r = r > 127 ? 127 : r < -127 ? -127 : r;
+            codes[i] = (int8_t)r;
+        }
+        for (size_t j = 0; j < count / 2; j++) {
+            int a = codes[2 * j], b = codes[2 * j + 1];
+            high[start / 2 + j] = (uint8_t)(((a >> 4) + 8) | (((b >> 4) + 8) << 4));
+            low[start / 2 + j] = (uint8_t)((a & 15) | ((b & 15) << 4));
+        }
+    }
+    return largest / 127.0f;
 }

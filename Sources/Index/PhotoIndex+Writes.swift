@@ -94,7 +94,10 @@ extension PhotoIndex {
                     return true
                 }
                 for key in pathKeys { try txn.delete(environment.paths, key: key) }
-                for id in ids { try txn.delete(environment.photos, key: IndexKeys.photo(id)) }
+                for id in ids {
+                    try txn.delete(environment.photos, key: IndexKeys.photo(id))
+                    try txn.delete(environment.features, key: IndexKeys.photo(id))
+                }
             }
             search.remove(ids: ids)
             catalog.remove(ids: ids)

@@ -125,39 +125,38 @@ public final class PhotoIndex: @unchecked Sendable {
     }
 
     /// Reads every record's vector into `search`; returns undecodable ids.
-    /// The map's pages are given back as the scan goes: the int8 rows, not
-    /// the records, are what stays in memory.
+    /// Records are read in place (`SearchEntry`) and the map's pages given
+    /// back as the scan goes: the int8 rows, not the records, stay in memory.
     private static func loadVectors(_ env: LMDBEnvironment, into search: VectorSearch, catalog: PhotoCatalog) throws -> [UInt64] {
         var corrupt: [UInt64] = []
-        var batch: [(id: UInt64, vector: [Float], mtimeNanoseconds: Int64)] = []
         var summaries: [(id: UInt64, hash: UInt64, format: String)] = []
         var visited = 0
         defer { env.releaseMappedPages() }
+        let vectorBytes = 4 * search.dimension
         try env.read { txn in
             search.reserve(try txn.count(env.photos))
-            try txn.forEach(env.photos) { key, value in
-                visited += 1
-                if visited % recordsPerRelease == 0 { env.releaseMappedPages() }
-                let id = IndexKeys.decodePhotoKey(key) ?? 0
-                guard let record = try? PhotoRecord(decoding: value), record.id == id,
-                      record.vector.isEmpty || record.vector.count == search.dimension else {
-                    corrupt.append(id)
+            try search.bulkLoad { add in
+                try txn.forEach(env.photos) { key, value in
+                    visited += 1
+                    if visited % recordsPerRelease == 0 {
+                        env.releaseMappedPages()
+                        catalog.set(summaries)
+                        summaries.removeAll(keepingCapacity: true)
+                    }
+                    let id = IndexKeys.decodePhotoKey(key) ?? 0
+                    guard let entry = try? SearchEntry(decoding: value), entry.id == id,
+                          entry.vector.isEmpty || entry.vector.count == vectorBytes else {
+                        corrupt.append(id)
+                        return true
+                    }
+                    if !entry.vector.isEmpty {
+                        add(id, entry.vector, entry.date)
+                        summaries.append((id, entry.contentHash, entry.format))
+                    }
                     return true
                 }
-                if !record.vector.isEmpty {
-                    batch.append((id, record.vector, record.searchDateNanoseconds))
-                    summaries.append((id, record.contentHash, record.format))
-                }
-                if batch.count == 4096 {
-                    try search.upsert(batch)
-                    catalog.set(summaries)
-                    batch.removeAll(keepingCapacity: true)
-                    summaries.removeAll(keepingCapacity: true)
-                }
-                return true
             }
         }
-        try search.upsert(batch)
         catalog.set(summaries)
         return corrupt
     }

@@ -1,3 +1,5 @@
+internal import CVectorScan
+
 /// The rows `VectorSearch` scans, struct-of-arrays: each row's int8 codes
 /// (`Quantizer`) split in two nibble planes, a scale per row, the id and
 /// filter date per row and, when the search keeps its own exact vectors,
@@ -48,15 +50,6 @@ struct SearchRows {
     /// Bytes the rows take in memory.
     var memoryBytes: Int { capacity * (2 * rowBytes + (keepsExactVectors ? 4 * dimension : 0) + 20) }
 
-    /// Splits int8 codes (D, padded to 2 × rowBytes) into the two planes' bytes.
-    static func split(_ codes: UnsafePointer<Int8>, rowBytes: Int, high: UnsafeMutablePointer<UInt8>, low: UnsafeMutablePointer<UInt8>) {
-        for j in 0..<rowBytes {
-            let a = Int(codes[2 * j]), b = Int(codes[2 * j + 1])
-            high[j] = UInt8((a >> 4) + 8) | UInt8((b >> 4) + 8) << 4
-            low[j] = UInt8(a & 15) | UInt8(b & 15) << 4
-        }
-    }
-
     func exactVector(row: Int) -> [Float]? {
         guard let exact else { return nil }
         return Array(UnsafeBufferPointer(start: exact + row * dimension, count: dimension))
@@ -65,9 +58,17 @@ struct SearchRows {
     /// Room for `total` rows without regrowing (a load knows its count).
     mutating func reserve(_ total: Int) {
         if total > capacity { resize(to: total) }
+        ids.reserveCapacity(total)
+        dates.reserveCapacity(total)
+        scales.reserveCapacity(total)
+        rowOfID.reserveCapacity(total)
     }
 
     mutating func store(id: UInt64, vector: [Float], date: Int64) {
+        vector.withUnsafeBufferPointer { store(id: id, vector: $0, date: date) }
+    }
+
+    mutating func store(id: UInt64, vector: UnsafeBufferPointer<Float>, date: Int64) {
         let row: Int
         if let existing = rowOfID[id] {
             row = existing
@@ -80,13 +81,16 @@ struct SearchRows {
             scales.append(0)
             rowOfID[id] = row
         }
-        vector.withUnsafeBufferPointer { v in
-            withUnsafeTemporaryAllocation(of: Int8.self, capacity: 2 * rowBytes) { codes in
-                codes[2 * rowBytes - 1] = 0
-                scales[row] = Quantizer.quantize(v, into: codes.baseAddress!)
-                Self.split(codes.baseAddress!, rowBytes: rowBytes, high: high + row * rowBytes, low: low + row * rowBytes)
-            }
-            exact.map { ($0 + row * dimension).update(from: v.baseAddress!, count: dimension) }
+        scales[row] = pq_quantize_planes(vector.baseAddress, dimension, high + row * rowBytes, low + row * rowBytes)
+        exact.map { ($0 + row * dimension).update(from: vector.baseAddress!, count: dimension) }
+    }
+
+    /// Stores a vector straight from stored bytes (D little-endian Float32
+    /// values, maybe unaligned), as the start-up load reads them.
+    mutating func store(id: UInt64, vectorBytes: UnsafeRawBufferPointer, date: Int64) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension) { vector in
+            UnsafeMutableRawBufferPointer(vector).copyMemory(from: vectorBytes)
+            store(id: id, vector: UnsafeBufferPointer(vector), date: date)
         }
     }
 

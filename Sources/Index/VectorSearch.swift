@@ -124,6 +124,16 @@ public final class VectorSearch: @unchecked Sendable {
         }
     }
 
+    /// Loads vectors read in place from stored records under one write lock
+    /// (`PhotoIndex`'s start-up load): `fill` calls `add` once per vector,
+    /// whose bytes (D little-endian Float32 values, checked when written)
+    /// need not be aligned.
+    func bulkLoad(_ fill: (_ add: (UInt64, UnsafeRawBufferPointer, Int64) -> Void) throws -> Void) rethrows {
+        try lock.withWriteLock {
+            try fill { id, bytes, date in rows.store(id: id, vectorBytes: bytes, date: date) }
+        }
+    }
+
     public func upsert(id: UInt64, vector: [Float], mtimeNanoseconds: Int64 = 0) throws {
         try upsert([(id, vector, mtimeNanoseconds)])
     }

@@ -75,11 +75,14 @@ struct WriteBatch {
             }
         }
         if let replaced = existingAtPath, replaced != record.id { try deleteRecord(replaced) }
-        try txn.put(env.photos, key: IndexKeys.photo(record.id), value: record.withoutFeature().encoded())
+        // Ids grow, so a new photo's entries come last: appended, they fill
+        // whole pages (a split in the middle would leave every page half empty).
+        let isNew = record.id >= firstUnallocatedID
+        try txn.put(env.photos, key: IndexKeys.photo(record.id), value: record.withoutFeature().encoded(), append: isNew)
         if record.feature.isEmpty {
-            try txn.delete(env.features, key: IndexKeys.photo(record.id))
+            if !isNew { try txn.delete(env.features, key: IndexKeys.photo(record.id)) }
         } else {
-            try txn.put(env.features, key: IndexKeys.photo(record.id), value: FeatureCoding.encoded(record.feature))
+            try txn.put(env.features, key: IndexKeys.photo(record.id), value: FeatureCoding.encoded(record.feature), append: isNew)
         }
         try txn.put(env.paths, key: IndexKeys.path(record.path), value: IndexKeys.pathValue(id: record.id, path: record.path))
         try txn.delete(env.failed, key: IndexKeys.path(record.path))

@@ -75,16 +75,23 @@ final class QuantizedSearchTests: XCTestCase {
         if !avx2Ran { XCTAssertEqual(VectorSearch.kernelName, "portable", "no AVX2 here, so the portable kernel is chosen") }
     }
 
-    /// The two 4-bit planes give back every int8 code exactly.
-    func testNibblePlanesRebuildTheCodes() {
-        let codes: [Int8] = [-127, -1, 0, 1, 15, 16, -16, -17, 127, 63, -64, 7]
-        var high = [UInt8](repeating: 0, count: codes.count / 2)
-        var low = high
-        codes.withUnsafeBufferPointer { SearchRows.split($0.baseAddress!, rowBytes: codes.count / 2, high: &high, low: &low) }
-        for (i, code) in codes.enumerated() {
-            let h = Int(i % 2 == 0 ? high[i / 2] & 15 : high[i / 2] >> 4) - 8
-            let l = Int(i % 2 == 0 ? low[i / 2] & 15 : low[i / 2] >> 4)
-            XCTAssertEqual(16 * h + l, Int(code), "code \(code)")
+    /// The C quantiser writes the Swift quantiser's codes (which the query
+    /// uses), and its two 4-bit planes give back every code exactly.
+    func testNibblePlanesHoldTheQuantisersCodes() {
+        var rng = SeededGenerator(seed: 12)
+        for d in [1, 2, 7, 33, 384] {
+            var vector = Fixtures.randomVector(d, &rng)
+            if d == 7 { vector = [-1, 1, 0.5, -0.5, 1 / 254, -1 / 254, 0] } // halves round away from zero
+            let (codes, scale) = Quantizer.quantize(vector)
+            var high = [UInt8](repeating: 0, count: (d + 1) / 2)
+            var low = high
+            XCTAssertEqual(pq_quantize_planes(vector, d, &high, &low), scale)
+            for (i, code) in codes.enumerated() {
+                let h = Int(i % 2 == 0 ? high[i / 2] & 15 : high[i / 2] >> 4) - 8
+                let l = Int(i % 2 == 0 ? low[i / 2] & 15 : low[i / 2] >> 4)
+                XCTAssertEqual(16 * h + l, Int(code), "d \(d), value \(i)")
+            }
+            if d % 2 == 1 { XCTAssertEqual(high.last! >> 4, 8, "the pad is a zero code") }
         }
     }
 

@@ -24,4 +24,11 @@ void pq_scan_u4_portable(const uint8_t *rows, size_t n, size_t bytes, const int8
 /// AVX2; returns 0 without touching `out` when the CPU lacks AVX2.
 int pq_scan_u4_avx2(const uint8_t *rows, size_t n, size_t bytes, const int8_t *even, const int8_t *odd, int32_t *out);
 
+/// Quantises `vector` (d values) to int8 codes c = round(x / scale) in
+/// [-127, 127], scale = max|x| / 127 (0 for the zero vector), and writes them
+/// as two 4-bit planes of (d + 1) / 2 bytes: `high` holds (c >> 4) + 8, `low`
+/// holds c & 15, value 2j in byte j's low nibble, 2j + 1 in its high nibble
+/// (an odd d is padded with a zero code). Returns the scale.
+float pq_quantize_planes(const float *vector, size_t d, uint8_t *high, uint8_t *low);
+
 #endif
