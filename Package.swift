@@ -38,12 +38,14 @@ let package = Package(
         .target(name: "CRaw", linkerSettings: [.linkedLibrary("raw_r")]),
         // Integer GEMM kernels for the quantised sentence encoder (AVX2 chosen at run time).
         .target(name: "CQuantGemm"),
+        // The int8 vector-scan kernels: AVX2 chosen at run time, portable C otherwise.
+        .target(name: "CVectorScan"),
 
         // MARK: Middle layer
         .target(name: "ModelFormat"),
         .target(name: "Imaging", dependencies: ["CJPEG", "CSPNG", "CWebP", "CHEIF", "CTIFF", "CGIF", "CRaw"]),
         .target(name: "Model", dependencies: ["CBLAS", "CQuantGemm", "ModelFormat"]),
-        .target(name: "Index", dependencies: ["CLMDB", "CBLAS"]),
+        .target(name: "Index", dependencies: ["CLMDB", "CBLAS", "CVectorScan"]),
         .target(name: "PhotoqProtocol"),
         // The freedesktop thumbnail cache, shared with file managers.
         .target(name: "Thumbnails", dependencies: ["Imaging"]),
@@ -85,7 +87,7 @@ let package = Package(
         .testTarget(name: "ModelFormatTests", dependencies: ["TestSupport", "ModelFormat"]),
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging"]),
         .testTarget(name: "ModelTests", dependencies: ["TestSupport", "Model", "ModelFormat", "Imaging", "CBLAS", "CQuantGemm"]),
-        .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index"]),
+        .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index", "CVectorScan"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model", "ModelFormat"]),
         .testTarget(name: "ThumbnailsTests", dependencies: ["TestSupport", "Thumbnails", "Imaging"]),
         .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index", "Client", "Imaging", "Thumbnails"]),

@@ -70,9 +70,18 @@ public final class PhotoDaemon: @unchecked Sendable {
     private static func openIndex(_ c: DaemonConfiguration, _ embedder: any PhotoEmbedder, _ log: Log) throws(DaemonError) -> PhotoIndex {
         try PrivateDirectory.prepareStateFolder(c.stateDirectory, log: log)
         let index: PhotoIndex
+        var lastTenth = -1
         do {
             index = try PhotoIndex(stateDirectory: c.stateDirectory, modelID: embedder.modelID,
-                                   dimension: embedder.dimension, featureDimension: embedder.featureDimension)
+                                   dimension: embedder.dimension, featureDimension: embedder.featureDimension) { done, total in
+                // An index written by an older photoq is brought up to date once, at open.
+                let tenth = total > 0 ? done * 10 / total : 10
+                guard tenth != lastTenth else { return }
+                lastTenth = tenth
+                log.notice("migrating the index in \(c.stateDirectory): \(done) of \(total) records")
+            }
+            log.info("index loaded", ["index.count": index.search.count, "load.seconds": (index.loadSeconds * 1000).rounded() / 1000,
+                                      "search.memory_mb": index.search.memoryBytes >> 20])
         } catch let e as IndexError where e.code == .locked {
             throw DaemonError(.alreadyRunning, "\(e.message); stop it first or pass another --db")
         } catch {

@@ -39,10 +39,15 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public let failed: LMDBDatabase
     /// Files a scan met and left out on purpose (`PhotoIndex+Skips`), keyed like `failed`.
     public let skipped: LMDBDatabase
+    /// id → the photo's backbone feature in halves (`FeatureCoding`), apart
+    /// from the record so scans of the records do not read it.
+    public let features: LMDBDatabase
     /// How many stale reader slots `mdb_reader_check` cleared at open.
     public let staleReadersClearedAtOpen: Int
 
     private var env: OpaquePointer?
+    /// The data file's absolute path, as /proc/self/maps names its mapping.
+    private let dataFile: String
     private let lock: StateDirectoryLock?
     private let writer = PThreadMutex()
     /// Held shared by every transaction, exclusively while the map is resized.
@@ -64,11 +69,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
             throw IndexError(.io, "cannot create the state directory \(directory)", cause: String(cString: strerror(errno)))
         }
         lock = lockDirectory ? try StateDirectoryLock(directory: directory) : nil
+        dataFile = Self.absolutePath(directory) + "/data.mdb"
 
         var handle: OpaquePointer?
         try lmdbCheck(mdb_env_create(&handle), "creating an environment")
         do {
-            try lmdbCheck(mdb_env_set_maxdbs(handle, 8), "setting maxdbs")
+            try lmdbCheck(mdb_env_set_maxdbs(handle, 16), "setting maxdbs")
             try lmdbCheck(mdb_env_set_mapsize(handle, max(mapSize, 1 << 16)), "setting the map size")
             try lmdbCheck(mdb_env_open(handle, directory, UInt32(MDB_NOTLS), 0o600), "opening \(directory)")
             // Keep the size an earlier run grew to (size 0 adopts the one
@@ -96,6 +102,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 meta = try openDatabase("meta")
                 failed = try openDatabase("failed")
                 skipped = try openDatabase("skipped")
+                features = try openDatabase("features")
             } catch {
                 mdb_txn_abort(txn)
                 throw error
@@ -110,6 +117,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     deinit { close() }
+
+    private static func absolutePath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
 
     /// Closes the environment and releases the directory lock. Waits for
     /// running transactions; later calls throw `.closed`.
@@ -130,6 +143,18 @@ public final class LMDBEnvironment: @unchecked Sendable {
             var info = MDB_envinfo()
             mdb_env_info(env, &info)
             return info.me_mapsize
+        }
+    }
+
+    /// Drops this process's mapping of the index's pages (`MADV_DONTNEED`):
+    /// pages a full scan read stay in the kernel's page cache, but no longer
+    /// count in the daemon's resident memory. Safe at any time, with readers
+    /// running: the map is read-only and shared, so a page is mapped again,
+    /// unchanged, when next read.
+    public func releaseMappedPages() {
+        transactions.withReadLock {
+            guard env != nil else { return }
+            for range in MappedRanges.of(file: dataFile) { _ = madvise(range.start, range.length, MADV_DONTNEED) }
         }
     }
 

@@ -32,7 +32,10 @@ public struct LMDBTransaction {
         try withValue(database, key: key) { Array($0) }
     }
 
-    public func put(_ database: LMDBDatabase, key: [UInt8], value: [UInt8]) throws {
+    /// - Parameter append: the key sorts after every key in `database`
+    ///   (`MDB_APPEND`): the entry goes at the end without splitting a page
+    ///   in half, so entries added in key order fill their pages.
+    public func put(_ database: LMDBDatabase, key: [UInt8], value: [UInt8], append: Bool = false) throws {
         guard !key.isEmpty, key.count <= LMDBEnvironment.maxKeySize else {
             throw IndexError(.invalidArgument, "key of \(key.count) bytes for \(database.name); LMDB keys are 1...\(LMDBEnvironment.maxKeySize) bytes")
         }
@@ -40,7 +43,10 @@ public struct LMDBTransaction {
             try value.withUnsafeBytes { valueBytes in
                 var keyValue = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
                 var data = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
-                try lmdbCheck(mdb_put(txn, database.handle, &keyValue, &data, 0), "writing to \(database.name)")
+                var rc = mdb_put(txn, database.handle, &keyValue, &data, append ? UInt32(MDB_APPEND) : 0)
+                // Not last after all: a plain put puts it in its place.
+                if append && rc == MDB_KEYEXIST { rc = mdb_put(txn, database.handle, &keyValue, &data, 0) }
+                try lmdbCheck(rc, "writing to \(database.name)")
             }
         }
     }

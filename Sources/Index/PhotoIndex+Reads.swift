@@ -8,25 +8,19 @@ extension PhotoIndex {
     public func lookup(path: String) throws -> PhotoRecord? {
         try environment.read { txn in
             guard let id = try Self.id(atPath: path, txn: txn, env: environment) else { return nil }
-            return try txn.withValue(environment.photos, key: IndexKeys.photo(id)) { try PhotoRecord(decoding: $0) }
+            return try Self.storedRecord(id, includeFloats: true, txn: txn, env: environment)
         }
     }
 
     /// The record with `id`, with its vector and feature.
     public func record(id: UInt64) throws -> PhotoRecord? {
-        try environment.read { txn in
-            try txn.withValue(environment.photos, key: IndexKeys.photo(id)) { try PhotoRecord(decoding: $0) }
-        }
+        try environment.read { txn in try Self.storedRecord(id, includeFloats: true, txn: txn, env: environment) }
     }
 
     /// Records for several ids in one read transaction (missing ids are skipped).
     public func records(ids: [UInt64], includeFloats: Bool = true) throws -> [PhotoRecord] {
         try environment.read { txn in
-            try ids.compactMap { id in
-                try txn.withValue(environment.photos, key: IndexKeys.photo(id)) {
-                    try PhotoRecord(decoding: $0, includeFloats: includeFloats)
-                }
-            }
+            try ids.compactMap { id in try Self.storedRecord(id, includeFloats: includeFloats, txn: txn, env: environment) }
         }
     }
 
@@ -34,10 +28,21 @@ extension PhotoIndex {
     /// `body` returns true. `includeFloats: false` leaves vector and feature
     /// empty and skips reading them (fast for reconciling with the disk).
     /// Don't call other index methods from `body`.
+    /// The pages read are given back to the kernel as the scan goes
+    /// (`LMDBEnvironment.releaseMappedPages`), so a scan of a million records
+    /// does not leave them all in the daemon's resident memory.
     public func forEachRecord(includeFloats: Bool = true, _ body: (PhotoRecord) throws -> Bool) throws {
+        var visited = 0
+        defer { environment.releaseMappedPages() }
         try environment.read { txn in
             try txn.forEach(environment.photos) { _, value in
-                try body(try PhotoRecord(decoding: value, includeFloats: includeFloats))
+                var record = try PhotoRecord(decoding: value, includeFloats: includeFloats)
+                if includeFloats, record.feature.isEmpty {
+                    record.feature = try Self.feature(record.id, txn: txn, env: environment) ?? []
+                }
+                visited += 1
+                if visited % Self.recordsPerRelease == 0 { environment.releaseMappedPages() }
+                return try body(record)
             }
         }
     }
@@ -78,9 +83,7 @@ extension PhotoIndex {
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
         return try environment.read { txn in
             try Self.paths(under: prefix, txn: txn, env: environment).compactMap { entry in
-                try txn.withValue(environment.photos, key: IndexKeys.photo(entry.id)) {
-                    try PhotoRecord(decoding: $0, includeFloats: includeFloats)
-                }
+                try Self.storedRecord(entry.id, includeFloats: includeFloats, txn: txn, env: environment)
             }
         }
     }
@@ -117,6 +120,23 @@ extension PhotoIndex {
     }
 
     // MARK: - Shared with WriteBatch
+
+    /// Full scans give their mapped pages back every this many records (about 32 MB).
+    static let recordsPerRelease = 16_384
+
+    /// The record with `id`; with `includeFloats`, its vector and its
+    /// feature (inline in records older than version 4, else from the features table).
+    static func storedRecord(_ id: UInt64, includeFloats: Bool, txn: LMDBTransaction, env: LMDBEnvironment) throws -> PhotoRecord? {
+        guard var record = try txn.withValue(env.photos, key: IndexKeys.photo(id), {
+            try PhotoRecord(decoding: $0, includeFloats: includeFloats)
+        }) else { return nil }
+        if includeFloats, record.feature.isEmpty { record.feature = try feature(id, txn: txn, env: env) ?? [] }
+        return record
+    }
+
+    static func feature(_ id: UInt64, txn: LMDBTransaction, env: LMDBEnvironment) throws -> [Float]? {
+        try txn.withValue(env.features, key: IndexKeys.photo(id)) { try FeatureCoding.decode($0) }
+    }
 
     static func id(atPath path: String, txn: LMDBTransaction, env: LMDBEnvironment) throws -> UInt64? {
         let utf8 = Array(path.utf8)

@@ -94,7 +94,10 @@ extension PhotoIndex {
                     return true
                 }
                 for key in pathKeys { try txn.delete(environment.paths, key: key) }
-                for id in ids { try txn.delete(environment.photos, key: IndexKeys.photo(id)) }
+                for id in ids {
+                    try txn.delete(environment.photos, key: IndexKeys.photo(id))
+                    try txn.delete(environment.features, key: IndexKeys.photo(id))
+                }
             }
             search.remove(ids: ids)
             catalog.remove(ids: ids)
@@ -127,6 +130,9 @@ extension PhotoIndex {
             }
             guard record.vector.allSatisfy(\.isFinite), record.feature.allSatisfy(\.isFinite) else {
                 throw IndexError(.invalidArgument, "\(record.path): vector or feature contains NaN or infinity")
+            }
+            guard Float16Coding.fits(record.feature) else {
+                throw IndexError(.invalidArgument, "\(record.path): feature has values beyond ±\(Float16Coding.largestFinite), which half precision cannot store")
             }
         case let .remove(path), let .clearFailure(path), let .removeFolder(path):
             try validatePath(path)

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
 /// The photo index: records in LMDB plus an in-memory `VectorSearch` kept in
 /// step with them.
 ///
@@ -10,8 +14,13 @@
 /// with another model never mixes vectors: `compatibility` becomes
 /// `.needsReembedding`, searches find nothing and record writes throw
 /// `.modelMismatch` until `prepareForNewModel()` clears the old vectors.
+///
+/// Schema 2 keeps each photo's backbone feature apart from its record (the
+/// features table, in halves); an index of schema 1 is migrated when opened
+/// (`IndexMigration`). The vector search holds int8 rows in memory and
+/// rescores its shortlist with the Float32 vectors read from the records.
 public final class PhotoIndex: @unchecked Sendable {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// Whether the stored vectors came from the model this index was opened with.
     public enum Compatibility: Sendable, Equatable {
@@ -49,13 +58,18 @@ public final class PhotoIndex: @unchecked Sendable {
 
     public var compatibility: Compatibility { compatibilityLock.withLock { compatibilityState } }
 
+    /// How long the last open took to load the vectors, in seconds.
+    public private(set) var loadSeconds: Double = 0
+
     /// Opens or creates the index in `stateDirectory` for a model.
     /// - Parameters:
     ///   - dimension: D of the joint-space vectors.
     ///   - featureDimension: length of the stored backbone features (0: none stored).
     ///   - mapSize: initial LMDB map size; it grows as needed.
+    ///   - migrationProgress: called while an older index is migrated (records done, total).
     public init(stateDirectory: String, modelID: String, dimension: Int, featureDimension: Int = 1280,
-                mapSize: Int = LMDBEnvironment.defaultMapSize) throws {
+                mapSize: Int = LMDBEnvironment.defaultMapSize,
+                migrationProgress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws {
         guard dimension > 0, featureDimension >= 0, !modelID.isEmpty else {
             throw IndexError(.invalidArgument, "model id must be non-empty and dimensions positive (got '\(modelID)', \(dimension), \(featureDimension))")
         }
@@ -64,11 +78,14 @@ public final class PhotoIndex: @unchecked Sendable {
         self.modelID = modelID
         self.dimension = dimension
         self.featureDimension = featureDimension
-        search = VectorSearch(dimension: dimension)
+        search = VectorSearch(dimension: dimension, exactVectors: StoredVectors(environment: environment))
         do {
+            try IndexMigration.migrateIfNeeded(environment, progress: migrationProgress)
             compatibilityState = try Self.checkModel(environment, modelID: modelID, dimension: dimension,
                                                      featureDimension: featureDimension)
+            let started = Self.monotonicSeconds()
             corruptRecordIDsAtOpen = compatibilityState == .compatible ? try Self.loadVectors(environment, into: search, catalog: catalog) : []
+            loadSeconds = Self.monotonicSeconds() - started
         } catch {
             environment.close()
             throw error
@@ -108,32 +125,38 @@ public final class PhotoIndex: @unchecked Sendable {
     }
 
     /// Reads every record's vector into `search`; returns undecodable ids.
+    /// Records are read in place (`SearchEntry`) and the map's pages given
+    /// back as the scan goes: the int8 rows, not the records, stay in memory.
     private static func loadVectors(_ env: LMDBEnvironment, into search: VectorSearch, catalog: PhotoCatalog) throws -> [UInt64] {
         var corrupt: [UInt64] = []
-        var batch: [(id: UInt64, vector: [Float], mtimeNanoseconds: Int64)] = []
         var summaries: [(id: UInt64, hash: UInt64, format: String)] = []
+        var visited = 0
+        defer { env.releaseMappedPages() }
+        let vectorBytes = 4 * search.dimension
         try env.read { txn in
-            try txn.forEach(env.photos) { key, value in
-                let id = IndexKeys.decodePhotoKey(key) ?? 0
-                guard let record = try? PhotoRecord(decoding: value), record.id == id,
-                      record.vector.isEmpty || record.vector.count == search.dimension else {
-                    corrupt.append(id)
+            search.reserve(try txn.count(env.photos))
+            try search.bulkLoad { add in
+                try txn.forEach(env.photos) { key, value in
+                    visited += 1
+                    if visited % recordsPerRelease == 0 {
+                        env.releaseMappedPages()
+                        catalog.set(summaries)
+                        summaries.removeAll(keepingCapacity: true)
+                    }
+                    let id = IndexKeys.decodePhotoKey(key) ?? 0
+                    guard let entry = try? SearchEntry(decoding: value), entry.id == id,
+                          entry.vector.isEmpty || entry.vector.count == vectorBytes else {
+                        corrupt.append(id)
+                        return true
+                    }
+                    if !entry.vector.isEmpty {
+                        add(id, entry.vector, entry.date)
+                        summaries.append((id, entry.contentHash, entry.format))
+                    }
                     return true
                 }
-                if !record.vector.isEmpty {
-                    batch.append((id, record.vector, record.searchDateNanoseconds))
-                    summaries.append((id, record.contentHash, record.format))
-                }
-                if batch.count == 4096 {
-                    try search.upsert(batch)
-                    catalog.set(summaries)
-                    batch.removeAll(keepingCapacity: true)
-                    summaries.removeAll(keepingCapacity: true)
-                }
-                return true
             }
         }
-        try search.upsert(batch)
         catalog.set(summaries)
         return corrupt
     }
@@ -155,6 +178,7 @@ public final class PhotoIndex: @unchecked Sendable {
                     }
                     for id in ids {
                         let key = IndexKeys.photo(id)
+                        try txn.delete(environment.features, key: key)
                         guard let bytes = try txn.get(environment.photos, key: key) else { continue }
                         guard var record = try? PhotoRecord(decoding: bytes) else { continue }
                         record.vector = []
@@ -182,6 +206,32 @@ public final class PhotoIndex: @unchecked Sendable {
     func requireCompatible() throws {
         if case let .needsReembedding(stored, storedDimension, _) = compatibility {
             throw IndexError(.modelMismatch, "the index in \(environment.directory) holds \(storedDimension)-d vectors of model '\(stored)', not '\(modelID)' (\(dimension)-d); call prepareForNewModel() to re-embed")
+        }
+    }
+}
+
+extension PhotoIndex {
+    static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+}
+
+/// The Float32 vectors the search rescores with, read from the records.
+final class StoredVectors: ExactVectorSource, @unchecked Sendable {
+    private unowned let environment: LMDBEnvironment
+
+    init(environment: LMDBEnvironment) { self.environment = environment }
+
+    func exactVectors(ids: [UInt64]) throws -> [[Float]?] {
+        try environment.read { txn in
+            try ids.map { id in
+                try txn.withValue(environment.photos, key: IndexKeys.photo(id)) { bytes -> [Float]? in
+                    let vector = try PhotoRecord(decoding: bytes).vector
+                    return vector.isEmpty ? nil : vector
+                } ?? nil
+            }
         }
     }
 }

@@ -1,18 +1,25 @@
 // Stored form of PhotoRecord (little-endian):
-//   u8 version (3) | u64 id | u64 device | u64 inode | u64 size | i64 mtime_ns
+//   u8 version (4) | u64 id | u64 device | u64 inode | u64 size | i64 mtime_ns
 //   | u64 content_hash | u32 n + path utf8 | u32 n + model id utf8
 //   | u8 taken flags (bit 0: taken, bit 1: offset known) | i64 taken wall-clock ns
 //   | i32 taken UTC offset s | u32 n + format utf8
 //   | u8 tag count (0xFF: never tagged) | per tag: u8 n + name utf8, u8 score×255
 //   | u32 D | u32 F | f32 vector (D) | f32 feature (F) | u64 checksum
-// Version 1 lacks the taken and format fields; it still decodes (taken nil,
-// format empty). Version 2 lacks the tags; it decodes as never tagged. Both
-// are rewritten as version 3 when the record next changes.
+// From version 4 on, `PhotoIndex` stores records with F = 0 and keeps the
+// backbone feature apart, in the features table (`FeatureCoding`): a record
+// is about 1.8 KB instead of 7, so scans of the records (the start-up load,
+// the writer's inode map) read a quarter of the bytes. The index's records
+// of versions 1–3 hold the feature inline; it moves them out when it opens
+// an older index (`IndexMigration`). Version 1 lacks the taken and format fields; it still
+// decodes (taken nil, format empty). Version 2 lacks the tags; it decodes as
+// never tagged.
 // The fixed fields and strings come first so a metadata-only decode touches
 // only the record's first page; the checksum covers every byte before it.
 
 extension PhotoRecord {
-    public static let encodingVersion: UInt8 = 3
+    public static let encodingVersion: UInt8 = 4
+    /// The first version whose feature lives in the features table.
+    static let featureApartVersion: UInt8 = 4
     static let untaggedMarker: UInt8 = 0xFF
     /// The oldest version this program still reads.
     static let oldestReadableVersion: UInt8 = 1
@@ -21,7 +28,8 @@ extension PhotoRecord {
     static let maxModelIDBytes = 1 << 10
     static let maxFloats = 1 << 20
 
-    /// The versioned binary form stored in LMDB.
+    /// The versioned binary form, every field included (`PhotoIndex` stores
+    /// `withoutFeature().encoded()` and the feature apart).
     public func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: 100 + 66 * (tags?.count ?? 0) + path.utf8.count + modelID.utf8.count + format.utf8.count
                                 + 4 * (vector.count + feature.count))
@@ -64,7 +72,19 @@ extension PhotoRecord {
         self = try bytes.withUnsafeBytes { try PhotoRecord(decoding: $0) }
     }
 
-    /// Decodes from a buffer (e.g. straight from the LMDB map).
+    /// The record as the index stores it: its feature goes to the features table.
+    func withoutFeature() -> PhotoRecord {
+        var record = self
+        record.feature = []
+        return record
+    }
+
+    /// The version byte of stored record bytes (nil when empty).
+    static func version(of bytes: UnsafeRawBufferPointer) -> UInt8? { bytes.first }
+
+    /// Decodes from a buffer (e.g. straight from the LMDB map). A record the
+    /// index stored from version 4 on decodes with an empty feature: the
+    /// index reads that from the features table.
     /// - Parameter includeFloats: false skips the vector, the feature and the
     ///   checksum (lengths are still checked), so listing paths and stat data
     ///   does not read every record's 6 KB of floats.

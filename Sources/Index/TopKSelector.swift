@@ -31,6 +31,13 @@ struct TopKSelector {
         heap.reserveCapacity(self.k)
     }
 
+    /// Whether `offer` would keep this hit now: lets a scan test a filter
+    /// only for the few rows good enough to matter.
+    @inline(__always)
+    func wouldKeep(id: UInt64, score: Float) -> Bool {
+        heap.count < k || (k > 0 && SearchHit.ranksBefore(SearchHit(id: id, score: score), heap[0]))
+    }
+
     @inline(__always)
     mutating func offer(id: UInt64, score: Float) {
         let hit = SearchHit(id: id, score: score)

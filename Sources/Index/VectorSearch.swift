@@ -1,4 +1,8 @@
-internal import CBLAS
+internal import CVectorScan
+import Dispatch
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 /// Restricts a search to some photos. Folder and date filters are resolved
 /// by the caller: `PhotoIndex.ids(inFolder:)` gives an allowed set, and the
@@ -34,58 +38,99 @@ public struct SearchFilter: Sendable {
     }
 }
 
-/// Exact nearest-neighbour search over an in-memory (N,D) Float matrix.
+/// Nearest-neighbour search over in-memory int8 rows with exact Float32
+/// rescoring.
 ///
-/// Rows are contiguous so one `cblas_sgemv` scores every photo; a k-sized
-/// heap then picks the best. Deletes swap the last row into the hole (O(1)).
-/// Any number of threads may search at once; updates take the write side of
-/// a read-write lock. `PhotoIndex` keeps an instance in step with LMDB.
+/// Each vector is kept as int8 codes and a scale (`Quantizer`), split in two
+/// 4-bit planes (`SearchRows`). A query is quantised the same way; one pass
+/// of the 4-bit kernel (`CVectorScan`: AVX2 where the CPU has it) over the
+/// high plane scores every row, split over the cores for large libraries.
+/// The best `coarseShortlistSize(k)` rows get their exact int8 score from
+/// the low plane, and the best `shortlistSize(k)` of those are rescored with
+/// their Float32 vectors, kept here or read from an `ExactVectorSource`. So
+/// returned scores are exact dot products, in the exact order whenever the
+/// true top `k` survive both shortlists (recall@10 against an exact Float32
+/// scan: `photoq-model bench index`). Filters are tested only on rows that
+/// would enter the first shortlist. Deletes swap the last row into the hole
+/// (O(1)). Any number of threads may search at once; updates take the write
+/// side of a read-write lock. `PhotoIndex` keeps an instance in step with LMDB.
 public final class VectorSearch: @unchecked Sendable {
     public let dimension: Int
 
     /// Searches and updates are both short: let a pending update go first.
     private let lock = ReadWriteLock(preferWriters: true)
-    /// matrix (capacity, D), rows 0..<count in use.
-    private var matrix: UnsafeMutablePointer<Float>
-    private var capacity: Int
-    private var ids: [UInt64] = []
-    private var mtimes: [Int64] = []
-    private var rowOfID: [UInt64: Int] = [:]
+    private var rows: SearchRows
+    private let source: (any ExactVectorSource)?
 
-    /// Bounds the (Q,N) score block of a batch search to 64 MiB.
-    static let batchScoreBudget = 16 << 20
+    /// Rows scored per kernel call: the block's scores stay in L1.
+    static let scanBlock = 1024
+    /// Below this many rows one thread scans; above, every core takes a slice.
+    static let parallelThreshold = 1 << 16
+    /// Below 1/8 of the rows, scoring only the allowed rows reads less
+    /// memory than one pass over every row.
+    static let sparseFilterRatio = 8
 
-    public init(dimension: Int, reservingCapacity: Int = 1024) {
+    /// How many int8 candidates are rescored exactly for `k` results.
+    public static func shortlistSize(k: Int) -> Int { 2 * k + 64 }
+
+    /// How many rows of the 4-bit pass get their int8 score for `k` results.
+    public static func coarseShortlistSize(k: Int) -> Int { 16 * shortlistSize(k: k) }
+
+    /// The scan kernel this CPU runs ("avx2" or "portable").
+    public static var kernelName: String { String(cString: pq_scan_kernel_name()) }
+
+    /// - Parameter exactVectors: where rescoring reads Float32 vectors; nil
+    ///   keeps a Float32 copy of every row here (small indexes, tests).
+    public init(dimension: Int, reservingCapacity: Int = 1024, exactVectors: (any ExactVectorSource)? = nil) {
         precondition(dimension > 0, "VectorSearch dimension must be positive")
         self.dimension = dimension
-        capacity = max(reservingCapacity, 16)
-        matrix = .allocate(capacity: capacity * dimension)
+        source = exactVectors
+        rows = SearchRows(dimension: dimension, capacity: reservingCapacity, keepsExactVectors: exactVectors == nil)
     }
 
-    deinit { matrix.deallocate() }
+    deinit { rows.deallocate() }
 
     /// The number of vectors held.
-    public var count: Int { lock.withReadLock { ids.count } }
+    public var count: Int { lock.withReadLock { rows.count } }
 
-    public func contains(id: UInt64) -> Bool { lock.withReadLock { rowOfID[id] != nil } }
+    public func contains(id: UInt64) -> Bool { lock.withReadLock { rows.rowOfID[id] != nil } }
 
-    /// A copy of the stored vector (D) for `id`.
+    /// The stored Float32 vector (D) for `id`.
     public func vector(id: UInt64) -> [Float]? {
-        lock.withReadLock {
-            guard let row = rowOfID[id] else { return nil }
-            return Array(UnsafeBufferPointer(start: matrix + row * dimension, count: dimension))
+        let kept: [Float]?? = lock.withReadLock {
+            guard let row = rows.rowOfID[id] else { return .some(nil) }
+            return rows.keepsExactVectors ? .some(rows.exactVector(row: row)) : nil
         }
+        if let kept { return kept }
+        return (try? source?.exactVectors(ids: [id]))?.first ?? nil
     }
 
     /// Every id held, in row order.
-    public var allIDs: [UInt64] { lock.withReadLock { ids } }
+    public var allIDs: [UInt64] { lock.withReadLock { rows.ids } }
+
+    /// Bytes of memory the rows take (codes, scales, ids, dates, exact copies).
+    public var memoryBytes: Int { lock.withReadLock { rows.memoryBytes } }
+
+    /// Makes room for `total` vectors at once (a load that knows its size
+    /// avoids regrowing, which briefly holds two copies).
+    public func reserve(_ total: Int) { lock.withWriteLock { rows.reserve(total) } }
 
     /// Inserts or replaces vectors (each (D)) under one lock; `mtimeNanoseconds`
     /// is the date `SearchFilter.dateRange` sees (taken, else mtime).
     public func upsert(_ entries: [(id: UInt64, vector: [Float], mtimeNanoseconds: Int64)]) throws {
         for entry in entries { try validate(entry.vector, what: "vector of photo \(entry.id)") }
         lock.withWriteLock {
-            for entry in entries { store(id: entry.id, vector: entry.vector, mtime: entry.mtimeNanoseconds) }
+            for entry in entries { rows.store(id: entry.id, vector: entry.vector, date: entry.mtimeNanoseconds) }
+        }
+    }
+
+    /// Loads vectors read in place from stored records under one write lock
+    /// (`PhotoIndex`'s start-up load): `fill` calls `add` once per vector,
+    /// whose bytes (D little-endian Float32 values, checked when written)
+    /// need not be aligned.
+    func bulkLoad(_ fill: (_ add: (UInt64, UnsafeRawBufferPointer, Int64) -> Void) throws -> Void) rethrows {
+        try lock.withWriteLock {
+            try fill { id, bytes, date in rows.store(id: id, vectorBytes: bytes, date: date) }
         }
     }
 
@@ -96,138 +141,154 @@ public final class VectorSearch: @unchecked Sendable {
     /// Removes ids (unknown ids are ignored); returns how many were removed.
     @discardableResult
     public func remove(ids removed: [UInt64]) -> Int {
-        lock.withWriteLock { removed.reduce(0) { $0 + (removeRow(id: $1) ? 1 : 0) } }
+        lock.withWriteLock { removed.reduce(0) { $0 + (rows.remove(id: $1) ? 1 : 0) } }
     }
 
     @discardableResult
     public func remove(id: UInt64) -> Bool { remove(ids: [id]) == 1 }
 
-    public func removeAll() {
-        lock.withWriteLock {
-            ids.removeAll()
-            mtimes.removeAll()
-            rowOfID.removeAll()
-        }
-    }
+    public func removeAll() { lock.withWriteLock { rows.removeAll() } }
 
     /// The best `k` hits for query (D), best first (ties: smaller id first).
     /// Fewer than `k` when fewer vectors pass the filter.
     public func search(_ query: [Float], k: Int, filter: SearchFilter? = nil) throws -> [SearchHit] {
-        try validate(query, what: "query")
-        guard k > 0 else { return [] }
-        return lock.withReadLock {
-            let n = ids.count
-            guard n > 0 else { return [] }
-            if let filter, let allowed = filter.allowedIDs, allowed.count * Self.sparseFilterRatio < n {
-                return searchAllowedRows(query, k: k, allowed: allowed, filter: filter)
-            }
-            // scores (N) = matrix (N,D) · query (D)
-            let scores = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1,
-                            matrix, Int32(dimension), query, 1, 0, buffer.baseAddress, 1)
-                initialized = n
-            }
-            return scores.withUnsafeBufferPointer { select(scores: $0, k: k, filter: filter) }
-        }
+        try search(query, k: k, filter: filter) { _ in true }
     }
 
     /// The best hits for query (D), best first, at least `k` of them and more
     /// until `enough` accepts the list (or every photo passing the filter is
-    /// in it): for callers that fold several hits into one result. The
-    /// matrix is scored once; only the selection is repeated, widening each time.
+    /// in it): for callers that fold several hits into one result. Each
+    /// widening doubles the count and scans again.
     public func search(_ query: [Float], k: Int, filter: SearchFilter? = nil,
                        widenUntil enough: ([SearchHit]) -> Bool) throws -> [SearchHit] {
         try validate(query, what: "query")
         guard k > 0 else { return [] }
-        return lock.withReadLock {
-            let n = ids.count
-            guard n > 0 else { return [] }
-            var asked = min(k, n)
-            if let filter, let allowed = filter.allowedIDs, allowed.count * Self.sparseFilterRatio < n {
-                while true {
-                    let hits = searchAllowedRows(query, k: asked, allowed: allowed, filter: filter)
-                    if hits.count < asked || asked >= n || enough(hits) { return hits }
-                    asked = min(n, asked * 2)
-                }
-            }
-            let scores = [Float](unsafeUninitializedCapacity: n) { buffer, initialized in
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(dimension), 1,
-                            matrix, Int32(dimension), query, 1, 0, buffer.baseAddress, 1)
-                initialized = n
-            }
-            return scores.withUnsafeBufferPointer { scores in
-                while true {
-                    let hits = select(scores: scores, k: asked, filter: filter)
-                    if hits.count < asked || asked >= n || enough(hits) { return hits }
-                    asked = min(n, asked * 2)
-                }
-            }
+        let quantized = QuantizedQuery(query, rowBytes: (dimension + 1) / 2)
+        var asked = k
+        while true {
+            let (hits, total) = try nearest(query, quantized, k: asked, filter: filter)
+            if hits.count < asked || asked >= total || enough(hits) { return hits }
+            asked = min(total, asked * 2)
         }
     }
 
-    /// The best `k` hits for each query (Q of them, each (D)) with one
-    /// `cblas_sgemm` per block of queries.
+    /// The best `k` hits for each query (Q of them, each (D)).
     public func search(queries: [[Float]], k: Int, filter: SearchFilter? = nil) throws -> [[SearchHit]] {
         for query in queries { try validate(query, what: "query") }
-        guard k > 0 else { return queries.map { _ in [] } }
-        return lock.withReadLock {
-            let n = ids.count
-            guard n > 0 else { return queries.map { _ in [] } }
-            let block = max(1, min(queries.count, Self.batchScoreBudget / n))
-            var results: [[SearchHit]] = []
-            results.reserveCapacity(queries.count)
-            var scores = [Float](repeating: 0, count: block * n)
-            var packed = [Float](repeating: 0, count: block * dimension)
-            var start = 0
-            while start < queries.count {
-                let q = min(block, queries.count - start)
-                for i in 0..<q { packed.replaceSubrange(i * dimension..<(i + 1) * dimension, with: queries[start + i]) }
-                // scores (Q,N) = packed (Q,D) · matrix (N,D)ᵀ
-                scores.withUnsafeMutableBufferPointer { out in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(q), Int32(n), Int32(dimension),
-                                1, packed, Int32(dimension), matrix, Int32(dimension), 0, out.baseAddress, Int32(n))
-                }
-                scores.withUnsafeBufferPointer { all in
-                    for i in 0..<q {
-                        let row = UnsafeBufferPointer(rebasing: all[i * n..<(i + 1) * n])
-                        results.append(select(scores: row, k: k, filter: filter))
+        return try queries.map { try search($0, k: k, filter: filter) }
+    }
+
+    // MARK: - Internals
+
+    /// The exact top `k` of the shortlists, and how many rows there were.
+    private func nearest(_ query: [Float], _ q: QuantizedQuery, k: Int,
+                         filter: SearchFilter?) throws -> (hits: [SearchHit], rows: Int) {
+        let shortlist = Self.shortlistSize(k: k)
+        let (candidates, total, kept) = lock.withReadLock { () -> ([SearchHit], Int, [[Float]?]?) in
+            let n = rows.count
+            guard n > 0 else { return ([], 0, nil) }
+            let candidates: [SearchHit]
+            if let filter, let allowed = filter.allowedIDs, allowed.count * Self.sparseFilterRatio < n {
+                candidates = scoreAllowedRows(q, shortlist: shortlist, allowed: allowed, filter: filter)
+            } else {
+                let coarse = scanAllRows(q, shortlist: Self.coarseShortlistSize(k: k), filter: filter)
+                var fine = TopKSelector(k: shortlist)
+                for hit in coarse { fine.offer(id: hit.id, score: int8Score(q, row: rows.rowOfID[hit.id]!)) }
+                candidates = fine.sortedHits()
+            }
+            // Kept vectors are copied under the lock; a source is read after it.
+            let kept = rows.keepsExactVectors ? candidates.map { rows.exactVector(row: rows.rowOfID[$0.id]!) } : nil
+            return (candidates, n, kept)
+        }
+        let vectors = try kept ?? source?.exactVectors(ids: candidates.map(\.id)) ?? []
+        var selector = TopKSelector(k: k)
+        for (candidate, vector) in zip(candidates, vectors) {
+            guard let vector, vector.count == dimension else { continue }
+            selector.offer(id: candidate.id, score: Self.dot(query, vector))
+        }
+        return (selector.sortedHits(), total)
+    }
+
+    /// The best `shortlist` rows by their high-plane score; every core takes
+    /// a slice of a large index. Callers hold the read lock (worker threads only read).
+    private func scanAllRows(_ q: QuantizedQuery, shortlist: Int, filter: SearchFilter?) -> [SearchHit] {
+        let n = rows.count
+        let slices = n < Self.parallelThreshold ? 1 : Self.cores
+        if slices == 1 { return scan(q, rows: 0..<n, shortlist: shortlist, filter: filter).sortedHits() }
+        let results = SliceResults(count: slices)
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            results.set(slice, scan(q, rows: n * slice / slices..<n * (slice + 1) / slices,
+                                    shortlist: shortlist, filter: filter).sortedHits())
+        }
+        var merged = TopKSelector(k: shortlist)
+        for hit in results.all.joined() { merged.offer(id: hit.id, score: hit.score) }
+        return merged.sortedHits()
+    }
+
+    private func scan(_ q: QuantizedQuery, rows range: Range<Int>, shortlist: Int, filter: SearchFilter?) -> TopKSelector {
+        var selector = TopKSelector(k: shortlist)
+        let block = Self.scanBlock
+        // Σ h·q = Σ (h + 8)·q − 8·Σq; the low plane is taken at its mean, 7.5.
+        let offset = -128 * q.sum
+        let lowMean = 7.5 * Float(q.sum)
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: block) { scores in
+            q.even.withUnsafeBufferPointer { even in
+                q.odd.withUnsafeBufferPointer { odd in
+                    rows.scales.withUnsafeBufferPointer { scales in
+                        rows.ids.withUnsafeBufferPointer { ids in
+                            var start = range.lowerBound
+                            while start < range.upperBound {
+                                let count = min(block, range.upperBound - start)
+                                pq_scan_u4(rows.high(row: start), count, rows.rowBytes, even.baseAddress, odd.baseAddress,
+                                           scores.baseAddress)
+                                for i in 0..<count {
+                                    let row = start + i
+                                    let score = scales[row] * (Float(16 * Int(scores[i]) + offset) + lowMean)
+                                    let id = ids[row]
+                                    guard selector.wouldKeep(id: id, score: score) else { continue }
+                                    if let filter, !filter.allows(id: id, mtime: rows.dates[row]) { continue }
+                                    selector.offer(id: id, score: score)
+                                }
+                                start += count
+                            }
+                        }
                     }
                 }
-                start += q
             }
-            return results
         }
+        return selector
     }
 
-    /// Below 1/8 of the rows, scoring only the allowed rows (one dot product
-    /// each) reads less memory than one pass over the whole matrix.
-    static let sparseFilterRatio = 8
+    /// The row's exact int8 dot product with the query, times the row's scale.
+    private func int8Score(_ q: QuantizedQuery, row: Int) -> Float {
+        var high: Int32 = 0, low: Int32 = 0
+        q.even.withUnsafeBufferPointer { even in
+            q.odd.withUnsafeBufferPointer { odd in
+                pq_scan_u4(rows.high(row: row), 1, rows.rowBytes, even.baseAddress, odd.baseAddress, &high)
+                pq_scan_u4(rows.low(row: row), 1, rows.rowBytes, even.baseAddress, odd.baseAddress, &low)
+            }
+        }
+        return rows.scales[row] * Float(16 * (Int(high) - 8 * q.sum) + Int(low))
+    }
 
-    // MARK: - Internals (callers hold the lock)
-
-    /// query (D) against only the rows of `allowed`; the heap's total order
+    /// int8 scores of only the rows of `allowed`; the heap's total order
     /// (score, then id) makes the result independent of the set's order.
-    private func searchAllowedRows(_ query: [Float], k: Int, allowed: Set<UInt64>, filter: SearchFilter) -> [SearchHit] {
-        var selector = TopKSelector(k: k)
+    private func scoreAllowedRows(_ q: QuantizedQuery, shortlist: Int, allowed: Set<UInt64>, filter: SearchFilter) -> [SearchHit] {
+        var selector = TopKSelector(k: shortlist)
         for id in allowed {
-            guard let row = rowOfID[id], filter.allows(id: id, mtime: mtimes[row]) else { continue }
-            let score = cblas_sdot(Int32(dimension), matrix + row * dimension, 1, query, 1)
-            selector.offer(id: id, score: score)
+            guard let row = rows.rowOfID[id], filter.allows(id: id, mtime: rows.dates[row]) else { continue }
+            selector.offer(id: id, score: int8Score(q, row: row))
         }
         return selector.sortedHits()
     }
 
-    private func select(scores: UnsafeBufferPointer<Float>, k: Int, filter: SearchFilter?) -> [SearchHit] {
-        var selector = TopKSelector(k: k)
-        if let filter {
-            for row in 0..<scores.count where filter.allows(id: ids[row], mtime: mtimes[row]) {
-                selector.offer(id: ids[row], score: scores[row])
-            }
-        } else {
-            for row in 0..<scores.count { selector.offer(id: ids[row], score: scores[row]) }
-        }
-        return selector.sortedHits()
+    static func dot(_ a: [Float], _ b: [Float]) -> Float {
+        var sum: Float = 0
+        for i in a.indices { sum += a[i] * b[i] }
+        return sum
     }
+
+    private static let cores = max(1, min(8, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     private func validate(_ vector: [Float], what: String) throws {
         guard vector.count == dimension else {
@@ -237,42 +298,36 @@ public final class VectorSearch: @unchecked Sendable {
             throw IndexError(.invalidArgument, "\(what) contains NaN or infinity")
         }
     }
+}
 
-    private func store(id: UInt64, vector: [Float], mtime: Int64) {
-        let row: Int
-        if let existing = rowOfID[id] {
-            row = existing
-            mtimes[row] = mtime
-        } else {
-            if ids.count == capacity { grow() }
-            row = ids.count
-            ids.append(id)
-            mtimes.append(mtime)
-            rowOfID[id] = row
-        }
-        vector.withUnsafeBufferPointer { (matrix + row * dimension).update(from: $0.baseAddress!, count: dimension) }
-    }
+/// A query quantised like the rows, its values split into even and odd
+/// positions as the 4-bit kernel takes them.
+struct QuantizedQuery: Sendable {
+    let even: [Int8]
+    let odd: [Int8]
+    /// Σ of the codes.
+    let sum: Int
 
-    private func removeRow(id: UInt64) -> Bool {
-        guard let row = rowOfID.removeValue(forKey: id) else { return false }
-        let last = ids.count - 1
-        if row != last {
-            (matrix + row * dimension).update(from: matrix + last * dimension, count: dimension)
-            ids[row] = ids[last]
-            mtimes[row] = mtimes[last]
-            rowOfID[ids[row]] = row
-        }
-        ids.removeLast()
-        mtimes.removeLast()
-        return true
+    init(_ query: [Float], rowBytes: Int) {
+        var codes = Quantizer.quantize(query).codes
+        codes.append(contentsOf: repeatElement(0, count: 2 * rowBytes - codes.count))
+        even = stride(from: 0, to: codes.count, by: 2).map { codes[$0] }
+        odd = stride(from: 1, to: codes.count, by: 2).map { codes[$0] }
+        sum = codes.reduce(0) { $0 + Int($1) }
     }
+}
 
-    private func grow() {
-        let newCapacity = capacity * 2
-        let bigger = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * dimension)
-        bigger.moveInitialize(from: matrix, count: ids.count * dimension)
-        matrix.deallocate()
-        matrix = bigger
-        capacity = newCapacity
+/// One shortlist per slice of a parallel scan; each slice writes only its own entry.
+private final class SliceResults: @unchecked Sendable {
+    private let results: UnsafeMutableBufferPointer<[SearchHit]>
+    init(count: Int) {
+        results = .allocate(capacity: count)
+        results.initialize(repeating: [])
     }
+    deinit {
+        _ = results.deinitialize()
+        results.deallocate()
+    }
+    func set(_ slice: Int, _ hits: [SearchHit]) { results[slice] = hits }
+    var all: [[SearchHit]] { Array(results) }
 }

@@ -75,7 +75,15 @@ struct WriteBatch {
             }
         }
         if let replaced = existingAtPath, replaced != record.id { try deleteRecord(replaced) }
-        try txn.put(env.photos, key: IndexKeys.photo(record.id), value: record.encoded())
+        // Ids grow, so a new photo's entries come last: appended, they fill
+        // whole pages (a split in the middle would leave every page half empty).
+        let isNew = record.id >= firstUnallocatedID
+        try txn.put(env.photos, key: IndexKeys.photo(record.id), value: record.withoutFeature().encoded(), append: isNew)
+        if record.feature.isEmpty {
+            if !isNew { try txn.delete(env.features, key: IndexKeys.photo(record.id)) }
+        } else {
+            try txn.put(env.features, key: IndexKeys.photo(record.id), value: FeatureCoding.encoded(record.feature), append: isNew)
+        }
         try txn.put(env.paths, key: IndexKeys.path(record.path), value: IndexKeys.pathValue(id: record.id, path: record.path))
         try txn.delete(env.failed, key: IndexKeys.path(record.path))
         try txn.delete(env.skipped, key: IndexKeys.path(record.path))
@@ -103,7 +111,11 @@ struct WriteBatch {
         }
         if let replaced = try self.id(atPath: to), replaced != id { try deleteRecord(replaced) }
         record.path = to
-        try txn.put(env.photos, key: IndexKeys.photo(id), value: record.encoded())
+        try txn.put(env.photos, key: IndexKeys.photo(id), value: record.withoutFeature().encoded())
+        // The feature stays under the id; only one still inline moves out.
+        if !record.feature.isEmpty {
+            try txn.put(env.features, key: IndexKeys.photo(id), value: FeatureCoding.encoded(record.feature))
+        }
         try txn.delete(env.paths, key: IndexKeys.path(from))
         try txn.put(env.paths, key: IndexKeys.path(to), value: IndexKeys.pathValue(id: id, path: to))
         if let bytes = try txn.get(env.failed, key: IndexKeys.path(from)), var failure = try? FailureRecord(decoding: bytes) {
@@ -116,6 +128,7 @@ struct WriteBatch {
 
     private mutating func deleteRecord(_ id: UInt64) throws {
         try txn.delete(env.photos, key: IndexKeys.photo(id))
+        try txn.delete(env.features, key: IndexKeys.photo(id))
         searchOps.append(.remove(id))
         result.removedIDs.append(id)
     }
@@ -129,6 +142,8 @@ struct WriteBatch {
         try PhotoIndex.id(atPath: path, txn: txn, env: env)
     }
 
+    /// With `includeFloats`, the vector and any feature still inline (an
+    /// older record); a version 4 record's feature stays in its table.
     private func storedRecord(_ id: UInt64, includeFloats: Bool) throws -> PhotoRecord? {
         try txn.withValue(env.photos, key: IndexKeys.photo(id)) { try PhotoRecord(decoding: $0, includeFloats: includeFloats) }
     }

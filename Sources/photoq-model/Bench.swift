@@ -11,6 +11,7 @@ struct Bench: ParsableCommand {
             BenchText.self,
             BenchScorer.self,
             BenchDecode.self,
+            BenchIndex.self,
         ]
     )
 }

@@ -36,9 +36,10 @@ enum Fixtures {
     }
 
     static func openIndex(_ directory: String, model: String = model, dimension: Int = dimension,
-                          featureDimension: Int = featureDimension, mapSize: Int = 1 << 20) throws -> PhotoIndex {
+                          featureDimension: Int = featureDimension, mapSize: Int = 1 << 20,
+                          migrationProgress: ((Int, Int) -> Void)? = nil) throws -> PhotoIndex {
         try PhotoIndex(stateDirectory: directory, modelID: model, dimension: dimension,
-                       featureDimension: featureDimension, mapSize: mapSize)
+                       featureDimension: featureDimension, mapSize: mapSize, migrationProgress: migrationProgress)
     }
 }
 

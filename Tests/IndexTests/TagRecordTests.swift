@@ -54,7 +54,7 @@ final class TagRecordTests: XCTestCase {
         let decoded = try PhotoRecord(decoding: writer.bytes)
         XCTAssertEqual(decoded, record)
         XCTAssertNil(decoded.tags)
-        XCTAssertEqual(decoded.encoded()[0], 3, "rewritten as version 3")
+        XCTAssertEqual(decoded.encoded()[0], PhotoRecord.encodingVersion, "rewritten in the current version")
     }
 
     func testGarbledTagsAreCorrupt() {
