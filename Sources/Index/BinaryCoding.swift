@@ -9,6 +9,8 @@ struct ByteWriter {
     mutating func write(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func write(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
     mutating func write(_ value: Int64) { write(UInt64(bitPattern: value)) }
+    /// Raw bytes, no count (fixed-size fields, or the caller writes the count).
+    mutating func append(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
 
     /// A UTF-8 string behind a UInt32 byte count.
     mutating func write(string: String) {

@@ -7,13 +7,28 @@
 /// `recordsPerBatch` records commit one by one, so an interrupted migration
 /// resumes where it stopped (a version 4 record is left as it is); the
 /// schema version changes after the last batch.
+///
+/// Schema 2 → 3: the searchrows table is built from the records
+/// (`IndexMigration+SearchRows`).
 enum IndexMigration {
     static let recordsPerBatch = 2048
-    static let targetSchema = 2
+    static let targetSchema = 3
 
-    static func migrateIfNeeded(_ env: LMDBEnvironment, progress: ((Int, Int) -> Void)?) throws {
+    /// Returns the ids of records too garbled to give a search row.
+    static func migrateIfNeeded(_ env: LMDBEnvironment, progress: ((Int, Int) -> Void)?) throws -> [UInt64] {
         let stored = try env.read { try MetaStore(txn: $0, database: env.meta).int(MetaKey.schemaVersion) }
-        guard let stored, stored < targetSchema else { return }
+        guard let stored, stored < targetSchema else { return [] }
+        if stored < 2 { try moveFeaturesApart(env, progress: progress) }
+        let dimension = try env.read { try MetaStore(txn: $0, database: env.meta).int(MetaKey.dimension) } ?? 0
+        let unreadable = try rebuildSearchRows(env, dimension: dimension, progress: progress)
+        try env.write { txn in
+            try MetaStore(txn: txn, database: env.meta).set(MetaKey.schemaVersion, String(targetSchema))
+        }
+        return unreadable
+    }
+
+    /// Schema 1 → 2.
+    private static func moveFeaturesApart(_ env: LMDBEnvironment, progress: ((Int, Int) -> Void)?) throws {
         let total = try env.read { try $0.count(env.photos) }
         var done = 0
         var start: UInt64 = 0
@@ -46,7 +61,7 @@ enum IndexMigration {
             start = next
         }
         try env.write { txn in
-            try MetaStore(txn: txn, database: env.meta).set(MetaKey.schemaVersion, String(targetSchema))
+            try MetaStore(txn: txn, database: env.meta).set(MetaKey.schemaVersion, "2")
         }
     }
 }

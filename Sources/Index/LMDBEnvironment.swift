@@ -42,6 +42,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// id → the photo's backbone feature in halves (`FeatureCoding`), apart
     /// from the record so scans of the records do not read it.
     public let features: LMDBDatabase
+    /// id → the photo's search row (`SearchRowCoding`): what the in-memory
+    /// search holds, so start-up copies rows instead of decoding records.
+    public let searchRows: LMDBDatabase
     /// How many stale reader slots `mdb_reader_check` cleared at open.
     public let staleReadersClearedAtOpen: Int
 
@@ -103,6 +106,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 failed = try openDatabase("failed")
                 skipped = try openDatabase("skipped")
                 features = try openDatabase("features")
+                searchRows = try openDatabase("searchrows")
             } catch {
                 mdb_txn_abort(txn)
                 throw error

@@ -31,12 +31,16 @@ extension PhotoIndex {
     /// The pages read are given back to the kernel as the scan goes
     /// (`LMDBEnvironment.releaseMappedPages`), so a scan of a million records
     /// does not leave them all in the daemon's resident memory.
+    /// A record that cannot be decoded is skipped (start-up reads search
+    /// rows, not records, so one garbled on disk is met here first): a scan
+    /// of the library then finds its photo unknown and indexes it again,
+    /// under the same id, instead of every scan failing on it.
     public func forEachRecord(includeFloats: Bool = true, _ body: (PhotoRecord) throws -> Bool) throws {
         var visited = 0
         defer { environment.releaseMappedPages() }
         try environment.read { txn in
             try txn.forEach(environment.photos) { _, value in
-                var record = try PhotoRecord(decoding: value, includeFloats: includeFloats)
+                guard var record = try? PhotoRecord(decoding: value, includeFloats: includeFloats) else { return true }
                 if includeFloats, record.feature.isEmpty {
                     record.feature = try Self.feature(record.id, txn: txn, env: environment) ?? []
                 }

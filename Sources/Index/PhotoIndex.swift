@@ -16,11 +16,13 @@
 /// `.modelMismatch` until `prepareForNewModel()` clears the old vectors.
 ///
 /// Schema 2 keeps each photo's backbone feature apart from its record (the
-/// features table, in halves); an index of schema 1 is migrated when opened
-/// (`IndexMigration`). The vector search holds int8 rows in memory and
+/// features table, in halves); schema 3 adds the searchrows table, each
+/// photo's int8 search row written in the same transaction as its record,
+/// which is all start-up reads. Older indexes are migrated when opened
+/// (`IndexMigration`). The vector search holds the int8 rows in memory and
 /// rescores its shortlist with the Float32 vectors read from the records.
 public final class PhotoIndex: @unchecked Sendable {
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     /// Whether the stored vectors came from the model this index was opened with.
     public enum Compatibility: Sendable, Equatable {
@@ -70,7 +72,7 @@ public final class PhotoIndex: @unchecked Sendable {
     public init(stateDirectory: String, modelID: String, dimension: Int, featureDimension: Int = 1280,
                 mapSize: Int = LMDBEnvironment.defaultMapSize,
                 migrationProgress: ((_ done: Int, _ total: Int) -> Void)? = nil) throws {
-        guard dimension > 0, featureDimension >= 0, !modelID.isEmpty else {
+        guard dimension > 0, dimension <= Int(UInt16.max), featureDimension >= 0, !modelID.isEmpty else {
             throw IndexError(.invalidArgument, "model id must be non-empty and dimensions positive (got '\(modelID)', \(dimension), \(featureDimension))")
         }
         let environment = try LMDBEnvironment(directory: stateDirectory, mapSize: mapSize)
@@ -80,11 +82,13 @@ public final class PhotoIndex: @unchecked Sendable {
         self.featureDimension = featureDimension
         search = VectorSearch(dimension: dimension, exactVectors: StoredVectors(environment: environment))
         do {
-            try IndexMigration.migrateIfNeeded(environment, progress: migrationProgress)
+            let unreadable = try IndexMigration.migrateIfNeeded(environment, progress: migrationProgress)
             compatibilityState = try Self.checkModel(environment, modelID: modelID, dimension: dimension,
                                                      featureDimension: featureDimension)
             let started = Self.monotonicSeconds()
-            corruptRecordIDsAtOpen = compatibilityState == .compatible ? try Self.loadVectors(environment, into: search, catalog: catalog) : []
+            corruptRecordIDsAtOpen = compatibilityState == .compatible
+                ? Array(Set(unreadable).union(try Self.loadSearchRows(environment, into: search, catalog: catalog,
+                                                                      progress: migrationProgress))).sorted() : []
             loadSeconds = Self.monotonicSeconds() - started
         } catch {
             environment.close()
@@ -124,43 +128,6 @@ public final class PhotoIndex: @unchecked Sendable {
         }
     }
 
-    /// Reads every record's vector into `search`; returns undecodable ids.
-    /// Records are read in place (`SearchEntry`) and the map's pages given
-    /// back as the scan goes: the int8 rows, not the records, stay in memory.
-    private static func loadVectors(_ env: LMDBEnvironment, into search: VectorSearch, catalog: PhotoCatalog) throws -> [UInt64] {
-        var corrupt: [UInt64] = []
-        var summaries: [(id: UInt64, hash: UInt64, format: String)] = []
-        var visited = 0
-        defer { env.releaseMappedPages() }
-        let vectorBytes = 4 * search.dimension
-        try env.read { txn in
-            search.reserve(try txn.count(env.photos))
-            try search.bulkLoad { add in
-                try txn.forEach(env.photos) { key, value in
-                    visited += 1
-                    if visited % recordsPerRelease == 0 {
-                        env.releaseMappedPages()
-                        catalog.set(summaries)
-                        summaries.removeAll(keepingCapacity: true)
-                    }
-                    let id = IndexKeys.decodePhotoKey(key) ?? 0
-                    guard let entry = try? SearchEntry(decoding: value), entry.id == id,
-                          entry.vector.isEmpty || entry.vector.count == vectorBytes else {
-                        corrupt.append(id)
-                        return true
-                    }
-                    if !entry.vector.isEmpty {
-                        add(id, entry.vector, entry.date)
-                        summaries.append((id, entry.contentHash, entry.format))
-                    }
-                    return true
-                }
-            }
-        }
-        catalog.set(summaries)
-        return corrupt
-    }
-
     /// Clears every stored vector and feature and adopts this index's model:
     /// records, ids and paths stay, each with `needsEmbedding` set, so the
     /// daemon re-embeds them (`pathsNeedingEmbedding()`) without re-ingesting.
@@ -179,6 +146,7 @@ public final class PhotoIndex: @unchecked Sendable {
                     for id in ids {
                         let key = IndexKeys.photo(id)
                         try txn.delete(environment.features, key: key)
+                        try txn.delete(environment.searchRows, key: key)
                         guard let bytes = try txn.get(environment.photos, key: key) else { continue }
                         guard var record = try? PhotoRecord(decoding: bytes) else { continue }
                         record.vector = []
@@ -224,12 +192,15 @@ final class StoredVectors: ExactVectorSource, @unchecked Sendable {
 
     init(environment: LMDBEnvironment) { self.environment = environment }
 
+    /// A record garbled on disk (start-up reads rows, not records, so it can
+    /// still be searchable) gives nil: its photo drops out of the results
+    /// rather than failing every query whose shortlist it enters.
     func exactVectors(ids: [UInt64]) throws -> [[Float]?] {
         try environment.read { txn in
             try ids.map { id in
                 try txn.withValue(environment.photos, key: IndexKeys.photo(id)) { bytes -> [Float]? in
-                    let vector = try PhotoRecord(decoding: bytes).vector
-                    return vector.isEmpty ? nil : vector
+                    guard let vector = try? PhotoRecord(decoding: bytes).vector, !vector.isEmpty else { return nil }
+                    return vector
                 } ?? nil
             }
         }

@@ -85,13 +85,28 @@ struct SearchRows {
         exact.map { ($0 + row * dimension).update(from: vector.baseAddress!, count: dimension) }
     }
 
-    /// Stores a vector straight from stored bytes (D little-endian Float32
-    /// values, maybe unaligned), as the start-up load reads them.
-    mutating func store(id: UInt64, vectorBytes: UnsafeRawBufferPointer, date: Int64) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: dimension) { vector in
-            UnsafeMutableRawBufferPointer(vector).copyMemory(from: vectorBytes)
-            store(id: id, vector: UnsafeBufferPointer(vector), date: date)
+    /// Stores a row already quantised (`SearchRowCoding`: `rowBytes` bytes
+    /// in each plane), as the start-up load reads them; only for a search
+    /// that reads exact vectors from its source.
+    mutating func store(id: UInt64, scale: Float, high planeHigh: UnsafeRawBufferPointer,
+                        low planeLow: UnsafeRawBufferPointer, date: Int64) {
+        precondition(!keepsExactVectors && planeHigh.count == rowBytes && planeLow.count == rowBytes,
+                     "stored rows need an exact-vector source and \(rowBytes)-byte planes")
+        let row: Int
+        if let existing = rowOfID[id] {
+            row = existing
+            dates[row] = date
+            scales[row] = scale
+        } else {
+            if ids.count == capacity { resize(to: capacity * 2) }
+            row = ids.count
+            ids.append(id)
+            dates.append(date)
+            scales.append(scale)
+            rowOfID[id] = row
         }
+        UnsafeMutableRawPointer(high + row * rowBytes).copyMemory(from: planeHigh.baseAddress!, byteCount: rowBytes)
+        UnsafeMutableRawPointer(low + row * rowBytes).copyMemory(from: planeLow.baseAddress!, byteCount: rowBytes)
     }
 
     /// Swaps the last row into the hole (O(1)).

@@ -124,13 +124,12 @@ public final class VectorSearch: @unchecked Sendable {
         }
     }
 
-    /// Loads vectors read in place from stored records under one write lock
-    /// (`PhotoIndex`'s start-up load): `fill` calls `add` once per vector,
-    /// whose bytes (D little-endian Float32 values, checked when written)
-    /// need not be aligned.
-    func bulkLoad(_ fill: (_ add: (UInt64, UnsafeRawBufferPointer, Int64) -> Void) throws -> Void) rethrows {
+    /// Loads rows read in place from the searchrows table under one write
+    /// lock (`PhotoIndex`'s start-up load): `fill` calls `add` once per row
+    /// with its id, scale, high and low planes and date, copied as they are.
+    func bulkLoad(_ fill: (_ add: (UInt64, Float, UnsafeRawBufferPointer, UnsafeRawBufferPointer, Int64) -> Void) throws -> Void) rethrows {
         try lock.withWriteLock {
-            try fill { id, bytes, date in rows.store(id: id, vectorBytes: bytes, date: date) }
+            try fill { id, scale, high, low, date in rows.store(id: id, scale: scale, high: high, low: low, date: date) }
         }
     }
 

@@ -84,6 +84,13 @@ struct WriteBatch {
         } else {
             try txn.put(env.features, key: IndexKeys.photo(record.id), value: FeatureCoding.encoded(record.feature), append: isNew)
         }
+        // The search row changes with the record, in the same commit: the
+        // rows start-up loads can never disagree with the records.
+        if record.vector.isEmpty {
+            if !isNew { try txn.delete(env.searchRows, key: IndexKeys.photo(record.id)) }
+        } else {
+            try txn.put(env.searchRows, key: IndexKeys.photo(record.id), value: SearchRowCoding.encoded(record), append: isNew)
+        }
         try txn.put(env.paths, key: IndexKeys.path(record.path), value: IndexKeys.pathValue(id: record.id, path: record.path))
         try txn.delete(env.failed, key: IndexKeys.path(record.path))
         try txn.delete(env.skipped, key: IndexKeys.path(record.path))
@@ -129,6 +136,7 @@ struct WriteBatch {
     private mutating func deleteRecord(_ id: UInt64) throws {
         try txn.delete(env.photos, key: IndexKeys.photo(id))
         try txn.delete(env.features, key: IndexKeys.photo(id))
+        try txn.delete(env.searchRows, key: IndexKeys.photo(id))
         searchOps.append(.remove(id))
         result.removedIDs.append(id)
     }

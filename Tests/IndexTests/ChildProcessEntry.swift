@@ -19,6 +19,7 @@ final class ChildProcessEntry: XCTestCase {
             case "hold-lock": try holdLock(directory)
             case "stale-reader": try leaveStaleReader(directory)
             case "crash-writer": try writeUntilKilled(directory)
+            case "crash-churn": try churnUntilKilled(directory)
             default: break
             }
         } catch {
@@ -58,6 +59,32 @@ final class ChildProcessEntry: XCTestCase {
                 Fixtures.record(path: Self.crashPath(batch: batch, item: j), seed: Self.crashSeed(batch: batch, item: j))
             }
             try index.upsert(records)
+            try "\(batch)".write(toFile: directory + "/progress", atomically: true, encoding: .utf8)
+            batch += 1
+        }
+    }
+
+    /// Like `writeUntilKilled`, but each batch also re-embeds, un-embeds,
+    /// moves and deletes earlier photos, so a kill can land in any kind of
+    /// change to the search rows.
+    private func churnUntilKilled(_ directory: String) throws {
+        let index = try Fixtures.openIndex(directory, mapSize: 64 << 10)
+        var batch = Int(try index.meta("churn.batch") ?? "0") ?? 0
+        while true {
+            var changes: [IndexChange] = (0..<Self.batchSize).map { j in
+                .upsert(Fixtures.record(path: Self.crashPath(batch: batch, item: j), seed: Self.crashSeed(batch: batch, item: j)))
+            }
+            if batch > 0 {
+                let earlier = batch - 1
+                changes.append(.upsert(Fixtures.record(path: Self.crashPath(batch: earlier, item: 1), seed: UInt64(batch) << 20)))
+                var waiting = Fixtures.record(path: Self.crashPath(batch: earlier, item: 2), seed: 1)
+                waiting.vector = []
+                changes.append(.upsert(waiting))
+                changes.append(.remove(path: Self.crashPath(batch: earlier, item: 3)))
+                changes.append(.move(from: Self.crashPath(batch: earlier, item: 4), to: Self.crashPath(batch: earlier, item: 5)))
+            }
+            try index.apply(changes)
+            try index.setMeta("churn.batch", String(batch + 1))
             try "\(batch)".write(toFile: directory + "/progress", atomically: true, encoding: .utf8)
             batch += 1
         }

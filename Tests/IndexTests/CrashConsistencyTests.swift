@@ -26,6 +26,32 @@ final class CrashConsistencyTests: XCTestCase {
         }
     }
 
+    /// The search rows change in the same transactions as the records, so
+    /// no kill can leave a row stale, missing or outliving its photo.
+    func testKillingAChurningWriterLeavesRowsInStepWithRecords() throws {
+        let dir = try TestEnvironment.temporaryDirectory(self)
+        var rng = SeededGenerator(seed: UInt64(getpid()) ^ 0x5EED)
+        for round in 0..<6 {
+            let progressFile = dir + "/progress"
+            try? FileManager.default.removeItem(atPath: progressFile)
+            let child = try ChildProcess.start(mode: "crash-churn", directory: dir)
+            defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
+            XCTAssertTrue(ChildProcess.wait(timeout: 30) { FileManager.default.fileExists(atPath: progressFile) },
+                          "round \(round): the child committed nothing")
+            usleep(UInt32.random(in: 0..<30_000, using: &rng))
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            XCTAssertEqual(child.terminationReason, .uncaughtSignal, "round \(round): child exited on its own")
+            let index = try Fixtures.openIndex(dir)
+            defer { index.close() }
+            XCTAssertEqual(index.corruptRecordIDsAtOpen, [])
+            try assertRowsMatchRecords(index, "round \(round)")
+        }
+        let index = try Fixtures.openIndex(dir)
+        defer { index.close() }
+        XCTAssertGreaterThan(Int(try index.meta("churn.batch") ?? "0") ?? 0, 1, "the child churned too little to test anything")
+    }
+
     private func verify(_ dir: String, committedAtLeast: Int, round: Int) throws {
         let index = try Fixtures.openIndex(dir)
         defer { index.close() }
@@ -50,5 +76,6 @@ final class CrashConsistencyTests: XCTestCase {
             XCTAssertEqual(try txn.count(index.environment.paths), counts.photos)
         }
         XCTAssertEqual(index.corruptRecordIDsAtOpen, [])
+        try assertRowsMatchRecords(index, "round \(round)")
     }
 }

@@ -63,7 +63,7 @@ final class IndexMigrationTests: XCTestCase {
         let index = try Fixtures.openIndex(directory, mapSize: 64 << 20) { progress.append(($0, $1)) }
         XCTAssertEqual(progress.first?.0, 0)
         XCTAssertEqual(progress.last?.0, records.count)
-        XCTAssertEqual(progress.count, 3, "a start and one call per batch")
+        XCTAssertEqual(progress.count, 6, "a start and one call per batch, for features and then for search rows")
         XCTAssertEqual(try index.meta(MetaKey.schemaVersion), String(PhotoIndex.schemaVersion))
         XCTAssertEqual(index.search.count, records.count)
         XCTAssertTrue(index.corruptRecordIDsAtOpen.isEmpty)
