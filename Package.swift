@@ -60,8 +60,18 @@ let package = Package(
         .executableTarget(name: "photoqd", dependencies: [
             "Daemon", "Thumbnails", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The Swift runtime and Foundation linked in: a search is one short
+        // process, and resolving ten Swift libraries' symbols at every start
+        // cost more than the search itself (README, Performance).
         .executableTarget(name: "photoq", dependencies: [
             "Client", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], linkerSettings: [
+            .unsafeFlags(["-static-stdlib"]),
+            // What the static Foundation needs besides itself (the modules
+            // were compiled against the shared one, whose links name only it).
+            .linkedLibrary("CoreFoundation"), .linkedLibrary("_FoundationICU"), .linkedLibrary("_FoundationCShims"),
+            .linkedLibrary("_FoundationCollections"), .linkedLibrary("swiftSynchronization"),
+            .linkedLibrary("swift_Builtin_float"), .linkedLibrary("stdc++"),
         ]),
         .executableTarget(name: "PhotoqModelTool", dependencies: [
             "Model", "ModelFormat", "Imaging", "Index", "Training", "CBLAS", "CQuantGemm",

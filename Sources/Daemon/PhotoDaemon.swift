@@ -81,6 +81,7 @@ public final class PhotoDaemon: @unchecked Sendable {
                 log.notice("migrating the index in \(c.stateDirectory): \(done) of \(total) records")
             }
             log.info("index loaded", ["index.count": index.search.count, "load.seconds": (index.loadSeconds * 1000).rounded() / 1000,
+                                      "load.cpu_seconds": (index.loadCPUSeconds * 1000).rounded() / 1000,
                                       "search.memory_mb": index.search.memoryBytes >> 20])
         } catch let e as IndexError where e.code == .locked {
             throw DaemonError(.alreadyRunning, "\(e.message); stop it first or pass another --db")

@@ -50,6 +50,14 @@ public final class PhotoCatalog: @unchecked Sendable {
         }
     }
 
+    /// Room for `count` photos, so a start-up load does not rehash as it grows.
+    func reserve(_ count: Int) {
+        lock.withWriteLock {
+            entries.reserveCapacity(count)
+            singleByHash.reserveCapacity(count)
+        }
+    }
+
     func remove(ids: [UInt64]) {
         lock.withWriteLock { for id in ids { removeEntry(id) } }
     }

@@ -1,3 +1,5 @@
+import Dispatch
+
 extension PhotoIndex {
     /// Fills `search` and `catalog` from the searchrows table at open; returns
     /// the ids whose stored data is unreadable (for `removeRecords(ids:)`).
@@ -20,35 +22,47 @@ extension PhotoIndex {
     }
 
     /// Copies every readable row; returns the ids of the others. The map's
-    /// pages are given back as the scan goes, so only the copies stay resident.
+    /// pages are given back as the scan goes, so only the copies stay
+    /// resident. The catalog takes each slice of rows on another thread
+    /// while the scan reads the next (the two are about equally costly).
     private static func copySearchRows(_ env: LMDBEnvironment, into search: VectorSearch, catalog: PhotoCatalog) throws -> [UInt64] {
         var garbled: [UInt64] = []
         var summaries: [(id: UInt64, hash: UInt64, format: String)] = []
         summaries.reserveCapacity(rowsPerRelease)
+        let cataloguing = DispatchQueue(label: "photoq.index.catalog-load")
+        defer { cataloguing.sync {} }
+        func handOver() {
+            let slice = summaries
+            cataloguing.async { catalog.set(slice) }
+            summaries.removeAll(keepingCapacity: true)
+        }
         var visited = 0
         defer { env.releaseMappedPages() }
         try env.read { txn in
-            search.reserve(try txn.count(env.searchRows))
+            let count = try txn.count(env.searchRows)
+            search.reserve(count)
+            catalog.reserve(count)
             try search.bulkLoad { add in
+                var format = ""
                 try txn.forEach(env.searchRows) { key, value in
                     visited += 1
                     if visited % rowsPerRelease == 0 {
                         env.releaseMappedPages()
-                        catalog.set(summaries)
-                        summaries.removeAll(keepingCapacity: true)
+                        handOver()
                     }
                     let id = IndexKeys.decodePhotoKey(key) ?? 0
-                    guard id != 0, let row = try? StoredSearchRow(decoding: value, dimension: search.dimension) else {
+                    guard id != 0, let row = try? StoredSearchRow(decoding: value, dimension: search.dimension, formatLike: format) else {
                         garbled.append(id)
                         return true
                     }
+                    format = row.format
                     add(id, row.scale, row.high, row.low, row.date)
                     summaries.append((id, row.contentHash, row.format))
                     return true
                 }
             }
         }
-        catalog.set(summaries)
+        handOver()
         return garbled
     }
 

@@ -62,6 +62,9 @@ public final class PhotoIndex: @unchecked Sendable {
 
     /// How long the last open took to load the vectors, in seconds.
     public private(set) var loadSeconds: Double = 0
+    /// CPU seconds the last open spent loading them (all threads of the load;
+    /// steadier than `loadSeconds` on a busy machine).
+    public private(set) var loadCPUSeconds: Double = 0
 
     /// Opens or creates the index in `stateDirectory` for a model.
     /// - Parameters:
@@ -86,10 +89,12 @@ public final class PhotoIndex: @unchecked Sendable {
             compatibilityState = try Self.checkModel(environment, modelID: modelID, dimension: dimension,
                                                      featureDimension: featureDimension)
             let started = Self.monotonicSeconds()
+            let startedCPU = Self.processCPUSeconds()
             corruptRecordIDsAtOpen = compatibilityState == .compatible
                 ? Array(Set(unreadable).union(try Self.loadSearchRows(environment, into: search, catalog: catalog,
                                                                       progress: migrationProgress))).sorted() : []
             loadSeconds = Self.monotonicSeconds() - started
+            loadCPUSeconds = Self.processCPUSeconds() - startedCPU
         } catch {
             environment.close()
             throw error
@@ -182,6 +187,13 @@ extension PhotoIndex {
     static func monotonicSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// The process's CPU time (an index opens before the daemon's other threads start).
+    static func processCPUSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 }

@@ -60,8 +60,9 @@ struct StoredSearchRow {
     let high: UnsafeRawBufferPointer
     let low: UnsafeRawBufferPointer
 
-    /// Checks version, dimension, lengths and checksum.
-    init(decoding bytes: UnsafeRawBufferPointer, dimension: Int) throws {
+    /// Checks version, dimension, lengths and checksum. A format equal to
+    /// `formatLike` (the previous row's, as a rule) reuses that string.
+    init(decoding bytes: UnsafeRawBufferPointer, dimension: Int, formatLike: String = "") throws {
         var reader = ByteReader(bytes, what: "search row")
         let version = try reader.readUInt8()
         guard version == SearchRowCoding.encodingVersion else {
@@ -84,10 +85,14 @@ struct StoredSearchRow {
         try reader.verifyChecksum()
         guard scale.isFinite, scale >= 0 else { throw reader.corrupt("scale \(scale)") }
         let formatBytes = UnsafeRawBufferPointer(rebasing: bytes[formatStart..<formatStart + formatCount])
-        guard let text = String(validating: formatBytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
-            throw reader.corrupt("format is not UTF-8")
+        if formatLike.utf8.elementsEqual(formatBytes) {
+            format = formatLike
+        } else {
+            guard let text = String(validating: formatBytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
+                throw reader.corrupt("format is not UTF-8")
+            }
+            format = text
         }
-        format = text
         high = UnsafeRawBufferPointer(rebasing: bytes[highStart..<highStart + rowBytes])
         low = UnsafeRawBufferPointer(rebasing: bytes[highStart + rowBytes..<highStart + 2 * rowBytes])
     }
