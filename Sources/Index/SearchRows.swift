@@ -92,18 +92,18 @@ struct SearchRows {
                         low planeLow: UnsafeRawBufferPointer, date: Int64) {
         precondition(!keepsExactVectors && planeHigh.count == rowBytes && planeLow.count == rowBytes,
                      "stored rows need an exact-vector source and \(rowBytes)-byte planes")
-        let row: Int
-        if let existing = rowOfID[id] {
+        // One hash lookup for a new id (the load's case), two for a known one.
+        var row = ids.count
+        if let existing = rowOfID.updateValue(row, forKey: id) {
+            rowOfID[id] = existing
             row = existing
             dates[row] = date
             scales[row] = scale
         } else {
             if ids.count == capacity { resize(to: capacity * 2) }
-            row = ids.count
             ids.append(id)
             dates.append(date)
             scales.append(scale)
-            rowOfID[id] = row
         }
         UnsafeMutableRawPointer(high + row * rowBytes).copyMemory(from: planeHigh.baseAddress!, byteCount: rowBytes)
         UnsafeMutableRawPointer(low + row * rowBytes).copyMemory(from: planeLow.baseAddress!, byteCount: rowBytes)

@@ -133,13 +133,15 @@ for large in $LARGE; do
   startup_s[$large]=$(awk -v ms="$ms" 'BEGIN { printf "%.2f", ms / 1000 }')
   indexed=$("$BIN/photoq" --socket "$SOCKET" --status --json | json_field "['indexed']")
   load=$(grep -o 'load.seconds=[0-9.]*' "$WORK/photoqd.log" | tail -1 | cut -d= -f2 || true)
+  load_cpu=$(grep -o 'load.cpu_seconds=[0-9.]*' "$WORK/photoqd.log" | tail -1 | cut -d= -f2 || true)
   # Let the writer's start-up pass over the records finish before timing queries.
   sleep "${SETTLE:-10}"
   read -r median p95 cpu_ms < <(latency)
   query_ms[$large]=$median
   rss_mib[$large]=$(peak_rss_mb)
+  # The search rows live in data.mdb too (their own table), so this counts them.
   bytes=$(stat -c %s "$state/data.mdb")
-  echo "start-up at $indexed photos: ${startup_s[$large]} s to answering (index load ${load:-?} s; daemon CPU $startup_cpu s, models included)"
+  echo "start-up at $indexed photos: ${startup_s[$large]} s to answering (index load ${load:-?} s, ${load_cpu:-?} s CPU; daemon CPU $startup_cpu s, models included)"
   echo "warm query at $indexed photos: median $median ms, p95 $p95 ms, daemon CPU $cpu_ms ms/query"
   echo "daemon peak RSS at $indexed photos: ${rss_mib[$large]} MiB (now $(rss_now))"
   echo "index on disk: $((bytes >> 20)) MiB, $((bytes / indexed)) bytes per photo"
