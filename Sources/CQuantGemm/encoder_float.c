@@ -45,7 +45,7 @@ static inline void pq_softmax(float *row, int count) {
 
 /// Per head: keys transposed to (D, padded L) so a query row's scores build
 /// up across j without horizontal sums; softmax; the weighted sum of values.
-/// Written once as a macro body so both compilations run the same loops.
+/// The portable form; the AVX2 one below takes the same steps in registers.
 #define PQ_ATTENTION_BODY                                                                   \
     int d_size = channels / heads;                                                          \
     float scale = 1 / sqrtf((float)d_size);                                                 \
@@ -77,6 +77,7 @@ static inline void pq_softmax(float *row, int count) {
         }                                                                                   \
     }
 
+/// Written once as a macro body so both compilations run the same loops.
 #define PQ_GELU_BODY                                                                        \
     for (long i = 0; i < count; i++) {                                                      \
         float value = x[i];                                                                 \
