@@ -36,7 +36,8 @@ let package = Package(
         .target(name: "CTIFF", linkerSettings: [.linkedLibrary("tiff")]),
         .target(name: "CGIF", linkerSettings: [.linkedLibrary("gif")]),
         .target(name: "CRaw", linkerSettings: [.linkedLibrary("raw_r")]),
-        // Integer GEMM kernels for the quantised sentence encoder (AVX2 chosen at run time).
+        // The sentence encoder's C kernels: integer GEMMs for the quantised dense layers,
+        // short-sequence attention and GELU in float (AVX2/FMA chosen at run time).
         .target(name: "CQuantGemm"),
         // The int8 vector-scan kernels: AVX2 chosen at run time, portable C otherwise.
         .target(name: "CVectorScan"),

@@ -5,7 +5,8 @@
 # SECONDS, first alone and then while IDLE silent connections are held open.
 # Prints queries/s, p50/p99/max latency, the fewest queries any client got
 # through, every failure by kind (busy, connection reset, timeout...), and
-# photoqd's CPU time per query (steadier than rates on a shared machine).
+# photoqd's and the generator's own CPU time per query (steadier than rates on a
+# shared machine).
 #
 #   tools/fault/concurrency.sh                      # ~40 s after indexing
 #   SECONDS_PER_LEVEL=5 LEVELS=200 IDLE=0,64,512 tools/fault/concurrency.sh

@@ -1,4 +1,5 @@
 import CBLAS
+import CQuantGemm
 import Foundation
 
 // The element-wise and per-row pieces of a BERT layer. N = tokens (all
@@ -56,14 +57,11 @@ func bertLayerNorm(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float
 }
 
 /// x (count) ← GELU(x) = x/2 · (1 + erf(x/√2)), the exact form BERT uses,
-/// with erf from `erfRational` (libm's erff is a call per element and was a
-/// sixth of a query's encoding time).
-func bertGELU(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    let inverseSqrt2: Float = 0.70710678118654752
-    for i in 0..<count {
-        let v = x[i]
-        x[i] = 0.5 * v * (1 + erfRational(v * inverseSqrt2))
-    }
+/// with erf from the rational fit of `erfRational` (libm's erff is a call
+/// per element and was a sixth of a query's encoding time), in C so that
+/// it runs eight lanes wide with FMA where the CPU has them.
+func bertGELU(_ x: UnsafeMutablePointer<Float>, count: Int, kernel: QuantizedKernel = .automatic) {
+    pq_gelu(x, count, kernel.c)
 }
 
 /// erf(x) as x·P(x²)/Q(x²) on x clamped to [−4, 4] (where erf is ±1 in
@@ -89,12 +87,32 @@ func erfRational(_ value: Float) -> Float {
     return x * p / q
 }
 
+/// Sequences up to this long (a query is about 8 tokens) run attention in
+/// `pq_attention`: two OpenBLAS calls per head, 144 per sentence, cost more
+/// in call overhead than the arithmetic. Longer ones go to sgemm, whose
+/// blocking wins once L×L outgrows a few cache lines.
+let bertSmallAttentionLength = Int(PQ_ATTENTION_MAX_LENGTH)
+
 /// Multi-head self-attention of one sequence whose tokens are rows
 /// 0..<L of q, k, v (each (L,C) with row stride C, heads side by side in
 /// columns): context (L,C) ← softmax(q_h k_hᵀ / √D) v_h for each head h.
 /// Only the sequence's own tokens are attended to, which is what the
 /// attention mask does for a padded batch. `scores` is (L,L) scratch.
 func bertSelfAttention(context: UnsafeMutablePointer<Float>,
+                       query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
+                       scores: UnsafeMutablePointer<Float>,
+                       length: Int, channels: Int, heads: Int, kernel: QuantizedKernel = .automatic) {
+    if length <= bertSmallAttentionLength {
+        smallSelfAttention(context: context, query: query, key: key, value: value,
+                           length: length, channels: channels, heads: heads, kernel: kernel)
+    } else {
+        blasSelfAttention(context: context, query: query, key: key, value: value, scores: scores,
+                          length: length, channels: channels, heads: heads)
+    }
+}
+
+/// `bertSelfAttention` through two sgemm calls per head.
+func blasSelfAttention(context: UnsafeMutablePointer<Float>,
                        query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
                        scores: UnsafeMutablePointer<Float>,
                        length: Int, channels: Int, heads: Int) {
@@ -110,6 +128,17 @@ func bertSelfAttention(context: UnsafeMutablePointer<Float>,
         // context_h (L,D) = scores (L,L) · v_h (L,D)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, l, d, l,
                     1, scores, l, value + offset, c, 0, context + offset, c)
+    }
+}
+
+/// `bertSelfAttention` for 1...bertSmallAttentionLength tokens, in C.
+func smallSelfAttention(context: UnsafeMutablePointer<Float>,
+                        query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
+                        length: Int, channels: Int, heads: Int, kernel: QuantizedKernel = .automatic) {
+    precondition((1...bertSmallAttentionLength).contains(length), "smallSelfAttention: length out of range")
+    let count = Int(pq_attention_scratch_count(Int32(channels / heads)))
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { scratch in
+        pq_attention(context, query, key, value, Int32(length), Int32(channels), Int32(heads), scratch.baseAddress!, kernel.c)
     }
 }
 
