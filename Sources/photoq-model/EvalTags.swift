@@ -77,7 +77,8 @@ struct EvalTags: ParsableCommand {
         guard evaluated.count > 0 else { throw TrainingDataError.empty(what: "the photos with vocabulary tags in \(captions)") }
         // Each ranker continues past its end token the way dev chose for it.
         func fill(_ label: String) -> TagRankingFill {
-            self.fill ?? file.metadata[label + "_ranking_fill"].flatMap(TagRankingFill.init(rawValue:)) ?? .continueDecoding
+            let chosenIn = label == "lstm" ? file : baselineFile
+            return self.fill ?? chosenIn.metadata[label + "_ranking_fill"].flatMap(TagRankingFill.init(rawValue:)) ?? .continueDecoding
         }
         let rankings = [("lstm", try TagRankings.lstm(file.parameters, evaluated, fill: fill("lstm"))),
                         ("naive_rnn", try TagRankings.lstm(naive, evaluated, fill: fill("naive_rnn"))),
