@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index", "CVectorScan"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model", "ModelFormat"]),
         .testTarget(name: "ThumbnailsTests", dependencies: ["TestSupport", "Thumbnails", "Imaging"]),
-        .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index", "Client", "Imaging", "Thumbnails"]),
+        .testTarget(name: "DaemonTests", dependencies: ["TestSupport", "Daemon", "PhotoqProtocol", "Index", "Client", "Imaging", "Thumbnails", "Model"]),
         .testTarget(name: "WebTests", dependencies: ["TestSupport", "WebApp"]),
     ],
     swiftLanguageModes: [.v6]

@@ -60,7 +60,7 @@ public enum PhotoTags {
         return Outcome(document: Document(tags: tags, tagged: true))
     }
 
-    /// The backbone's pooled feature of the photo (decoded and squashed to the
+    /// The backbone's pooled feature (or head map) of the photo (decoded and squashed to the
     /// network input as the daemon does), then the tagger's greedy list.
     private static func computed(_ path: String, modelDirectory: String) throws(ClientFailure) -> [TagScore] {
         let taggerPath = modelDirectory + "/" + TaggerFile.defaultFileName
@@ -75,8 +75,10 @@ public enum PhotoTags {
             let transform = FileManager.default.fileExists(atPath: jointPath)
                 ? try WeightFile(path: jointPath).metadata["transform"].flatMap(InputTransform.init(rawValue:)) ?? .squash : .squash
             let input = try ImageLoader.loadNetworkInput(path: path, size: EfficientNetLite0.imageSize, transform: transform)
-            let out = try network.forward(input, batch: 1, workspace: EfficientNetWorkspace())
-            return try tagger.tags(feature: Array(out.features(of: 0))).map { TagScore(tag: $0.tag, score: $0.score) }
+            let out = try network.forward(input, batch: 1, workspace: EfficientNetWorkspace(), keepGrid: tagger.needsGrid)
+            // A grid-attended tagger reads the head map, others the pooled feature.
+            let taggerInput = tagger.needsGrid ? Array(out.grid(of: 0) ?? []) : Array(out.features(of: 0))
+            return try tagger.tags(feature: taggerInput).map { TagScore(tag: $0.tag, score: $0.score) }
         } catch let error as ImageError {
             if case .unreadable = error { throw ClientFailure(.noInput, "cannot read the photo \(path): \(error)") }
             throw ClientFailure(.dataError, "cannot decode the photo \(path): \(error)")

@@ -41,7 +41,7 @@ public struct TagTrainer {
         let batch = (0..<min(options.batchSize, data.count)).map { _ in Int(random.next() % UInt64(data.count)) }
         let targets = batch.map { Array(data.lists[$0].prefix(options.maxListLength)) }
         let steps = (targets.map(\.count).max() ?? 0) + 1
-        let features = dropout(data.features(batch), rate: options.inputDropout, random: &random)
+        let features = dropout(try data.inputs(batch, cells: parameters.shape.cells), rate: options.inputDropout, random: &random)
         let act = try parameters.forward(features: features, count: batch.count, steps: steps)
         let (loss, dLogits) = orderedTagCrossEntropy(logits: act.logits, targets: targets, steps: steps,
                                                      outputSize: parameters.shape.outputSize, endToken: parameters.shape.endToken,
@@ -104,7 +104,20 @@ public enum TagRankings {
         var out: [[Int]] = []
         for start in stride(from: 0, to: data.count, by: 256) {
             let rows = Array(start..<min(start + 256, data.count))
-            out += try parameters.rank(features: data.features(rows), count: rows.count, k: k, fill: fill)
+            out += try parameters.rank(features: data.inputs(rows, cells: parameters.shape.cells), count: rows.count, k: k, fill: fill)
+        }
+        return out
+    }
+
+    /// Each photo's greedy list as the daemon stores it (up to `maxTags`,
+    /// stopping at the end token), before any cutoff.
+    public static func lists(_ parameters: TagParameters, _ data: TagTrainingData,
+                             maxTags: Int = Tagger.maxTags) throws -> [[(tag: Int, score: Float)]] {
+        var out: [[(tag: Int, score: Float)]] = []
+        for start in stride(from: 0, to: data.count, by: 256) {
+            let rows = Array(start..<min(start + 256, data.count))
+            out += try parameters.decode(features: data.inputs(rows, cells: parameters.shape.cells), count: rows.count,
+                                         maxTags: maxTags, stopAtEnd: true)
         }
         return out
     }

@@ -35,6 +35,8 @@ struct EvalTags: ParsableCommand {
     var subset: Subset = .all
     @Option(help: "Tagger weights (default: the installed tagger.safetensors).")
     var tagger: String?
+    @Option(help: "Take the baselines from this tagger file instead (same vocabulary), e.g. to measure a ranker trained without --baselines.")
+    var baselinesFrom: String?
     @Option(help: "WordNet directory (index.noun, noun.exc, …).")
     var wordnet = TagLexicon.defaultDirectory
     @Option(help: "How the RNNs' rankings continue past the end token: continue or sum (default: as chosen on dev at training).")
@@ -48,16 +50,24 @@ struct EvalTags: ParsableCommand {
         openblas_set_num_threads(1)
         let path = tagger ?? ModelPaths.model(TaggerFile.defaultFileName, in: data.modelDir)
         let file = try TaggerFile.load(from: path)
-        guard let naive = file.naiveRNN, let linear = file.linear else {
-            throw ValidationError("\(path) has no baselines; train it with `photoq-model train tags --baselines`")
+        let baselineFile = try baselinesFrom.map { try TaggerFile.load(from: $0) } ?? file
+        guard let naive = baselineFile.naiveRNN, let linear = baselineFile.linear else {
+            throw ValidationError("\(baselinesFrom ?? path) has no baselines; train it with `photoq-model train tags --baselines`")
+        }
+        guard baselineFile.tags == file.tags else {
+            throw ValidationError("\(baselinesFrom ?? path): its baselines have another vocabulary than \(path)")
         }
         let lexicon = try TagLexicon(directory: wordnet)
+        let networks = try data.networks()
         let (set, features) = try TagCommandSupport.load(captions: captions, images: images, splitList: splitList,
-                                                         data: data, networks: try data.networks())
+                                                         data: data, networks: networks)
         guard features.featureWidth == file.parameters.shape.featureSize else {
             throw ValidationError("features have \(features.featureWidth) values, the tagger expects \(file.parameters.shape.featureSize)")
         }
         var all = TagTrainingData(set: set, features: features, vocabulary: TagGroundTruth(tags: file.tags), lexicon: lexicon)
+        if file.parameters.shape.cells > 1 {
+            all = all.with(grid: try networks.gridFeatures(set, imageDirectory: images, cache: data.featureCache, threads: data.threads))
+        }
         switch subset {
         case .all: break
         case .tune: all = TagCommandSupport.halves(all).tune
@@ -67,7 +77,8 @@ struct EvalTags: ParsableCommand {
         guard evaluated.count > 0 else { throw TrainingDataError.empty(what: "the photos with vocabulary tags in \(captions)") }
         // Each ranker continues past its end token the way dev chose for it.
         func fill(_ label: String) -> TagRankingFill {
-            self.fill ?? file.metadata[label + "_ranking_fill"].flatMap(TagRankingFill.init(rawValue:)) ?? .continueDecoding
+            let chosenIn = label == "lstm" ? file : baselineFile
+            return self.fill ?? chosenIn.metadata[label + "_ranking_fill"].flatMap(TagRankingFill.init(rawValue:)) ?? .continueDecoding
         }
         let rankings = [("lstm", try TagRankings.lstm(file.parameters, evaluated, fill: fill("lstm"))),
                         ("naive_rnn", try TagRankings.lstm(naive, evaluated, fill: fill("naive_rnn"))),
@@ -75,11 +86,16 @@ struct EvalTags: ParsableCommand {
         let figures = rankings.map { TagMetrics.averages(predicted: $0.1, truth: evaluated.lists) }
         let (lstm, rnn, lin) = (figures[0], figures[1], figures[2])
         let modelID = file.metadata["model_id"] ?? "?"
+        // What the daemon stores: the greedy lists, cut by the file's cutoff.
+        let cutoff = Tagger(file: file).cutoff
+        let stored = TagCutoff.effect(lists: try TagRankings.lists(file.parameters, evaluated), truth: evaluated.lists, cutoff: cutoff)
         if json {
             let report = TagsReport(version: 1, tagger: modelID, subset: subset.rawValue, photos: evaluated.count,
                                     ndcg: lstm.ndcg, precision: lstm.precision,
                                     baselines: ["linear": .init(ndcg: lin.ndcg, precision: lin.precision),
-                                                "naive_rnn": .init(ndcg: rnn.ndcg, precision: rnn.precision)])
+                                                "naive_rnn": .init(ndcg: rnn.ndcg, precision: rnn.precision)],
+                                    stored: .init(cutoff: cutoff, tagsPerPhoto: stored.tagsPerPhoto, precision: stored.precision,
+                                                  correctKept: stored.correctKept))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
@@ -92,6 +108,8 @@ struct EvalTags: ParsableCommand {
                 print(name.padding(toLength: 10, withPad: " ", startingAt: 0) + String(format: "  %.4f  %.4f    ", m.ndcg, m.precision)
                       + columns.map { String(format: "%.4f", $0) }.joined(separator: "  "))
             }
+            print(String(format: "stored tags (cutoff %@): %.2f per photo, %.3f of them right, %.3f of the lists' right tags kept",
+                         cutoff.map { String(format: "%.4f", $0) } ?? "none", stored.tagsPerPhoto, stored.precision, stored.correctKept))
         }
     }
 }
@@ -108,4 +126,7 @@ struct TagsReport: Codable {
     var ndcg: Double
     var precision: Double
     var baselines: [String: Figures]
+    /// The tags the daemon stores (greedy lists up to 8, cut by the cutoff).
+    struct Stored: Codable { var cutoff: Float?; var tagsPerPhoto: Double; var precision: Double; var correctKept: Double }
+    var stored: Stored
 }

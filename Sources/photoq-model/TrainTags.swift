@@ -49,6 +49,10 @@ struct TrainTags: ParsableCommand {
     var imageToOutput = false
     @Flag(help: "Each step's softmax leaves out the tags listed before it, as decoding without repeats does (both RNNs).")
     var excludeListed = false
+    @Option(help: "What the direct image path reads: feature (the 1280-d feature) or projection (the 128-d projection, a tenth of the size).")
+    var directSource: TagDirectSource = .feature
+    @Flag(help: "Soft attention over the backbone's 7×7 head map, conditioned on the LSTM's state, at every step (the ranker then reads the grid).")
+    var attention = false
     @Flag(help: "Start the direct image path from the trained per-tag logistic regressions (needs --image-to-output).")
     var outputFromLinear = false
     @Flag(help: "Also train the naive RNN and the linear baseline (stored in the file for eval tags).")
@@ -73,6 +77,9 @@ struct TrainTags: ParsableCommand {
         guard imageToOutput || !outputFromLinear else {
             throw ValidationError("--output-from-linear starts the direct image path: add --image-to-output")
         }
+        guard directSource == .feature || !outputFromLinear else {
+            throw ValidationError("--output-from-linear starts a direct path from the feature: drop --direct-source projection")
+        }
         guard (0..<1).contains(inputDropout) else {
             throw ValidationError("--input-dropout must be at least 0 and below 1, not \(inputDropout)")
         }
@@ -86,7 +93,11 @@ struct TrainTags: ParsableCommand {
                                                                    splitList: set.splitList, data: data, networks: networks)
         let vocabulary = TagGroundTruth.vocabulary(captions: trainSet.captions, lexicon: lexicon, minimumCount: minCount)
         guard !vocabulary.tags.isEmpty else { throw TrainingDataError.empty(what: "the tag vocabulary (no noun reaches --min-count)") }
-        let train = TagTrainingData(set: trainSet, features: trainFeatures, vocabulary: vocabulary, lexicon: lexicon).tagged
+        var train = TagTrainingData(set: trainSet, features: trainFeatures, vocabulary: vocabulary, lexicon: lexicon)
+        if attention {
+            train = train.with(grid: try networks.gridFeatures(trainSet, imageDirectory: set.images, cache: data.featureCache, threads: data.threads))
+        }
+        train = train.tagged
         scorerNote("\(vocabulary.tags.count) tags (≥ \(minCount) mentions); \(train.count) training photos with tags, "
                    + String(format: "%.1f tags each", Double(train.lists.map(\.count).reduce(0, +)) / Double(max(train.count, 1))))
         var tune: TagTrainingData?, heldOut: TagTrainingData?
@@ -94,7 +105,11 @@ struct TrainTags: ParsableCommand {
             let (devSet, devFeatures) = try TagCommandSupport.load(captions: set.devCaptions ?? set.captions,
                                                                    images: set.devImages ?? set.images,
                                                                    splitList: set.devSplitList, data: data, networks: networks)
-            let dev = TagTrainingData(set: devSet, features: devFeatures, vocabulary: vocabulary, lexicon: lexicon)
+            var dev = TagTrainingData(set: devSet, features: devFeatures, vocabulary: vocabulary, lexicon: lexicon)
+            if attention {
+                dev = dev.with(grid: try networks.gridFeatures(devSet, imageDirectory: set.devImages ?? set.images,
+                                                               cache: data.featureCache, threads: data.threads))
+            }
             let halves = TagCommandSupport.halves(dev)
             (tune, heldOut) = (halves.tune.tagged, halves.heldOut.tagged)
         }
@@ -107,7 +122,10 @@ struct TrainTags: ParsableCommand {
         options.excludeListed = excludeListed
         options.maxListLength = maxList
         options.seed = seed
-        let shape = TagShape(featureSize: train.featureWidth, inputSize: inputSize, hiddenSize: hidden, tagCount: vocabulary.tags.count)
+        let shape = TagShape(featureSize: train.featureWidth, inputSize: inputSize, hiddenSize: hidden, tagCount: vocabulary.tags.count,
+                             cells: attention ? train.grid?.cells ?? BackboneOutput.gridCells : 1)
+        var pooledShape = shape
+        pooledShape.cells = 1
 
         var metadata: [String: String] = [
             "kind": "photoq tag ranker",
@@ -123,18 +141,20 @@ struct TrainTags: ParsableCommand {
 
         var linear: TagLinearClassifier?
         if baselines || outputFromLinear {
-            linear = trainLinear(shape: shape, options: options, train: train, tune: tune, heldOut: heldOut, metadata: &metadata)
+            linear = trainLinear(shape: pooledShape, options: options, train: train, tune: tune, heldOut: heldOut, metadata: &metadata)
         }
-        var initial = TagParameters(shape: shape, imageInput: .everyStep, imageToOutput: imageToOutput, seed: seed)
+        var initial = TagParameters(shape: shape, imageInput: .everyStep, imageToOutput: imageToOutput,
+                                    directSource: directSource, attention: attention, seed: seed)
         if outputFromLinear, let linear { initial.startDirectPath(from: linear) }
         metadata["direct_path_start"] = outputFromLinear ? "linear baseline" : "zero"
         let main = try trainRanker(initial, label: "lstm", options: options, train: train, tune: tune, heldOut: heldOut, metadata: &metadata)
         var naive: TagParameters?
         if baselines {
-            naive = try trainRanker(TagParameters(shape: shape, imageInput: .firstStep, seed: seed), label: "naive_rnn",
+            naive = try trainRanker(TagParameters(shape: pooledShape, imageInput: .firstStep, seed: seed), label: "naive_rnn",
                                     options: options, train: train, tune: tune, heldOut: heldOut, metadata: &metadata)
         }
         if !baselines { linear = nil }
+        if let tune { chooseCutoff(main, tune: tune, heldOut: heldOut, metadata: &metadata) }
         let id = modelID ?? "lstm-tagger-h\(hidden)-v\(vocabulary.tags.count)-seed\(seed)"
         try TaggerFile(parameters: main, tags: vocabulary.tags, naiveRNN: naive, linear: linear, metadata: metadata)
             .save(to: out, modelID: id)
@@ -189,6 +209,22 @@ struct TrainTags: ParsableCommand {
         return best.parameters
     }
 
+    /// The confidence cutoff (`TagCutoff`), chosen on the tuning half.
+    private func chooseCutoff(_ ranker: TagParameters, tune: TagTrainingData, heldOut: TagTrainingData?,
+                              metadata: inout [String: String]) {
+        guard let lists = try? TagRankings.lists(ranker, tune) else { return }
+        let cutoff = TagCutoff.choose(lists: lists, truth: tune.lists)
+        metadata[TaggerFile.cutoffKey] = String(cutoff)
+        metadata["tag_cutoff_rule"] = "after the first tag, the highest step probability keeping 90% of the correct tags on the dev tuning half"
+        for (name, part) in [("tuning", tune), ("held-out", heldOut)] {
+            guard let part, let listed = try? TagRankings.lists(ranker, part) else { continue }
+            let before = TagCutoff.effect(lists: listed, truth: part.lists, cutoff: nil)
+            let after = TagCutoff.effect(lists: listed, truth: part.lists, cutoff: cutoff)
+            scorerNote(String(format: "cutoff %.4f on the %@ half: %.2f tags per photo (%.3f right) → %.2f (%.3f right, %.3f of right tags kept)",
+                              cutoff, name, before.tagsPerPhoto, before.precision, after.tagsPerPhoto, after.precision, after.correctKept))
+        }
+    }
+
     private func trainLinear(shape: TagShape, options: TagTrainingOptions, train: TagTrainingData, tune: TagTrainingData?,
                              heldOut: TagTrainingData?, metadata: inout [String: String]) -> TagLinearClassifier {
         var trainer = TagLinearTrainer(featureSize: shape.featureSize, tagCount: shape.tagCount, options: options)
@@ -238,3 +274,4 @@ enum TagCommandSupport {
          dev.restricted(to: Array(stride(from: 1, to: dev.count, by: 2))))
     }
 }
+extension TagDirectSource: ExpressibleByArgument {}

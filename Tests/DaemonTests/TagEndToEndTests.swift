@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PhotoqProtocol
+import Model
 import TestSupport
 @testable import Daemon
 
@@ -9,9 +10,15 @@ import TestSupport
 /// best first, `--tag` filters a search, and photos indexed before the tagger
 /// was installed say they have no tags yet.
 final class TagEndToEndTests: XCTestCase {
+    /// The repository's tagger: the shipped one (grid-attended) when there is
+    /// one, else the optional one.
+    static var repositoryTagger: String {
+        let shipped = TestEnvironment.repoRoot + "/Models/default/tagger.safetensors"
+        return FileManager.default.fileExists(atPath: shipped) ? shipped : TestEnvironment.repoRoot + "/Models/optional/tagger.safetensors"
+    }
+
     /// The installed models plus the repository's tagger, in a folder of links.
-    private func modelsWithTagger(_ dir: String) throws -> String {
-        let tagger = TestEnvironment.repoRoot + "/Models/optional/tagger.safetensors"
+    private func modelsWithTagger(_ dir: String, tagger: String = TagEndToEndTests.repositoryTagger) throws -> String {
         guard FileManager.default.fileExists(atPath: tagger) else {
             if TestEnvironment.requireAssets { XCTFail("no \(tagger)") }
             throw XCTSkip("no \(tagger) (scripts/make-tagger)")
@@ -110,6 +117,38 @@ final class TagEndToEndTests: XCTestCase {
         XCTAssertEqual(long.status, 65, long.stderr)
         XCTAssertTrue(long.stderr.contains("longer than"), long.stderr)
         XCTAssertEqual(try photoq(daemon, ["--tag", "dog", "a dog"], models: models).status, 0)
+    }
+
+    /// A grid-attended tagger (hand-set output biases over three tags, random
+    /// attention): photoqd must run the backbone with its head map and feed
+    /// the tagger the 49×1280 grid (the pooled feature would be refused as
+    /// the wrong size and the photo would fail), the client likewise for a
+    /// photo outside the index; the stored list follows the cutoff.
+    func testAttendedTaggerReadsTheHeadMap() throws {
+        let dir = try TestEnvironment.temporaryDirectory(self, prefix: "pqt")
+        let shape = TagShape(featureSize: 1280, inputSize: 8, hiddenSize: 4, tagCount: 3, cells: 49)
+        var p = TagParameters(shape: shape, imageToOutput: true, directSource: .projection, attention: true, seed: 5)
+        for i in p.projection.indices { p.projection[i] *= 0.01 }
+        // dog ≫ cat ≫ tree, the end token last, whatever the photo (the LSTM's share is small).
+        p.outputBias = [30, 20, 10, -30]
+        let tagger = dir + "/attended.safetensors"
+        try TaggerFile(parameters: p, tags: ["dog", "cat", "tree"], metadata: [TaggerFile.cutoffKey: "0.5"])
+            .save(to: tagger, modelID: "attended-test")
+        let models = try modelsWithTagger(dir, tagger: tagger)
+        let daemon = try DaemonProcess(self, directory: dir)
+        daemon.modelDirectory = models
+        try daemon.start()
+        let photos = try SamplePhotos.copy(Array(try SamplePhotos.samples().prefix(2)), into: daemon.root + "/samples")
+        try daemon.settle("samples indexed") { $0.indexed == photos.count }
+        for photo in photos {
+            let listed = try tags(try photoq(daemon, ["--tags", photo, "--json"], models: models))
+            XCTAssertTrue(listed.tagged, photo)
+            // Gaps of 10 outweigh the LSTM's |O·h| ≤ 3.5: dog, cat, tree, each near 1, then the end.
+            XCTAssertEqual(listed.tags.map(\.tag), ["dog", "cat", "tree"], photo)
+            XCTAssertTrue(listed.tags.allSatisfy { $0.score > 0.5 && $0.score <= 1 }, "\(listed.tags)")
+        }
+        let outside = try tags(try photoq(daemon, ["--tags", try TestEnvironment.data("samples/dog.jpg"), "--json"], models: models))
+        XCTAssertEqual(outside.tags.map(\.tag), ["dog", "cat", "tree"])
     }
 
     func testPhotosIndexedBeforeTheTaggerHaveNoTagsYet() throws {

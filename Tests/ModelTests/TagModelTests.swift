@@ -9,7 +9,9 @@ import XCTest
 /// front of a bicycle) is about the dog first.
 final class TagModelTests: XCTestCase {
     func testDogBeforeBicycleOnTheSamplePhoto() throws {
-        let taggerPath = TestEnvironment.repoRoot + "/Models/optional/" + TaggerFile.defaultFileName
+        // The shipped tagger, else the optional one.
+        let shipped = TestEnvironment.repoRoot + "/Models/default/" + TaggerFile.defaultFileName
+        let taggerPath = FileManager.default.fileExists(atPath: shipped) ? shipped : TestEnvironment.repoRoot + "/Models/optional/" + TaggerFile.defaultFileName
         guard FileManager.default.fileExists(atPath: taggerPath) else {
             if TestEnvironment.requireAssets { XCTFail("no \(taggerPath)") }
             throw XCTSkip("no \(taggerPath) (scripts/make-tagger)")
@@ -17,8 +19,11 @@ final class TagModelTests: XCTestCase {
         let backbone = try EfficientNetLite0(weights: WeightFile(path: TestEnvironment.model(ModelPaths.backbone)))
         let photo = try TestEnvironment.data("samples/dog.jpg")
         let input = try ImageLoader.loadNetworkInput(path: photo, size: EfficientNetLite0.imageSize, transform: .squash)
-        let feature = Array(try backbone.forward(input, batch: 1, workspace: EfficientNetWorkspace()).features(of: 0))
         let file = try TaggerFile.load(from: taggerPath)
+        let grid = file.parameters.shape.cells > 1
+        let out = try backbone.forward(input, batch: 1, workspace: EfficientNetWorkspace(), keepGrid: grid)
+        // A grid-attended ranker reads the head map (K,F), others the pooled feature.
+        let feature = grid ? Array(try XCTUnwrap(out.grid(of: 0))) : Array(out.features(of: 0))
 
         let stored = try Tagger(file: file).tags(feature: feature)
         XCTAssertEqual(stored.first?.tag, "dog", "\(stored)")

@@ -8,11 +8,16 @@ import XCTest
 /// against Tests/Reference/tags_ref.py, decoding, and a tiny set it must learn.
 final class TagRankerTests: XCTestCase {
     let shape = TagShape(featureSize: 7, inputSize: 5, hiddenSize: 4, tagCount: 6)
+    /// A ranker over 3 cells of a head map.
+    let gridShape = TagShape(featureSize: 7, inputSize: 5, hiddenSize: 4, tagCount: 6, cells: 3)
 
-    private func randomParameters(_ imageInput: TagImageInput, imageToOutput: Bool = false, seed: UInt64,
-                                  scale: Float = 0.6) -> TagParameters {
+    private func randomParameters(_ imageInput: TagImageInput, imageToOutput: Bool = false, directSource: TagDirectSource = .feature,
+                                  attention: Bool = false, cells: Int = 1, seed: UInt64, scale: Float = 0.6) -> TagParameters {
         var random = SplitMix64(seed: seed)
-        var p = TagParameters(zerosLike: shape, imageInput: imageInput, imageToOutput: imageToOutput)
+        var shape = self.shape
+        shape.cells = cells
+        var p = TagParameters(zerosLike: shape, imageInput: imageInput, imageToOutput: imageToOutput,
+                              directSource: directSource, attention: attention)
         p.tensors = p.tensors.map { t in t.map { _ in random.uniform(-scale, scale) } }
         return p
     }
@@ -34,11 +39,31 @@ final class TagRankerTests: XCTestCase {
         try checkGradients(.firstStep, excludingListed: true, targets: [[0, 1, 2], [5, 4]], seed: 35)
     }
 
-    private func checkGradients(_ imageInput: TagImageInput, imageToOutput: Bool = false, excludingListed: Bool = false,
+    /// The grid-attended ranker: attention over 3 cells, with and without the
+    /// direct path (from the projection, or from the pooled head map).
+    func testGradientsWithAttentionOverTheGrid() throws {
+        try checkGradients(.everyStep, attention: true, cells: 3, targets: [[2, 0, 5], [1], [], [4, 3]], seed: 36)
+        try checkGradients(.everyStep, imageToOutput: true, directSource: .projection, attention: true, cells: 3,
+                           excludingListed: true, targets: [[3, 0, 5, 1], [2], [4, 1]], seed: 37)
+        try checkGradients(.everyStep, imageToOutput: true, attention: true, cells: 3, targets: [[1, 4], [0, 2, 3]], seed: 38)
+    }
+
+    /// The small direct path (S reads the 128-d projection), pooled input.
+    func testGradientsWithTheDirectPathFromTheProjection() throws {
+        try checkGradients(.everyStep, imageToOutput: true, directSource: .projection, targets: [[1, 4, 0], [], [2]], seed: 40)
+        // A pooled-input ranker fed 3 cells averages them (no attention).
+        try checkGradients(.everyStep, imageToOutput: true, directSource: .projection, cells: 3, targets: [[5, 3], [2]], seed: 44)
+    }
+
+    private func checkGradients(_ imageInput: TagImageInput, imageToOutput: Bool = false, directSource: TagDirectSource = .feature,
+                                attention: Bool = false, cells: Int = 1, excludingListed: Bool = false,
                                 targets: [[Int]], seed: UInt64) throws {
-        let parameters = randomParameters(imageInput, imageToOutput: imageToOutput, seed: seed)
+        var parameters = randomParameters(imageInput, imageToOutput: imageToOutput, directSource: directSource,
+                                          attention: attention, cells: cells, seed: seed)
+        // Sharper attention scores: D's gradient must stand above the Float rounding of the loss.
+        for i in parameters.attentionScore.indices { parameters.attentionScore[i] *= 4 }
         var random = SplitMix64(seed: seed + 100)
-        let features = (0..<(targets.count * shape.featureSize)).map { _ in random.uniform(-1.5, 1.5) }
+        let features = (0..<(targets.count * cells * shape.featureSize)).map { _ in random.uniform(-1.5, 1.5) }
         let steps = targets.map(\.count).max()! + 2  // one step past the longest list carries no loss
         func loss(_ p: TagParameters) throws -> Double {
             let act = try p.forward(features: features, count: targets.count, steps: steps)
@@ -53,15 +78,16 @@ final class TagRankerTests: XCTestCase {
         let analytic = parameters.backward(act, dLogits: dLogits).tensors
         // Smooth activations (no ReLU kinks): a wide step beats Float rounding of the loss.
         let epsilon: Float = 1e-2
-        XCTAssertEqual(analytic.count, imageToOutput ? 8 : 7)
+        XCTAssertEqual(analytic.count, 7 + (imageToOutput ? 1 : 0) + (attention ? 3 : 0))
         for (index, name) in parameters.tensorNames.enumerated() {
             let count = parameters.tensors[index].count
             let entries = count <= 40 ? Array(0..<count) : (0..<40).map { _ in Int(random.next() % UInt64(count)) }
             var numeric: [Double] = [], exact: [Double] = []
+            let delta = name.hasPrefix("attention.") ? 6 * epsilon : epsilon
             for entry in entries {
                 var plus = parameters, minus = parameters
-                plus.tensors[index][entry] += epsilon
-                minus.tensors[index][entry] -= epsilon
+                plus.tensors[index][entry] += delta
+                minus.tensors[index][entry] -= delta
                 let step = Double(plus.tensors[index][entry] - minus.tensors[index][entry])
                 numeric.append((try loss(plus) - loss(minus)) / step)
                 exact.append(Double(analytic[index][entry]))
@@ -74,17 +100,23 @@ final class TagRankerTests: XCTestCase {
     }
 
     func testForwardMatchesNumPyReference() throws {
-        for (imageInput, imageToOutput, seed) in [(TagImageInput.everyStep, false, UInt64(41)), (.firstStep, false, 42),
-                                                  (.everyStep, true, 43)] {
-            let parameters = randomParameters(imageInput, imageToOutput: imageToOutput, seed: seed, scale: 0.9)
+        let cases: [(TagImageInput, Bool, TagDirectSource, Bool, Int, UInt64)] = [
+            (.everyStep, false, .feature, false, 1, 41), (.firstStep, false, .feature, false, 1, 42),
+            (.everyStep, true, .feature, false, 1, 43),
+            // Grid-attended, S from the projection and from the pooled grid.
+            (.everyStep, true, .projection, true, 4, 45), (.everyStep, true, .feature, true, 4, 46),
+            (.firstStep, false, .feature, true, 4, 47)]
+        for (imageInput, imageToOutput, directSource, attention, cells, seed) in cases {
+            let parameters = randomParameters(imageInput, imageToOutput: imageToOutput, directSource: directSource,
+                                              attention: attention, cells: cells, seed: seed, scale: 0.9)
             var random = SplitMix64(seed: seed + 7)
             let b = 3, steps = 5
-            let features = (0..<(b * shape.featureSize)).map { _ in random.uniform(-2, 2) }
+            let features = (0..<(b * cells * shape.featureSize)).map { _ in random.uniform(-2, 2) }
             let dir = try TestEnvironment.temporaryDirectory(self)
             try TaggerFile(parameters: parameters, tags: (0..<shape.tagCount).map { "tag\($0)" })
                 .save(to: dir + "/tagger.safetensors", modelID: "test")
             var writer = WeightFileWriter()
-            writer.add("features", shape: [b, shape.featureSize], values: features)
+            writer.add("features", shape: cells == 1 ? [b, shape.featureSize] : [b, cells, shape.featureSize], values: features)
             try writer.write(to: dir + "/features.safetensors")
             let output = try TestEnvironment.runReference("tags_ref.py", [dir + "/tagger.safetensors", dir + "/features.safetensors", "\(steps)"])
             struct Reference: Decodable { let probabilities: [[[Double]]] }
@@ -97,7 +129,7 @@ final class TagRankerTests: XCTestCase {
                     let p = softmax(act.logits[row..<(row + v)])
                     for j in 0..<v {
                         XCTAssertEqual(Double(p[j]), reference.probabilities[s][t][j], accuracy: 1e-5,
-                                       "\(imageInput) \(imageToOutput) photo \(s) step \(t) output \(j)")
+                                       "\(imageInput) \(imageToOutput) \(directSource) attention \(attention) photo \(s) step \(t) output \(j)")
                     }
                 }
             }
@@ -157,6 +189,51 @@ final class TagRankerTests: XCTestCase {
         XCTAssertFalse(loaded.naiveRNN?.imageToOutput ?? true)
     }
 
+    /// The grid-attended ranker with the small direct path comes back as it
+    /// went, its baselines (pooled, one cell) beside it; the cutoff travels in
+    /// the metadata and `Tagger` reads it.
+    func testSaveLoadRoundTripOfTheAttendedRanker() throws {
+        let main = randomParameters(.everyStep, imageToOutput: true, directSource: .projection, attention: true, cells: 3, seed: 9)
+        let naive = randomParameters(.firstStep, seed: 10)
+        let path = try TestEnvironment.temporaryDirectory(self) + "/tagger.safetensors"
+        try TaggerFile(parameters: main, tags: (0..<shape.tagCount).map { "t\($0)" }, naiveRNN: naive,
+                       metadata: [TaggerFile.cutoffKey: "0.25"]).save(to: path, modelID: "att")
+        let loaded = try TaggerFile.load(from: path)
+        XCTAssertEqual(loaded.parameters, main)
+        XCTAssertEqual(loaded.parameters.shape.cells, 3)
+        XCTAssertTrue(loaded.parameters.attention)
+        XCTAssertEqual(loaded.parameters.directSource, .projection)
+        XCTAssertEqual(loaded.naiveRNN, naive)
+        XCTAssertEqual(loaded.naiveRNN?.shape.cells, 1)
+        let tagger = Tagger(file: loaded)
+        XCTAssertTrue(tagger.needsGrid)
+        XCTAssertEqual(tagger.inputValues, 3 * shape.featureSize)
+        XCTAssertEqual(tagger.cutoff, 0.25)
+        XCTAssertThrowsError(try tagger.tags(feature: [Float](repeating: 0, count: shape.featureSize)), "a pooled feature for a grid ranker")
+        XCTAssertNoThrow(try tagger.tags(feature: [Float](repeating: 0.1, count: 3 * shape.featureSize)))
+    }
+
+    /// The cutoff keeps the first tag whatever its score, then stops at the
+    /// first tag below it.
+    func testCutoffKeepsTheFirstTagAndStopsBelowTheThreshold() throws {
+        let list: [(tag: Int, score: Float)] = [(3, 0.1), (1, 0.5), (4, 0.2), (0, 0.6)]
+        XCTAssertEqual(Tagger.cut(list, below: 0.3).map(\.tag), [3, 1])
+        XCTAssertEqual(Tagger.cut(list, below: 0.05).map(\.tag), [3, 1, 4, 0])
+        XCTAssertEqual(Tagger.cut(list, below: 0.9).map(\.tag), [3])
+        XCTAssertEqual(Tagger.cut(list, below: nil).map(\.tag), [3, 1, 4, 0])
+        // Through a file: output biases make tag 3 > tag 1 > end at every step,
+        // the second tag's probability among the rest is e²/(e² + e^1.5 + 4) ≈ 0.466.
+        var p = TagParameters(zerosLike: shape)
+        p.outputBias[3] = 3; p.outputBias[1] = 2; p.outputBias[shape.endToken] = 1.5
+        let dir = try TestEnvironment.temporaryDirectory(self)
+        let names = (0..<shape.tagCount).map { "t\($0)" }
+        let feature = [Float](repeating: 0, count: shape.featureSize)
+        for (cutoff, expected) in [("0.4", ["t3", "t1"]), ("0.5", ["t3"])] {
+            try TaggerFile(parameters: p, tags: names, metadata: [TaggerFile.cutoffKey: cutoff]).save(to: dir + "/c.safetensors", modelID: "c")
+            XCTAssertEqual(try Tagger(path: dir + "/c.safetensors").tags(feature: feature).map(\.tag), expected, "cutoff \(cutoff)")
+        }
+    }
+
     /// A file from before the direct path (no metadata key, no tensor) still
     /// loads as the plain ranker; an unknown value is a clear error.
     func testFileWithoutTheDirectPathLoadsAsThePlainRanker() throws {
@@ -166,12 +243,17 @@ final class TagRankerTests: XCTestCase {
         let old = try WeightFile(path: dir + "/a.safetensors")
         var meta = old.metadata
         meta["image_to_output"] = nil
+        // Nor the keys of the grid-attended ranker: a pooled-feature ranker with S from the feature.
+        meta["cells"] = nil; meta["attention"] = nil; meta["direct_source"] = nil
         var writer = WeightFileWriter(metadata: meta)
         for (name, tensorShape) in zip(TagParameters.names, plain.tensorShapes) {
             writer.add(name, shape: tensorShape, values: try old.floats(name, shape: tensorShape).toArray())
         }
         try writer.write(to: dir + "/old.safetensors")
-        XCTAssertEqual(try TaggerFile.load(from: dir + "/old.safetensors").parameters, plain)
+        let loaded = try TaggerFile.load(from: dir + "/old.safetensors")
+        XCTAssertEqual(loaded.parameters, plain)
+        XCTAssertFalse(Tagger(file: loaded).needsGrid)
+        XCTAssertNil(Tagger(file: loaded).cutoff)
         meta["image_to_output"] = "maybe"
         var bad = WeightFileWriter(metadata: meta)
         for (name, tensorShape) in zip(TagParameters.names, plain.tensorShapes) {
@@ -201,11 +283,22 @@ final class TagRankerTests: XCTestCase {
     /// Three photos with their own ordered lists: the ranker must learn them
     /// exactly, order and end included (the naive RNN too: its state carries it).
     func testOverfitsTinySet() throws {
-        let tiny = TagShape(featureSize: 6, inputSize: 8, hiddenSize: 16, tagCount: 5)
-        let features: [Float] = [1, 0, 0, 0.5, 0, 0, 0, 1, 0, 0, 0.5, 0, 0, 0, 1, 0, 0, 0.5]
+        let pooled: [Float] = [1, 0, 0, 0.5, 0, 0, 0, 1, 0, 0, 0.5, 0, 0, 0, 1, 0, 0, 0.5]
         let targets = [[0, 2, 4], [1, 0], [3, 4, 1, 2]]
-        for (imageInput, imageToOutput) in [(TagImageInput.everyStep, false), (.firstStep, false), (.everyStep, true)] {
-            var p = TagParameters(shape: tiny, imageInput: imageInput, imageToOutput: imageToOutput, seed: 3)
+        // The same photos as 2-cell grids whose means are the pooled features.
+        var grid: [Float] = []
+        for s in 0..<3 {
+            let row = pooled[(s * 6)..<((s + 1) * 6)]
+            grid += row.enumerated().map { $0.offset % 2 == 0 ? 2 * $0.element : 0 }
+            grid += row.enumerated().map { $0.offset % 2 == 0 ? 0 : 2 * $0.element }
+        }
+        let runs: [(TagImageInput, Bool, TagDirectSource, Bool)] = [(.everyStep, false, .feature, false), (.firstStep, false, .feature, false),
+                                                                    (.everyStep, true, .feature, false), (.everyStep, true, .projection, true)]
+        for (imageInput, imageToOutput, directSource, attention) in runs {
+            let tiny = TagShape(featureSize: 6, inputSize: 8, hiddenSize: 16, tagCount: 5, cells: attention ? 2 : 1)
+            let features = attention ? grid : pooled
+            var p = TagParameters(shape: tiny, imageInput: imageInput, imageToOutput: imageToOutput, directSource: directSource,
+                                  attention: attention, seed: 3)
             var optimisers = p.tensors.map { Adam(count: $0.count, learningRate: 0.02) }
             let steps = 5
             var loss: Float = 0
@@ -219,7 +312,7 @@ final class TagRankerTests: XCTestCase {
                 for i in t.indices { optimisers[i].update(&t[i], gradients: g[i]) }
                 p.tensors = t
             }
-            XCTAssertLessThan(loss, 0.05, "\(imageInput) \(imageToOutput): loss stays at \(loss)")
+            XCTAssertLessThan(loss, 0.05, "\(imageInput) \(imageToOutput) attention \(attention): loss stays at \(loss)")
             let decoded = try p.decode(features: features, count: 3, maxTags: 5, stopAtEnd: true)
             XCTAssertEqual(decoded.map { $0.map(\.tag) }, targets, "\(imageInput)")
         }

@@ -22,7 +22,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     private let network: EfficientNetLite0
     private let joint: JointModel
     private let text: SentenceEncoder
-    /// Ranks each photo's tags from its backbone feature; nil when
+    /// Ranks each photo's tags from its backbone feature (or head map); nil when
     /// `tagger.safetensors` is not installed (photos then carry no tags).
     private let tagger: Tagger?
     private let transform: InputTransform
@@ -68,8 +68,9 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         } catch {
             throw DaemonError(.model, "cannot load the models from \(modelDirectory): \(error)")
         }
-        if let tagger, tagger.featureSize != EfficientNetLite0.featureCount {
-            throw DaemonError(.model, "the tagger reads \(tagger.featureSize)-value features, the backbone gives \(EfficientNetLite0.featureCount)")
+        if let tagger, tagger.featureSize != EfficientNetLite0.featureCount
+            || (tagger.needsGrid && tagger.inputValues != BackboneOutput.gridCells * EfficientNetLite0.featureCount) {
+            throw DaemonError(.model, "the tagger reads \(tagger.inputValues)-value inputs, the backbone gives \(EfficientNetLite0.featureCount) (pooled) or \(BackboneOutput.gridCells * EfficientNetLite0.featureCount) (head map)")
         }
         guard text.dimension == joint.dimension else {
             throw DaemonError(.model, "the sentence encoder gives \(text.dimension)-d vectors but the joint space is \(joint.dimension)-d")
@@ -99,7 +100,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         do {
             // A grid joint model also needs the 7×7 head map; it picks its input itself.
             let out = try workspaceLock.withLock {
-                try network.forward(batch, batch: good.count, workspace: workspace, keepGrid: joint.needsGrid)
+                try network.forward(batch, batch: good.count, workspace: workspace, keepGrid: joint.needsGrid || tagger?.needsGrid == true)
             }
             let vectors = try joint.embedImages(out)
             let d = joint.dimension
@@ -111,7 +112,12 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
                 }
                 if case .success(var embedding) = results[i] {
                     (embedding.vector, embedding.feature) = (v, Array(out.features(of: row)))
-                    embedding.tags = try tagger?.tags(feature: embedding.feature).map { PhotoTag(name: $0.tag, score: $0.score) }
+                    if let tagger {
+                        // A grid-attended tagger reads the head map, others the pooled feature.
+                        let input = tagger.needsGrid ? out.grid(of: row).map(Array.init) : embedding.feature
+                        guard let input else { throw DaemonError(.model, "the tagger needs the head map, the backbone kept none") }
+                        embedding.tags = try tagger.tags(feature: input).map { PhotoTag(name: $0.tag, score: $0.score) }
+                    }
                     results[i] = .success(embedding)
                 }
             }

@@ -1,8 +1,12 @@
-/// A photo's tags for people: the ranker's greedy list, most important first.
+/// A photo's tags for people: the ranker's greedy list, most important first,
+/// cut where the ranker's confidence falls below the file's `tag_cutoff`.
 public struct Tagger: Sendable {
     public let parameters: TagParameters
     public let tags: [String]
     public let modelID: String
+    /// Tags after the first whose step probability is below this are not
+    /// listed (chosen on the dev tuning half; nil in files from before it).
+    public let cutoff: Float?
     /// At most this many tags per photo (what the index stores).
     public static let maxTags = 8
 
@@ -10,15 +14,28 @@ public struct Tagger: Sendable {
         parameters = file.parameters
         tags = file.tags
         modelID = file.metadata["model_id"] ?? "?"
+        cutoff = file.metadata[TaggerFile.cutoffKey].flatMap(Float.init).flatMap { (0..<1).contains($0) ? $0 : nil }
     }
 
     public init(path: String) throws { self.init(file: try TaggerFile.load(from: path)) }
 
     public var featureSize: Int { parameters.shape.featureSize }
+    /// Whether the ranker reads the backbone's head map (K,F) instead of the pooled feature.
+    public var needsGrid: Bool { parameters.shape.cells > 1 }
+    /// Values per photo `tags(feature:)` takes: K·F.
+    public var inputValues: Int { parameters.shape.inputValues }
 
-    /// feature (F) → (tag name, step probability), best first, until the
-    /// ranker emits its end token.
+    /// input (K·F: the pooled feature, or the head map with `needsGrid`) →
+    /// (tag name, step probability), best first, until the ranker emits its
+    /// end token or (after the first) a tag's probability is below `cutoff`.
     public func tags(feature: [Float], maxTags: Int = Tagger.maxTags) throws -> [(tag: String, score: Float)] {
-        try parameters.decode(features: feature, count: 1, maxTags: maxTags, stopAtEnd: true)[0].map { (tags[$0.tag], $0.score) }
+        let listed = try parameters.decode(features: feature, count: 1, maxTags: maxTags, stopAtEnd: true)[0]
+        return Self.cut(listed, below: cutoff).map { (tags[$0.tag], $0.score) }
+    }
+
+    /// The list up to the first tag after the first whose score is below `cutoff`.
+    public static func cut(_ list: [(tag: Int, score: Float)], below cutoff: Float?) -> [(tag: Int, score: Float)] {
+        guard let cutoff, let end = list.indices.dropFirst().first(where: { list[$0].score < cutoff }) else { return list }
+        return Array(list[..<end])
     }
 }

@@ -9,6 +9,8 @@ public struct TaggerFile: Sendable {
     public static let modelFormat = "lstm-tag-ranker"
     /// The installed default tagger, in the model directory.
     public static let defaultFileName = "tagger.safetensors"
+    /// Metadata key of the confidence cutoff `Tagger` applies.
+    public static let cutoffKey = "tag_cutoff"
     static let naivePrefix = "baseline.naive_rnn."
     static let linearPrefix = "baseline."
 
@@ -39,6 +41,10 @@ public struct TaggerFile: Sendable {
         meta["hidden_size"] = String(shape.hiddenSize)
         meta["image_input"] = parameters.imageInput.rawValue
         meta["image_to_output"] = parameters.imageToOutput ? "true" : "false"
+        meta["direct_source"] = parameters.directSource.rawValue
+        meta["cells"] = String(shape.cells)
+        meta["attention"] = parameters.attention ? "grid" : "none"
+        meta["input"] = shape.cells > 1 ? "head map (K,F), cell-major" : "pooled feature (F)"
         meta["gate_order"] = "i,f,g,o"
         meta["end_token"] = "last softmax output"
         meta["tags"] = String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
@@ -84,19 +90,35 @@ public struct TaggerFile: Sendable {
         case "true": imageToOutput = true
         case let other?: throw TagError.badModel(path: path, reason: "metadata image_to_output is \(other), expected true or false")
         }
+        // Files from before the grid-attended ranker read the pooled feature, S from it.
+        guard let directSource = TagDirectSource(rawValue: file.metadata["direct_source"] ?? "feature") else {
+            throw TagError.badModel(path: path, reason: "metadata direct_source is \(file.metadata["direct_source"] ?? ""), expected feature or projection")
+        }
+        let attention: Bool
+        switch file.metadata["attention"] {
+        case nil, "none": attention = false
+        case "grid": attention = true
+        case let other?: throw TagError.badModel(path: path, reason: "metadata attention is \(other), expected none or grid")
+        }
+        let cells = file.metadata["cells"] == nil ? 1 : try size("cells")
         let shape = TagShape(featureSize: try size("feature_size"), inputSize: try size("input_size"),
-                             hiddenSize: try size("hidden_size"), tagCount: tags.count)
-        func read(prefix: String, imageInput: TagImageInput, imageToOutput: Bool) throws -> TagParameters {
-            var p = TagParameters(zerosLike: shape, imageInput: imageInput, imageToOutput: imageToOutput)
+                             hiddenSize: try size("hidden_size"), tagCount: tags.count, cells: cells)
+        func read(prefix: String, shape: TagShape, imageInput: TagImageInput, imageToOutput: Bool,
+                  directSource: TagDirectSource = .feature, attention: Bool = false) throws -> TagParameters {
+            var p = TagParameters(zerosLike: shape, imageInput: imageInput, imageToOutput: imageToOutput,
+                                  directSource: directSource, attention: attention)
             do {
                 p.tensors = try zip(p.tensorNames, p.tensorShapes).map { try file.floats(prefix + $0, shape: $1).toArray() }
             } catch { throw TagError.badModel(path: path, reason: "\(error)") }
             return p
         }
-        let parameters = try read(prefix: "", imageInput: imageInput, imageToOutput: imageToOutput)
-        // The naive RNN baseline sees the image at its first step only, never at the output.
+        let parameters = try read(prefix: "", shape: shape, imageInput: imageInput, imageToOutput: imageToOutput, directSource: directSource,
+                                  attention: attention)
+        // The naive RNN baseline sees the pooled image at its first step only, never at the output.
+        var pooledShape = shape
+        pooledShape.cells = 1
         let naive = file.entries[naivePrefix + TagParameters.names[0]] == nil
-            ? nil : try read(prefix: naivePrefix, imageInput: .firstStep, imageToOutput: false)
+            ? nil : try read(prefix: naivePrefix, shape: pooledShape, imageInput: .firstStep, imageToOutput: false)
         var linear: TagLinearClassifier?
         if file.entries[linearPrefix + TagLinearClassifier.names[0]] != nil {
             var l = TagLinearClassifier(featureSize: shape.featureSize, tagCount: shape.tagCount)
