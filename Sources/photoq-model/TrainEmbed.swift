@@ -136,6 +136,7 @@ struct TrainEmbed: ParsableCommand {
             "pool_learning_rate": String(poolLr), "pooling_only": String(poolingOnly), "init_model": initModel.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "",
             "seed": String(seed),
         ]
+        if data.flipAverage { metadata[JointModel.testTimeFlipKey] = "true" }
         if let m = best.devMetrics {
             metadata["dev_split"] = TrainingSetOptions.recorded(set.devSplitList)
             metadata["dev_recall_at_1"] = String(format: "%.4f", m.recallAt1)
