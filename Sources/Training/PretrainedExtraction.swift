@@ -11,8 +11,11 @@ public final class PretrainedNetworks: Sendable {
     public let sentenceEncoder: SentenceEncoder
     public let sentenceEncoderID: String
     public let transform: InputTransform
+    /// Average each photo's pooled features and logits with its mirror's
+    /// (flip test-time augmentation; twice the backbone work).
+    public let flipAverage: Bool
 
-    public init(modelDirectory: String? = nil, transform: InputTransform = .squash) throws {
+    public init(modelDirectory: String? = nil, transform: InputTransform = .squash, flipAverage: Bool = false) throws {
         let backboneFile = try WeightFile(path: ModelPaths.model(ModelPaths.backbone, in: modelDirectory))
         backbone = try EfficientNetLite0(weights: backboneFile)
         backboneID = Self.identity(backboneFile, fallback: "efficientnet-lite0")
@@ -21,7 +24,11 @@ public final class PretrainedNetworks: Sendable {
                                               vocabulary: ModelPaths.model(ModelPaths.sentenceVocabulary, in: modelDirectory))
         sentenceEncoderID = Self.identity(encoderFile, fallback: "minilm-l6") + sentenceEncoder.cacheKeySuffix
         self.transform = transform
+        self.flipAverage = flipAverage
     }
+
+    /// The cache key of the image transform: flip-averaged features are other features.
+    var transformKey: String { transform.rawValue + (flipAverage ? "+flip" : "") }
 
     /// The file's model id plus its size: a reconverted model with other weights gets a new cache key.
     static func identity(_ file: WeightFile, fallback: String) -> String {
@@ -34,7 +41,7 @@ public final class PretrainedNetworks: Sendable {
     public func imageFeatures(_ set: CaptionSet, imageDirectory: String, cache: FeatureCache,
                               threads: Int) throws -> (CaptionSet, ImageFeatures) {
         let features = try cache.imageFeatures(photos: set.photos, imageDirectory: imageDirectory,
-                                               backboneID: backboneID, transform: transform.rawValue) { photos in
+                                               backboneID: backboneID, transform: transformKey) { photos in
             try extract(photos: photos, imageDirectory: imageDirectory, threads: threads)
         }
         let index = Dictionary(features.photos.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
@@ -46,13 +53,19 @@ public final class PretrainedNetworks: Sendable {
     }
 
     private func extract(photos: [String], imageDirectory: String, threads: Int) throws -> ImageFeatures {
-        let backbone = self.backbone, transform = self.transform
+        let backbone = self.backbone, transform = self.transform, flipAverage = self.flipAverage
         let (outputs, failures) = try extractInParallel(count: photos.count, threads: threads, label: "photos") {
             let workspace = WorkspaceBox(EfficientNetWorkspace())
             return { i in
+                let size = EfficientNetLite0.imageSize
                 let input = try ImageLoader.loadNetworkInput(path: imageDirectory + "/" + photos[i],
-                                                             size: EfficientNetLite0.imageSize, transform: transform)
-                let out = try backbone.forward(input, batch: 1, workspace: workspace.value)
+                                                             size: size, transform: transform)
+                var out = try backbone.forward(input, batch: 1, workspace: workspace.value)
+                if flipAverage {
+                    let mirror = try backbone.forward(mirroredNetworkInput(input, size: size), batch: 1,
+                                                      workspace: workspace.value)
+                    out = .averaged(out, mirror: mirror)
+                }
                 return (out.features, out.logits)
             }
         }
@@ -68,15 +81,20 @@ public final class PretrainedNetworks: Sendable {
     /// in the set's order. Runs the backbone again when not cached.
     public func gridFeatures(_ set: CaptionSet, imageDirectory: String, cache: FeatureCache,
                              threads: Int) throws -> GridFeatures {
-        let backbone = self.backbone, transform = self.transform
+        let backbone = self.backbone, transform = self.transform, flipAverage = self.flipAverage
         let grids = try cache.gridFeatures(photos: set.photos, imageDirectory: imageDirectory, backboneID: backboneID,
-                                           transform: transform.rawValue) { photos in
+                                           transform: transformKey) { photos in
             let (outputs, failures) = try extractInParallel(count: photos.count, threads: threads, label: "photo grids") {
                 let workspace = WorkspaceBox(EfficientNetWorkspace())
                 return { i in
                     let input = try ImageLoader.loadNetworkInput(path: imageDirectory + "/" + photos[i],
                                                                  size: EfficientNetLite0.imageSize, transform: transform)
-                    let out = try backbone.forward(input, batch: 1, workspace: workspace.value, keepGrid: true)
+                    var out = try backbone.forward(input, batch: 1, workspace: workspace.value, keepGrid: true)
+                    if flipAverage {
+                        let mirror = try backbone.forward(mirroredNetworkInput(input, size: EfficientNetLite0.imageSize),
+                                                          batch: 1, workspace: workspace.value, keepGrid: true)
+                        out = .averaged(out, mirror: mirror)
+                    }
                     return out.grid!.map { Float16($0) }
                 }
             }

@@ -63,8 +63,8 @@ struct EvalRetrieval: ParsableCommand {
     func run() throws {
         let jointModel = random ? nil : try loadModel()
         let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
-                                            networks: try data.networks(), cache: data.featureCache, threads: data.threads,
-                                            grid: jointModel?.needsGrid ?? false)
+                                            networks: try data.networks(flip: jointModel?.testTimeFlip ?? false), cache: data.featureCache,
+                                            threads: data.threads, grid: jointModel?.needsGrid ?? false)
         var metrics: RetrievalMetrics
         var modelID: String
         var imageRecall: [Int: Double] = [:]

@@ -16,9 +16,16 @@ struct JointDataOptions: ParsableArguments {
     @Option(help: "Threads for feature extraction.")
     var threads = 2
 
+    @Flag(help: "Average each photo's backbone output with its mirror image's (flip test-time augmentation).")
+    var flipAverage = false
+
     var featureCache: FeatureCache { FeatureCache(directory: cache) }
 
-    func networks() throws -> PretrainedNetworks { try PretrainedNetworks(modelDirectory: modelDir) }
+    /// The pretrained networks; `flip` (a joint model trained on flip-averaged
+    /// features) turns on flip averaging as `--flip-average` does.
+    func networks(flip: Bool = false) throws -> PretrainedNetworks {
+        try PretrainedNetworks(modelDirectory: modelDir, flipAverage: flipAverage || flip)
+    }
 
     func bridgeFile() throws -> WeightFile {
         let path = ModelPaths.model(JointModelFiles.bridge, in: modelDir)

@@ -50,6 +50,9 @@ struct TrainEmbed: ParsableCommand {
     var topT = "1,3,5,10"
     @Option(help: "Random seed (triplets and batches).")
     var seed: UInt64 = 1
+    @Flag(help: "Mark the model to embed each photo with its mirror image's backbone output averaged in (flip test-time augmentation at indexing), while training on the photos' own features. --flip-average trains on averaged features too.")
+    var testTimeFlip = false
+
     @Option(help: "Model id stored in the file.")
     var modelID: String?
     @Option(help: "Output model file.")
@@ -136,6 +139,7 @@ struct TrainEmbed: ParsableCommand {
             "pool_learning_rate": String(poolLr), "pooling_only": String(poolingOnly), "init_model": initModel.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "",
             "seed": String(seed),
         ]
+        if data.flipAverage || testTimeFlip { metadata[JointModel.testTimeFlipKey] = "true" }
         if let m = best.devMetrics {
             metadata["dev_split"] = TrainingSetOptions.recorded(set.devSplitList)
             metadata["dev_recall_at_1"] = String(format: "%.4f", m.recallAt1)

@@ -75,7 +75,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         guard text.dimension == joint.dimension else {
             throw DaemonError(.model, "the sentence encoder gives \(text.dimension)-d vectors but the joint space is \(joint.dimension)-d")
         }
-        modelID = "\(joint.modelID)/efficientnet-lite0/\(transform.rawValue)"
+        modelID = "\(joint.modelID)/efficientnet-lite0/\(transform.rawValue)\(joint.testTimeFlip ? "+flip" : "")"
         self.threads = max(1, threads)
         // Links are refused: the scanner does not follow them either, so a
         // link swapped in for a photo must not lead the daemon elsewhere.
@@ -99,10 +99,18 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         for i in good { if case .success(let x) = inputs[i] { batch += x.pixels } }
         do {
             // A grid joint model also needs the 7×7 head map; it picks its input itself.
-            let out = try workspaceLock.withLock {
-                try network.forward(batch, batch: good.count, workspace: workspace, keepGrid: joint.needsGrid || tagger?.needsGrid == true)
+            let (out, mirror) = try workspaceLock.withLock {
+                let out = try network.forward(batch, batch: good.count, workspace: workspace,
+                                              keepGrid: joint.needsGrid || tagger?.needsGrid == true)
+                // A flip model also sees each photo's mirror image: a second
+                // pass of the same size, so the workspace does not grow.
+                guard joint.testTimeFlip else { return (out, nil as BackboneOutput?) }
+                let mirrored = mirroredNetworkInput(batch, size: EfficientNetLite0.imageSize)
+                return (out, try network.forward(mirrored, batch: good.count, workspace: workspace, keepGrid: joint.needsGrid))
             }
-            let vectors = try joint.embedImages(out)
+            // The stored feature (tags, reranking) is the photo's own; only
+            // the joint vector averages the two views.
+            let vectors = try joint.embedImages(mirror.map { .averaged(out, mirror: $0) } ?? out)
             let d = joint.dimension
             for (row, i) in good.enumerated() {
                 let v = Array(vectors[row * d..<(row + 1) * d])

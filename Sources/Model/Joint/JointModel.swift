@@ -6,6 +6,12 @@ import ModelFormat
 /// With `weights` nil it is the bridge-only model (φ = b, θ = s).
 public final class JointModel: @unchecked Sendable {
     public let modelID: String
+    /// Photos are embedded from the mean of their own and their mirror
+    /// image's backbone outputs (metadata `test_time_flip`, set by
+    /// `train embed --flip-average`): the model was trained on such features.
+    public let testTimeFlip: Bool
+    /// Metadata key of `testTimeFlip` ("true" or absent).
+    public static let testTimeFlipKey = "test_time_flip"
     public let parameters: JointParameters
     public let bridge: ZeroShotBridge
     public var dimension: Int { parameters.dimension }
@@ -24,14 +30,19 @@ public final class JointModel: @unchecked Sendable {
             parameters = JointParameters(dimension: bridge.dimension, featureWidth: JointDimensions.feature)
         }
         self.init(parameters: parameters, bridge: bridge,
-                  modelID: weights?.metadata["model_id"] ?? "bridge-only-top\(bridge.topT)")
+                  modelID: weights?.metadata["model_id"] ?? "bridge-only-top\(bridge.topT)",
+                  testTimeFlip: weights.map(Self.usesTestTimeFlip) ?? false)
     }
 
-    public init(parameters: JointParameters, bridge: ZeroShotBridge, modelID: String) {
+    public init(parameters: JointParameters, bridge: ZeroShotBridge, modelID: String, testTimeFlip: Bool = false) {
         self.parameters = parameters
         self.bridge = bridge
         self.modelID = modelID
+        self.testTimeFlip = testTimeFlip
     }
+
+    /// Whether a joint weight file asks for flip-averaged photo features.
+    public static func usesTestTimeFlip(_ weights: WeightFile) -> Bool { weights.metadata[testTimeFlipKey] == "true" }
 
     /// Which backbone output φ reads: the pooled feature or the 7×7 grid.
     public enum ImageInput: String, Sendable { case pooled, grid }
