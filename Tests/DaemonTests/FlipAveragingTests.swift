@@ -16,19 +16,24 @@ final class FlipAveragingTests: XCTestCase {
         let installed = TestEnvironment.modelDirectory
         let jointPath = installed + "/" + JointModelFiles.joint
         guard FileManager.default.fileExists(atPath: jointPath) else { throw XCTSkip("no trained joint model installed") }
-        let plainFile = try WeightFile(path: jointPath)
-        try XCTSkipIf(JointModel.usesTestTimeFlip(plainFile), "the installed model already averages mirrors; needs a plain one to compare")
+        let installedFile = try WeightFile(path: jointPath)
 
-        // A model directory whose joint model asks for flip averaging.
-        let dir = try TestEnvironment.temporaryDirectory(self, prefix: "pqflip")
-        for name in try FileManager.default.contentsOfDirectory(atPath: installed) where name != JointModelFiles.joint {
-            try FileManager.default.createSymbolicLink(atPath: dir + "/" + name, withDestinationPath: installed + "/" + name)
+        // Two model directories with the installed weights: one whose joint
+        // model asks for flip averaging, one whose model does not.
+        func directory(flip: Bool) throws -> String {
+            let dir = try TestEnvironment.temporaryDirectory(self, prefix: flip ? "pqflip" : "pqplain")
+            for name in try FileManager.default.contentsOfDirectory(atPath: installed) where name != JointModelFiles.joint {
+                try FileManager.default.createSymbolicLink(atPath: dir + "/" + name, withDestinationPath: installed + "/" + name)
+            }
+            try WeightFileRewrite.setMetadata([JointModel.testTimeFlipKey: flip ? "true" : "false"], of: installedFile,
+                                              to: dir + "/" + JointModelFiles.joint)
+            return dir
         }
-        try WeightFileRewrite.setMetadata([JointModel.testTimeFlipKey: "true"], of: plainFile, to: dir + "/" + JointModelFiles.joint)
+        let dir = try directory(flip: true), plainDir = try directory(flip: false)
 
         let photo = try SamplePhotos.samples().first { $0.hasSuffix("/dog.jpg") }!
         let flip = try ModelEmbedder(modelDirectory: dir, threads: 1)
-        let plain = try ModelEmbedder(modelDirectory: installed, threads: 1)
+        let plain = try ModelEmbedder(modelDirectory: plainDir, threads: 1)
         XCTAssertTrue(flip.modelID.hasSuffix("+flip"), flip.modelID)
         XCTAssertNotEqual(flip.modelID, plain.modelID, "a flip model's vectors must not be mixed with a plain model's")
         let flipped = try flip.embed(imagesAt: [photo])[0].get()
