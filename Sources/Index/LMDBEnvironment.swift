@@ -197,7 +197,10 @@ public final class LMDBEnvironment: @unchecked Sendable {
                             throw error
                         }
                         // mdb_txn_commit frees the transaction even when it fails.
-                        try lmdbCheck(mdb_txn_commit(txn), "committing a write transaction")
+                        let rc = mdb_txn_commit(txn)
+                        // LMDB reports a short page write as EIO: on a file
+                        // system with no room left, that is a full disk.
+                        try lmdbCheck(rc == EIO && fileSystemIsFull ? ENOSPC : rc, "committing a write transaction")
                         return result
                     }
                 } catch let error as IndexError where error.lmdbReturnCode == MDB_MAP_FULL {
@@ -208,6 +211,17 @@ public final class LMDBEnvironment: @unchecked Sendable {
             }
         }
     }
+
+    /// Whether the file system holding the index has (almost) no space left
+    /// for this user: a write of a few pages would not fit.
+    var fileSystemIsFull: Bool {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0 else { return false }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize) < Self.fullFileSystemBytes
+    }
+
+    /// Free space below which a short write counts as a full disk.
+    static let fullFileSystemBytes: UInt64 = 8 << 20
 
     /// Applies a batch of puts and deletes in one transaction.
     public func apply(_ batch: [LMDBWrite]) throws {
