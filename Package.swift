@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "ModelFormat"),
         .target(name: "Imaging", dependencies: ["CJPEG", "CSPNG", "CWebP", "CHEIF", "CTIFF", "CGIF", "CRaw"]),
         .target(name: "Model", dependencies: ["CBLAS", "CQuantGemm", "ModelFormat"]),
-        .target(name: "Index", dependencies: ["CLMDB", "CBLAS", "CVectorScan"]),
+        .target(name: "Index", dependencies: ["CLMDB", "CVectorScan"]),
         .target(name: "PhotoqProtocol"),
         // The freedesktop thumbnail cache, shared with file managers.
         .target(name: "Thumbnails", dependencies: ["Imaging"]),

@@ -67,7 +67,9 @@ public enum PhotoExplaining {
         let out = request.out ?? HeatMapOutput.defaultPath(name: name, environment: request.environment)
         do {
             let method = ExplanationMethod.defaultMethod(for: explainer)
-            let pass = try explainer.forward(input: input, tiles: networkInputTiles(photo),
+            let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.tileOverlap,
+                                      mirrored: explainer.flipAverage)
+            let pass = try explainer.forward(input: input, tiles: tiles.tiles, mirroredTiles: tiles.mirrored,
                                              keepActivations: method.walksTheBackbone)
             let text = try request.query ?? LastQuery(environment: request.environment).load()
                 ?? setup.topClassName(pass.logits)

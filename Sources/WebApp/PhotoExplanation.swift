@@ -28,8 +28,11 @@ final class PhotoExplanation: Sendable {
                 if loaded == nil { loaded = try setup.makeExplainer() }
                 let (explainer, target) = loaded!
                 let method = ExplanationMethod.defaultMethod(for: explainer)
+                let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.tileOverlap,
+                                      mirrored: explainer.flipAverage)
                 let pass = try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash),
-                                                 tiles: networkInputTiles(photo), keepActivations: method.walksTheBackbone)
+                                                 tiles: tiles.tiles, mirroredTiles: tiles.mirrored,
+                                                 keepActivations: method.walksTheBackbone)
                 let text = try query ?? setup.topClassName(pass.logits)
                 let explanation = try explainer.explain(pass, query: text, method: method)
                 let map = try Self.mapImage(explanation.map, photoWidth: photo.width, photoHeight: photo.height)

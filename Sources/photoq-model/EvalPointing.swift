@@ -31,6 +31,9 @@ struct EvalPointing: ParsableCommand {
     @Option(help: "Methods to evaluate, comma-separated (default: all).")
     var methods: String?
 
+    @Option(help: "Point at the peak located within its cell (true, as explain reports it) or at the largest cell's centre (false).")
+    var peakInCell = true
+
     @Option(help: "Evaluate at most this many queries (0: all).")
     var limit = 0
 
@@ -64,13 +67,16 @@ struct EvalPointing: ParsableCommand {
         if limit > 0 { queries = Array(queries.prefix(limit)) }
         var tallies = Dictionary(uniqueKeysWithValues: evaluated.map { ($0, PointingGame.Tally()) })
         var centre = PointingGame.Tally()
+        var outcomes: [[String: Any]] = []
         var cached: (name: String, pass: Explainer.Forward)?
         let started = Date()
         for query in queries {
             if cached?.name != query.fileName {
                 let photo = try ImageDecoder().decode(path: images + "/" + query.fileName).image
                 let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
-                cached = (query.fileName, try explainer.forward(input: input, tiles: networkInputTiles(photo),
+                let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.tileOverlap,
+                                      mirrored: explainer.flipAverage)
+                cached = (query.fileName, try explainer.forward(input: input, tiles: tiles.tiles, mirroredTiles: tiles.mirrored,
                                                                 keepActivations: evaluated.contains(where: \.walksTheBackbone)))
             }
             guard let current = cached else { continue }
@@ -78,11 +84,15 @@ struct EvalPointing: ParsableCommand {
             let (width, height) = (Double(query.width), Double(query.height))
             for m in evaluated {
                 let map = try explainer.explain(current.pass, query: query.category, method: m).map
-                let (cx, cy) = map.argmax
-                let x = (Double(cx) + 0.5) * width / Double(map.width)
-                let y = (Double(cy) + 0.5) * height / Double(map.height)
-                tallies[m]?.add(category: query.category,
-                                hit: PointingGame.isHit(x: x, y: y, boxes: query.boxes, tolerance: tolerance))
+                let (cx, cy) = peakInCell ? map.peak : (Double(map.argmax.x) + 0.5, Double(map.argmax.y) + 0.5)
+                let x = cx * width / Double(map.width)
+                let y = cy * height / Double(map.height)
+                let hit = PointingGame.isHit(x: x, y: y, boxes: query.boxes, tolerance: tolerance)
+                tallies[m]?.add(category: query.category, hit: hit)
+                if m == method {
+                    outcomes.append(["file": query.fileName, "category": query.category, "hit": hit,
+                                     "peak": ["x": Int(x), "y": Int(y)]])
+                }
             }
             centre.add(category: query.category,
                        hit: PointingGame.isHit(x: width / 2, y: height / 2, boxes: query.boxes, tolerance: tolerance))
@@ -101,6 +111,7 @@ struct EvalPointing: ParsableCommand {
                 "target": target, "feature_map": models.featureMap.rawValue, "tolerance": tolerance,
                 "methods": Dictionary(uniqueKeysWithValues: evaluated.map { ($0.rawValue, tallies[$0]!.accuracy) }),
                 "method_stats": Dictionary(uniqueKeysWithValues: evaluated.map { ($0.rawValue, stats(tallies[$0]!)) }),
+                "per_query": outcomes,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -57,7 +57,9 @@ struct Explain: ParsableCommand {
         let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
         clock.lap("decode")
         let chosen = method ?? .defaultMethod(for: explainer)
-        let pass = try explainer.forward(input: input, tiles: networkInputTiles(photo),
+        let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.tileOverlap,
+                                      mirrored: explainer.flipAverage)
+        let pass = try explainer.forward(input: input, tiles: tiles.tiles, mirroredTiles: tiles.mirrored,
                                          keepActivations: chosen.walksTheBackbone)
         let text = try query ?? models.setup.topClassName(pass.logits)
         let explanation = try explainer.explain(pass, query: text, method: chosen)

@@ -28,7 +28,7 @@ struct ExplainModelOptions: ParsableArguments {
     @Option(help: "Softmax temperature over the classes' cosine similarities to the query (query-classes).")
     var classTemperature: Float = 0.05
 
-    @Option(help: "Joint space: a cell's score for the query: both (default), classes, cosine or direct.")
+    @Option(help: "Joint space: a cell's score for the query: classes (default), both, cosine or direct.")
     var cellScore = CellWeighting().score
 
     @Option(help: "Joint space: softmax temperature over the cells' scores, in standard deviations.")
@@ -40,10 +40,27 @@ struct ExplainModelOptions: ParsableArguments {
     @Option(help: "Joint space: add the whole photo's 7×7 cells to the tiles' 14×14 ones (true or false).")
     var cellMultiScale = CellWeighting().multiScale
 
+    @Option(help: "Joint space: σ in cells of the Gaussian the cell map is smoothed with (0: none).")
+    var cellSmoothing = CellWeighting().smoothing
+
+    @Option(help: "Joint space: tiles per side for the finer cells (2 side by side or 3 overlapping: a 14×14 grid).")
+    var tileSide = Explainer.defaultTileSide
+
+    @Option(help: "Joint space: tiles overlap by half a tile (true or false; default: true for an odd --tile-side).")
+    var tileOverlap: Bool?
+
+    var overlapsTiles: Bool { tileOverlap ?? (tileSide > 1 && tileSide % 2 == 1) }
+
+    @Option(help: "Joint space: average each tile cell with its mirror image's (true or false).")
+    var tileFlip = false
+
     @Option(help: "Joint space: how the query and each word are read; {} stands for the text.")
     var textPrompt = "a photo of a {}"
 
     func validate() throws {
+        guard (1...4).contains(tileSide) else { throw ValidationError("--tile-side must be 1 to 4.") }
+        guard tileOverlap != true || tileSide % 2 == 1 else { throw ValidationError("--tile-overlap needs an odd --tile-side.") }
+        guard cellSmoothing >= 0 && cellSmoothing <= 10 else { throw ValidationError("--cell-smoothing must be 0 to 10.") }
         guard cellTemperature > 0 else { throw ValidationError("--cell-temperature must be positive.") }
         guard classCount >= 1 else { throw ValidationError("--class-count must be at least 1.") }
         guard classTemperature > 0 else { throw ValidationError("--class-temperature must be positive.") }
@@ -63,7 +80,11 @@ struct ExplainModelOptions: ParsableArguments {
         do {
             var made = try setup.makeExplainer(fallback: fallback, note: stderrLine)
             made.explainer.cellWeighting = CellWeighting(score: cellScore, temperature: cellTemperature,
-                                                         contrast: cellContrast, multiScale: cellMultiScale)
+                                                         contrast: cellContrast, multiScale: cellMultiScale,
+                                                         smoothing: cellSmoothing)
+            made.explainer.tileSide = tileSide
+            made.explainer.flipAverage = tileFlip
+            made.explainer.tileOverlap = overlapsTiles
             made.explainer.textPrompt = textPrompt
             return made
         } catch let missing as MissingModelError {

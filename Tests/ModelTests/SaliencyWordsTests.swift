@@ -13,6 +13,14 @@ final class SaliencyWordsTests: XCTestCase {
         return try ExplainerSetup(target: .joint, modelDirectory: TestEnvironment.modelDirectory).makeExplainer().explainer
     }
 
+    /// The explainer's own pass over a photo: the photo and its tiles as the explainer cuts them.
+    private func forward(_ explainer: Explainer, _ photo: RGBImage, keepActivations: Bool = true) throws -> Explainer.Forward {
+        let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.tileOverlap,
+                                      mirrored: explainer.flipAverage)
+        return try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash),
+                                     tiles: tiles.tiles, mirroredTiles: tiles.mirrored, keepActivations: keepActivations)
+    }
+
     /// A map's peak in photo pixels.
     private func peak(_ map: SaliencyMap, width: Int, height: Int) -> (x: Int, y: Int) {
         let report = ExplanationReport(image: "", query: "", target: "",
@@ -28,8 +36,7 @@ final class SaliencyWordsTests: XCTestCase {
         let explainer = try explainer()
         let photo = try ImageDecoder().decode(path: TestEnvironment.data("samples/dog.jpg")).image
         XCTAssertEqual([photo.width, photo.height], [768, 576])
-        let pass = try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash),
-                                         tiles: networkInputTiles(photo))
+        let pass = try forward(explainer, photo)
         let dogBox = (x: 130...310, y: 220...545)
         let boxes: [(String, ClosedRange<Int>, ClosedRange<Int>)] = [
             ("dog", dogBox.x, dogBox.y), ("bicycle", 125...570, 135...420), ("truck", 465...700, 70...175),
@@ -47,8 +54,7 @@ final class SaliencyWordsTests: XCTestCase {
         XCTAssertNotEqual(peaks["dog"]?.x, peaks["truck"]?.x, "the map moves with the words")
 
         // The quick pass (one batch, no recorded layers) explains the cells identically.
-        let quick = try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash),
-                                          tiles: networkInputTiles(photo), keepActivations: false)
+        let quick = try forward(explainer, photo, keepActivations: false)
         XCTAssertTrue(quick.activations.isEmpty)
         let a = try explainer.explain(quick, query: "truck", method: .cells).map.values
         let b = try explainer.explain(pass, query: "truck", method: .cells).map.values
@@ -72,8 +78,7 @@ final class SaliencyWordsTests: XCTestCase {
     func testTopWordIsTheOneWhoseMapCoversTheCombinedMap() throws {
         let explainer = try explainer()
         let photo = try ImageDecoder().decode(path: TestEnvironment.data("samples/dog.jpg")).image
-        let pass = try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash),
-                                         tiles: networkInputTiles(photo))
+        let pass = try forward(explainer, photo)
         let explanation = try explainer.explain(pass, query: "a white truck and a dog", method: .defaultMethod)
         let side = try XCTUnwrap(explanation.perWord.first).map.width
         let combined = try WordMaps.onCells(explanation.map.resampled(width: side, height: side), width: side, height: side)
@@ -94,8 +99,7 @@ final class SaliencyWordsTests: XCTestCase {
         let a = resize(left, width: w, height: h), b = resize(right, width: w, height: h)
         var canvas = RGBImage(width: 2 * w, height: h)
         for y in 0..<h { for x in 0..<w { canvas[x, y] = a[x, y]; canvas[w + x, y] = b[x, y] } }
-        let pass = try explainer.forward(input: networkInput(canvas, size: EfficientNetLite0.imageSize, transform: .squash),
-                                         tiles: networkInputTiles(canvas))
+        let pass = try forward(explainer, canvas)
         let explanation = try explainer.explain(pass, query: "a dog and a giraffe", method: .defaultMethod)
         XCTAssertEqual(explanation.perWord.map(\.word), ["dog", "giraffe"])
         let dog = peak(try XCTUnwrap(explanation.word("dog")).map, width: 2 * w, height: h)
@@ -106,6 +110,34 @@ final class SaliencyWordsTests: XCTestCase {
             let p = peak(try explainer.explain(pass, query: query, method: .defaultMethod).map, width: 2 * w, height: h)
             XCTAssertEqual(p.x < w, onLeft, "the map for \"\(query)\" peaks at \(p)")
         }
+    }
+
+    /// Flip averaging: each tile cell is the mean of its own and its mirror
+    /// image's cell, flipped back (side-by-side tiles, so a tile's cells are
+    /// one 7×7 block of the grid).
+    func testFlipAveragingMeansEachCellWithItsMirror() throws {
+        var explainer = try explainer()
+        (explainer.tileSide, explainer.tileOverlap) = (2, false)
+        let photo = try ImageDecoder().decode(path: TestEnvironment.data("samples/dog.jpg")).image
+        let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
+        let tiles = networkInputTiles(photo, side: 2)
+        let mirrored = mirroredNetworkInput(tiles, size: EfficientNetLite0.imageSize)
+        let own = try XCTUnwrap(explainer.forward(input: input, tiles: tiles, keepActivations: false).detail)
+        let mirror = try XCTUnwrap(explainer.forward(input: input, tiles: mirrored, keepActivations: false).detail)
+        let averaged = try XCTUnwrap(explainer.forward(input: input, tiles: tiles, mirroredTiles: mirrored,
+                                                       keepActivations: false).detail)
+        XCTAssertEqual([averaged.width, averaged.height], [14, 14])
+        let r = 14 * 14
+        for ch in [0, 17, 640, 1279] {
+            for p in 0..<r {
+                let (x, y) = (p % 14, p / 14)
+                let back = (x / 7) * 7 + (6 - x % 7)
+                let expected = (own.head[ch * r + p] + mirror.head[ch * r + y * 14 + back]) / 2
+                XCTAssertEqual(averaged.head[ch * r + p], expected, accuracy: 1e-4, "channel \(ch), cell (\(x), \(y))")
+            }
+        }
+        XCTAssertThrowsError(try explainer.forward(input: input, tiles: tiles, mirroredTiles: Array(mirrored.prefix(10)),
+                                                   keepActivations: false))
     }
 
     func testContentWordsDropStopWordsAndKeepOrder() {

@@ -10,8 +10,9 @@ import Foundation
 // A query's cosine with each φ_r says which cells look like what it names;
 // the cells' class scores weighted by the classes the query names (class
 // activation mapping) localise more sharply. CellScore picks the mix; the
-// pointing game chose `both` (README, "Explanations: the pointing game").
-// The explainer reads these cells from the photo's 2×2 tiles (a 14×14 grid)
+// pointing game chose `classes` (docs/quality.md): alone, the cosine points
+// worse than the photo's centre.
+// The explainer reads these cells from the photo's tiles (3×3 overlapping: a 14×14 grid)
 // when it has them, else from the whole photo's 7×7 head map.
 
 /// Per-cell joint embeddings of one photo: R = height × width cells.
@@ -107,12 +108,17 @@ public struct CellWeighting: Sendable, Equatable {
     /// Subtract each cell's score for the baseline text (the mean of the
     /// class phrases) first, so cells that match any text alike cancel out.
     public var contrast: Bool
+    /// σ in cells of a Gaussian the weights are smoothed with (0: none), so
+    /// the peak lies where the evidence is dense rather than on one sharp cell.
+    public var smoothing: Float
 
-    public init(score: CellScore = .both, temperature: Float = 0.5, contrast: Bool = false, multiScale: Bool = false) {
+    public init(score: CellScore = .classes, temperature: Float = 0.5, contrast: Bool = false, multiScale: Bool = false,
+                smoothing: Float = 1) {
         self.score = score
         self.temperature = temperature
         self.contrast = contrast
         self.multiScale = multiScale
+        self.smoothing = smoothing
     }
 
     /// Weights (R) summing to 1 from the query's and the baseline's scores (R each).

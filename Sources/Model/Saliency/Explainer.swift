@@ -11,6 +11,20 @@ public struct Explainer: Sendable {
     /// How the joint space reads the query and each word; "{}" stands for
     /// the text. Caption-like, as the class phrases were built.
     public var textPrompt = "a photo of a {}"
+    /// Tiles per side for the joint space's finer cells: the caller passes
+    /// `networkInputTiles(photo, side: tileSide, overlapping: tileOverlap, …)`.
+    /// The default, 3 overlapping tiles a side (a 14×14 grid), was chosen by
+    /// the pointing game's tuning half (docs/quality.md).
+    public var tileSide = Explainer.defaultTileSide
+    /// Average each tile cell with the same cell of the tile's mirror image
+    /// (flipped back), as search embeds photos; the caller then passes the
+    /// mirrored tiles too.
+    public var flipAverage = false
+    /// Tiles overlap by half a tile (odd `tileSide`: 3 gives a 14×14 grid
+    /// like 2, with no tile border through the photo's middle); the caller
+    /// passes `networkInputTiles(photo, side: tileSide, overlapping: true)`.
+    public var tileOverlap = Explainer.defaultTileOverlap
+    public static let defaultTileSide = 3, defaultTileOverlap = true
 
     /// The text in the prompt, without doubling an article ("a photo of a" + "a dog").
     func prompted(_ text: String) -> String {
@@ -51,7 +65,9 @@ public struct Explainer: Sendable {
     /// input (3,224,224) RGB 0–255, as from `networkInput`; tiles (T²,3,224,224)
     /// from `networkInputTiles` add a finer grid of cells for the joint space.
     /// `keepActivations` (needed by `ExplanationMethod.walksTheBackbone`) costs time.
-    public func forward(input: [Float], tiles: [Float]? = nil, keepActivations: Bool = true) throws -> Forward {
+    /// mirroredTiles (T²,3,224,224): each tile's left–right mirror, averaged in when given.
+    public func forward(input: [Float], tiles: [Float]? = nil, mirroredTiles: [Float]? = nil,
+                        keepActivations: Bool = true) throws -> Forward {
         let (cells, c) = (BackboneOutput.gridCells, EfficientNetLite0.featureCount)
         let jointTiles = explainsJointSpace ? tiles : nil
         let count = jointTiles.map { $0.count / EfficientNetLite0.inputCount } ?? 0
@@ -70,7 +86,8 @@ public struct Explainer: Sendable {
             var pass = Forward(activations: activations, features: features, logits: logits, head: pool.input)
             if let jointTiles {
                 grid = try backbone.forward(jointTiles, batch: count, keepGrid: true).grid ?? []
-                pass.detail = try stitched(grid, tiles: count)
+                pass.detail = try TileStitching.stitched(averagedWithMirror(grid, mirroredTiles: mirroredTiles, count: count),
+                                                         tiles: count, overlapping: tileOverlap)
             }
             return pass
         }
@@ -82,29 +99,23 @@ public struct Explainer: Sendable {
         var head = [Float](repeating: 0, count: c * cells)
         for cell in 0..<cells { for ch in 0..<c { head[ch * cells + cell] = grid[cell * c + ch] } }
         var pass = Forward(activations: [], features: features, logits: logits, head: head)
-        if count > 0 { pass.detail = try stitched(Array(grid[(cells * c)...]), tiles: count) }
+        if count > 0 {
+            let tileGrid = try averagedWithMirror(Array(grid[(cells * c)...]), mirroredTiles: mirroredTiles, count: count)
+            pass.detail = try TileStitching.stitched(tileGrid, tiles: count, overlapping: tileOverlap)
+        }
         return pass
     }
 
-    /// The tiles' 7×7 head maps side by side: grid (T²,49,C) → (C, (7s)·(7s)) channel-major.
-    private func stitched(_ grid: [Float], tiles count: Int) throws -> (head: [Float], width: Int, height: Int) {
-        let side = Int(Double(count).squareRoot().rounded())
-        let (cells, c) = (BackboneOutput.gridCells, EfficientNetLite0.featureCount)
-        guard side >= 1, side * side == count, grid.count == count * cells * c else {
-            throw SaliencyError(.shapeMismatch, "\(count) tiles do not make a square")
+    /// The tiles' grids (T²,49,C), averaged with their mirror images' grids
+    /// flipped back when the mirrored tiles are given.
+    private func averagedWithMirror(_ grid: [Float], mirroredTiles: [Float]?, count: Int) throws -> [Float] {
+        guard let mirroredTiles, explainsJointSpace else { return grid }
+        guard mirroredTiles.count == count * EfficientNetLite0.inputCount else {
+            throw SaliencyError(.shapeMismatch, "\(mirroredTiles.count / EfficientNetLite0.inputCount) mirrored tiles for \(count) tiles")
         }
-        let cellSide = Int(Double(cells).squareRoot())
-        let width = side * cellSide, r = width * width
-        var head = [Float](repeating: 0, count: c * r)
-        for t in 0..<count {
-            let (ty, tx) = (t / side, t % side)
-            for cell in 0..<cells {
-                let (y, x) = (ty * cellSide + cell / cellSide, tx * cellSide + cell % cellSide)
-                let from = (t * cells + cell) * c
-                for ch in 0..<c { head[ch * r + y * width + x] = grid[from + ch] }
-            }
-        }
-        return (head, width, width)
+        let mirrored = try backbone.forward(mirroredTiles, batch: count, keepGrid: true).grid ?? []
+        let back = BackboneOutput.flippedGrid(mirrored, batch: count)
+        return zip(grid, back).map { ($0 + $1) / 2 }
     }
 
     /// input (3,224,224) RGB 0–255, as from `networkInput`.

@@ -47,11 +47,11 @@ public struct ExplanationReport {
     /// The peak of the combined map in photo pixels.
     public var peak: (x: Int, y: Int) { peak(of: explanation.map) }
 
-    /// A map's maximum in photo pixels (cell centre, the grid covering the whole photo).
+    /// A map's peak (`SaliencyMap.peak`) in photo pixels, the grid covering the whole photo.
     public func peak(of map: SaliencyMap) -> (x: Int, y: Int) {
-        let (cx, cy) = map.argmax
-        return (Int((Double(cx) + 0.5) * Double(photoWidth) / Double(map.width)),
-                Int((Double(cy) + 0.5) * Double(photoHeight) / Double(map.height)))
+        let (cx, cy) = map.peak
+        return (min(photoWidth - 1, Int(cx * Double(photoWidth) / Double(map.width))),
+                min(photoHeight - 1, Int(cy * Double(photoHeight) / Double(map.height))))
     }
 
     /// "upper left", "centre", … for a point of the photo.

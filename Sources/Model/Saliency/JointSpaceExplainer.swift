@@ -42,6 +42,7 @@ extension Explainer {
             }
             return SaliencyMap(checkedWidth: fine.width, height: fine.height,
                                values: cellWeighting.weights(scores, baseline: base))
+                .smoothed(sigma: cellWeighting.smoothing)
         }
         let queryWeights = try weights(theta)
         let phi = model.embedImage(feature: pass.features, logits: pass.logits)
