@@ -66,6 +66,22 @@ final class EfficientNetReferenceTests: XCTestCase {
         }
     }
 
+    /// forwardEach (one image at a time in one workspace) returns what one batched pass does, grid included.
+    func testImageByImagePassEqualsTheBatchedPass() throws {
+        let network = try loadNetwork()
+        let (input, _) = try referenceRun(Array(Self.photos.prefix(3)))
+        let batched = try network.forward(input, batch: 3, keepGrid: true)
+        let each = try network.forwardEach(input, batch: 3, keepGrid: true)
+        XCTAssertEqual(each.batch, 3)
+        for (a, b, name) in [(each.features, batched.features, "features"), (each.logits, batched.logits, "logits"),
+                             (try XCTUnwrap(each.grid), try XCTUnwrap(batched.grid), "grid")] {
+            XCTAssertEqual(a.count, b.count, name)
+            XCTAssertLessThanOrEqual(zip(a, b).map { abs($0 - $1) }.max() ?? 1, 1e-4, name)
+        }
+        XCTAssertNil(try network.forwardEach(input, batch: 3).grid)
+        XCTAssertThrowsError(try network.forwardEach(input, batch: 2))
+    }
+
     func testDeferredAndInPlaceEpiloguesGiveTheSameNetwork() throws {
         // Without kept activations the expand/head bias and ReLU6 move into the
         // depthwise copy and the pooling; with them each conv applies its own.

@@ -85,14 +85,14 @@ public struct Explainer: Sendable {
             (features, logits) = (Array(output.features), Array(output.logits))
             var pass = Forward(activations: activations, features: features, logits: logits, head: pool.input)
             if let jointTiles {
-                grid = try backbone.forward(jointTiles, batch: count, keepGrid: true).grid ?? []
+                grid = try backbone.forwardEach(jointTiles, batch: count, keepGrid: true).grid ?? []
                 pass.detail = try TileStitching.stitched(averagedWithMirror(grid, mirroredTiles: mirroredTiles, count: count),
                                                          tiles: count, overlapping: tileOverlap)
             }
             return pass
         }
-        // One batch: the photo, then its tiles.
-        let output = try backbone.forward(input + (jointTiles ?? []), batch: 1 + count, keepGrid: true)
+        // The photo, then its tiles, in one workspace.
+        let output = try backbone.forwardEach(input + (jointTiles ?? []), batch: 1 + count, keepGrid: true)
         features = Array(output.features(of: 0))
         logits = Array(output.logits(of: 0))
         grid = output.grid ?? []
@@ -113,7 +113,7 @@ public struct Explainer: Sendable {
         guard mirroredTiles.count == count * EfficientNetLite0.inputCount else {
             throw SaliencyError(.shapeMismatch, "\(mirroredTiles.count / EfficientNetLite0.inputCount) mirrored tiles for \(count) tiles")
         }
-        let mirrored = try backbone.forward(mirroredTiles, batch: count, keepGrid: true).grid ?? []
+        let mirrored = try backbone.forwardEach(mirroredTiles, batch: count, keepGrid: true).grid ?? []
         let back = BackboneOutput.flippedGrid(mirrored, batch: count)
         return zip(grid, back).map { ($0 + $1) / 2 }
     }
