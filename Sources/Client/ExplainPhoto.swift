@@ -67,7 +67,7 @@ public enum PhotoExplaining {
         let out = request.out ?? HeatMapOutput.defaultPath(name: name, environment: request.environment)
         do {
             let method = ExplanationMethod.defaultMethod(for: explainer)
-            let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.tileOverlap,
+            let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.overlapsTiles,
                                       mirrored: explainer.flipAverage)
             let pass = try explainer.forward(input: input, tiles: tiles.tiles, mirroredTiles: tiles.mirrored,
                                              keepActivations: method.walksTheBackbone)

@@ -28,7 +28,7 @@ final class PhotoExplanation: Sendable {
                 if loaded == nil { loaded = try setup.makeExplainer() }
                 let (explainer, target) = loaded!
                 let method = ExplanationMethod.defaultMethod(for: explainer)
-                let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.tileOverlap,
+                let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.overlapsTiles,
                                       mirrored: explainer.flipAverage)
                 let pass = try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash),
                                                  tiles: tiles.tiles, mirroredTiles: tiles.mirrored,

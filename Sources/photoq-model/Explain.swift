@@ -57,7 +57,7 @@ struct Explain: ParsableCommand {
         let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
         clock.lap("decode")
         let chosen = method ?? .defaultMethod(for: explainer)
-        let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.tileOverlap,
+        let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.overlapsTiles,
                                       mirrored: explainer.flipAverage)
         let pass = try explainer.forward(input: input, tiles: tiles.tiles, mirroredTiles: tiles.mirrored,
                                          keepActivations: chosen.walksTheBackbone)

@@ -46,10 +46,8 @@ struct ExplainModelOptions: ParsableArguments {
     @Option(help: "Joint space: tiles per side for the finer cells (2 side by side or 3 overlapping: a 14×14 grid).")
     var tileSide = Explainer.defaultTileSide
 
-    @Option(help: "Joint space: tiles overlap by half a tile (true or false; default: true for an odd --tile-side).")
+    @Option(help: "Joint space: tiles overlap by half a tile when --tile-side is odd (true or false).")
     var tileOverlap: Bool?
-
-    var overlapsTiles: Bool { tileOverlap ?? (tileSide > 1 && tileSide % 2 == 1) }
 
     @Option(help: "Joint space: average each tile cell with its mirror image's (true or false).")
     var tileFlip = false
@@ -84,7 +82,7 @@ struct ExplainModelOptions: ParsableArguments {
                                                          smoothing: cellSmoothing)
             made.explainer.tileSide = tileSide
             made.explainer.flipAverage = tileFlip
-            made.explainer.tileOverlap = overlapsTiles
+            made.explainer.tileOverlap = tileOverlap ?? made.explainer.tileOverlap
             made.explainer.textPrompt = textPrompt
             return made
         } catch let missing as MissingModelError {

@@ -96,6 +96,12 @@ final class SaliencyCommandTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(object["accuracy_per_category"] as? Double), 0.5, accuracy: 1e-9)
         XCTAssertEqual(try XCTUnwrap(object["stderr"] as? Double), (0.25 / 2).squareRoot(), accuracy: 1e-9)
         XCTAssertEqual(object["categories"] as? Int, 2)
+        // Each query's outcome for the reported method: the dog found, the car not.
+        let perQuery = try XCTUnwrap(object["per_query"] as? [[String: Any]])
+        XCTAssertEqual(perQuery.count, 2)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: perQuery.map { ($0["category"] as? String ?? "", $0["hit"] as? Bool) }),
+                       ["dog": true, "car": false])
+        XCTAssertTrue(perQuery.allSatisfy { $0["file"] as? String == "canvas.jpg" && $0["peak"] is [String: Int] })
 
         // The joint-space default on the class target is refused as a usage error.
         let refused = try TestEnvironment.run(exe, ["eval", "pointing", "--instances", path, "--images", dir,

@@ -15,7 +15,7 @@ final class SaliencyWordsTests: XCTestCase {
 
     /// The explainer's own pass over a photo: the photo and its tiles as the explainer cuts them.
     private func forward(_ explainer: Explainer, _ photo: RGBImage, keepActivations: Bool = true) throws -> Explainer.Forward {
-        let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.tileOverlap,
+        let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.overlapsTiles,
                                       mirrored: explainer.flipAverage)
         return try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash),
                                      tiles: tiles.tiles, mirroredTiles: tiles.mirrored, keepActivations: keepActivations)
@@ -117,7 +117,7 @@ final class SaliencyWordsTests: XCTestCase {
     /// one 7×7 block of the grid).
     func testFlipAveragingMeansEachCellWithItsMirror() throws {
         var explainer = try explainer()
-        (explainer.tileSide, explainer.tileOverlap) = (2, false)
+        explainer.tileSide = 2  // an even side is cut side by side
         let photo = try ImageDecoder().decode(path: TestEnvironment.data("samples/dog.jpg")).image
         let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
         let tiles = networkInputTiles(photo, side: 2)

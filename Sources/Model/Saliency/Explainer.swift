@@ -12,7 +12,7 @@ public struct Explainer: Sendable {
     /// the text. Caption-like, as the class phrases were built.
     public var textPrompt = "a photo of a {}"
     /// Tiles per side for the joint space's finer cells: the caller passes
-    /// `networkInputTiles(photo, side: tileSide, overlapping: tileOverlap, …)`.
+    /// `networkInputTiles(photo, side: tileSide, overlapping: overlapsTiles, …)`.
     /// The default, 3 overlapping tiles a side (a 14×14 grid), was chosen by
     /// the pointing game's tuning half (docs/quality.md).
     public var tileSide = Explainer.defaultTileSide
@@ -20,11 +20,15 @@ public struct Explainer: Sendable {
     /// (flipped back), as search embeds photos; the caller then passes the
     /// mirrored tiles too.
     public var flipAverage = false
-    /// Tiles overlap by half a tile (odd `tileSide`: 3 gives a 14×14 grid
-    /// like 2, with no tile border through the photo's middle); the caller
-    /// passes `networkInputTiles(photo, side: tileSide, overlapping: true)`.
-    public var tileOverlap = Explainer.defaultTileOverlap
-    public static let defaultTileSide = 3, defaultTileOverlap = true
+    /// Tiles overlap by half a tile when `tileSide` is odd (3 gives a 14×14
+    /// grid like 2, with no tile border through the photo's middle); even
+    /// sides are always cut side by side. See `overlapsTiles`.
+    public var tileOverlap = true
+    public static let defaultTileSide = 3
+
+    /// Whether the tiles are cut overlapping: what the caller passes to
+    /// `networkInputTiles(photo, side: tileSide, overlapping:, …)`.
+    public var overlapsTiles: Bool { tileOverlap && tileSide > 1 && tileSide % 2 == 1 }
 
     /// The text in the prompt, without doubling an article ("a photo of a" + "a dog").
     func prompted(_ text: String) -> String {
@@ -87,7 +91,7 @@ public struct Explainer: Sendable {
             if let jointTiles {
                 grid = try backbone.forwardEach(jointTiles, batch: count, keepGrid: true).grid ?? []
                 pass.detail = try TileStitching.stitched(averagedWithMirror(grid, mirroredTiles: mirroredTiles, count: count),
-                                                         tiles: count, overlapping: tileOverlap)
+                                                         tiles: count, overlapping: overlapsTiles)
             }
             return pass
         }
@@ -101,7 +105,7 @@ public struct Explainer: Sendable {
         var pass = Forward(activations: [], features: features, logits: logits, head: head)
         if count > 0 {
             let tileGrid = try averagedWithMirror(Array(grid[(cells * c)...]), mirroredTiles: mirroredTiles, count: count)
-            pass.detail = try TileStitching.stitched(tileGrid, tiles: count, overlapping: tileOverlap)
+            pass.detail = try TileStitching.stitched(tileGrid, tiles: count, overlapping: overlapsTiles)
         }
         return pass
     }
