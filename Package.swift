@@ -32,10 +32,12 @@ let package = Package(
         // Still-image formats beyond JPEG; ImageDecoder picks one by magic bytes.
         .systemLibrary(name: "CSPNG", pkgConfig: "spng", providers: [.apt(["libspng-dev"])]),
         .systemLibrary(name: "CWebP", pkgConfig: "libwebpdemux", providers: [.apt(["libwebp-dev"])]),
-        .systemLibrary(name: "CHEIF", pkgConfig: "libheif", providers: [.apt(["libheif-dev"])]),
+        // libheif and LibRaw are opened on the first photo that needs them (dlopen):
+        // a search decodes nothing and should not pay for loading them.
+        .target(name: "CHEIF"),
         .target(name: "CTIFF", linkerSettings: [.linkedLibrary("tiff")]),
         .target(name: "CGIF", linkerSettings: [.linkedLibrary("gif")]),
-        .target(name: "CRaw", linkerSettings: [.linkedLibrary("raw_r")]),
+        .target(name: "CRaw"),
         // The sentence encoder's C kernels: integer GEMMs for the quantised dense layers,
         // short-sequence attention and GELU in float (AVX2/FMA chosen at run time).
         .target(name: "CQuantGemm"),
@@ -46,6 +48,8 @@ let package = Package(
         .target(name: "ModelFormat"),
         .target(name: "Imaging", dependencies: ["CJPEG", "CSPNG", "CWebP", "CHEIF", "CTIFF", "CGIF", "CRaw"]),
         .target(name: "Model", dependencies: ["CBLAS", "CQuantGemm", "ModelFormat"]),
+        // The programs that multiply matrices start through it: OpenBLAS's kernel choice, corrected.
+        .target(name: "BLASRuntime", dependencies: ["CBLAS"]),
         .target(name: "Index", dependencies: ["CLMDB", "CVectorScan"]),
         .target(name: "PhotoqProtocol"),
         // The freedesktop thumbnail cache, shared with file managers.
@@ -59,13 +63,13 @@ let package = Package(
         ]),
         .target(name: "Client", dependencies: ["PhotoqProtocol", "Model", "ModelFormat", "Imaging", "Thumbnails"]),
         .executableTarget(name: "photoqd", dependencies: [
-            "Daemon", "Thumbnails", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Daemon", "Thumbnails", "BLASRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The Swift runtime and Foundation linked in: a search is one short
         // process, and resolving ten Swift libraries' symbols at every start
         // cost more than the search itself (README, Performance).
         .executableTarget(name: "photoq", dependencies: [
-            "Client", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Client", "BLASRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             .unsafeFlags(["-static-stdlib"]),
             // What the static Foundation needs besides itself (the modules
@@ -75,7 +79,7 @@ let package = Package(
             .linkedLibrary("swift_Builtin_float"), .linkedLibrary("stdc++"),
         ]),
         .executableTarget(name: "PhotoqModelTool", dependencies: [
-            "Model", "ModelFormat", "Imaging", "Index", "Training", "CBLAS", "CQuantGemm",
+            "Model", "ModelFormat", "Imaging", "Index", "Training", "CBLAS", "CQuantGemm", "BLASRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/photoq-model"),
         // The local web app behind `photoq --web`: a separate binary so the
@@ -88,7 +92,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .executableTarget(name: "photoq-web", dependencies: [
-            "WebApp", "Client", "Thumbnails",
+            "WebApp", "Client", "Thumbnails", "BLASRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -96,8 +100,10 @@ let package = Package(
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatTests", dependencies: ["TestSupport", "ModelFormat"]),
-        .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging"]),
-        .testTarget(name: "ModelTests", dependencies: ["TestSupport", "Model", "ModelFormat", "Imaging", "CBLAS", "CQuantGemm"]),
+        .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "CHEIF", "CRaw"]),
+        .testTarget(name: "ModelTests", dependencies: [
+            "TestSupport", "Model", "ModelFormat", "Imaging", "CBLAS", "CQuantGemm", "BLASRuntime",
+        ]),
         .testTarget(name: "IndexTests", dependencies: ["TestSupport", "Index", "CVectorScan"]),
         .testTarget(name: "TrainingTests", dependencies: ["TestSupport", "Training", "Model", "ModelFormat"]),
         .testTarget(name: "ThumbnailsTests", dependencies: ["TestSupport", "Thumbnails", "Imaging"]),

@@ -1,9 +1,59 @@
 #include "craw_shim.h"
 
+#include <dlfcn.h>
 #include <libraw/libraw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+// LibRaw is opened with dlopen on the first raw photo: linked in, it and its
+// dependencies (lcms2, jasper, OpenMP) cost every photoq start over a
+// millisecond, and most searches decode nothing.
+#define CRAW_STRINGIFY(x) #x
+#define CRAW_SONAME_OF(n) "libraw_r.so." CRAW_STRINGIFY(n)
+#define CRAW_SONAME CRAW_SONAME_OF(LIBRAW_SHLIB_CURRENT)
+
+#define CRAW_FUNCTIONS(X) \
+    X(libraw_init) X(libraw_close) X(libraw_open_buffer) X(libraw_strerror) \
+    X(libraw_set_memerror_handler) X(libraw_set_dataerror_handler) \
+    X(libraw_unpack) X(libraw_unpack_thumb) X(libraw_dcraw_process) \
+    X(libraw_dcraw_make_mem_image) X(libraw_dcraw_clear_mem)
+
+#define CRAW_FIELD(name) __typeof__(name) *name;
+typedef struct { CRAW_FUNCTIONS(CRAW_FIELD) } craw_library;
+#undef CRAW_FIELD
+static craw_library libraw;
+static int libraw_opened;
+static char libraw_missing[256];
+static pthread_once_t libraw_once = PTHREAD_ONCE_INIT;
+
+static int load_libraw(const char *soname, craw_library *out, char *why, size_t size) {
+    void *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char *reason = dlerror();
+        snprintf(why, size, "camera raw needs LibRaw (%s): %s", soname, reason ? reason : "not found");
+        return 0;
+    }
+#define CRAW_RESOLVE(name) \
+    if (!(out->name = (__typeof__(name) *)dlsym(handle, #name))) { \
+        snprintf(why, size, "the LibRaw in %s lacks %s", soname, #name); \
+        dlclose(handle); \
+        return 0; \
+    }
+    CRAW_FUNCTIONS(CRAW_RESOLVE)
+#undef CRAW_RESOLVE
+    return 1;
+}
+
+static void open_libraw(void) {
+    libraw_opened = load_libraw(CRAW_SONAME, &libraw, libraw_missing, sizeof libraw_missing);
+}
+
+int craw_try_load(const char *soname, char *why, size_t size) {
+    craw_library probe;
+    return load_libraw(soname ? soname : CRAW_SONAME, &probe, why, size);
+}
 
 struct craw_decoder {
     libraw_data_t *raw;
@@ -31,7 +81,7 @@ static void data_error(void *data, const char *file, const int offset) {
 }
 
 static int fail(craw_decoder *decoder, int code) {
-    if (decoder->message[0] == '\0') snprintf(decoder->message, sizeof decoder->message, "%s", libraw_strerror(code));
+    if (decoder->message[0] == '\0') snprintf(decoder->message, sizeof decoder->message, "%s", libraw.libraw_strerror(code));
     decoder->status = code == LIBRAW_UNSUFFICIENT_MEMORY ? CRAW_OUT_OF_MEMORY : CRAW_ERROR;
     return decoder->status;
 }
@@ -40,11 +90,17 @@ craw_decoder *craw_open(const unsigned char *data, size_t size, craw_info *info)
     memset(info, 0, sizeof *info);
     craw_decoder *decoder = calloc(1, sizeof *decoder);
     if (!decoder) return NULL;
-    decoder->raw = libraw_init(0);
+    pthread_once(&libraw_once, open_libraw);
+    if (!libraw_opened) {
+        snprintf(decoder->message, sizeof decoder->message, "%s", libraw_missing);
+        decoder->status = CRAW_UNAVAILABLE;
+        return decoder;
+    }
+    decoder->raw = libraw.libraw_init(0);
     if (!decoder->raw) { free(decoder); return NULL; }
-    libraw_set_memerror_handler(decoder->raw, memory_error, decoder);
-    libraw_set_dataerror_handler(decoder->raw, data_error, decoder);
-    int code = libraw_open_buffer(decoder->raw, (void *)data, size);
+    libraw.libraw_set_memerror_handler(decoder->raw, memory_error, decoder);
+    libraw.libraw_set_dataerror_handler(decoder->raw, data_error, decoder);
+    int code = libraw.libraw_open_buffer(decoder->raw, (void *)data, size);
     if (code != LIBRAW_SUCCESS) { fail(decoder, code); return decoder; }
     libraw_image_sizes_t *sizes = &decoder->raw->sizes;
     info->raw_width = sizes->raw_width;
@@ -59,8 +115,8 @@ craw_decoder *craw_open(const unsigned char *data, size_t size, craw_info *info)
 
 void craw_destroy(craw_decoder *decoder) {
     if (!decoder) return;
-    if (decoder->image) libraw_dcraw_clear_mem(decoder->image);
-    libraw_close(decoder->raw);
+    if (decoder->image) libraw.libraw_dcraw_clear_mem(decoder->image);
+    if (decoder->raw) libraw.libraw_close(decoder->raw);
     free(decoder);
 }
 
@@ -69,7 +125,7 @@ int craw_status(const craw_decoder *decoder) { return decoder->status; }
 int craw_preview_jpeg(craw_decoder *decoder, const unsigned char **jpeg, size_t *size) {
     if (decoder->status != CRAW_OK) return decoder->status;
     if (decoder->raw->thumbnail.tlength == 0 && decoder->raw->thumbnail.twidth == 0) return CRAW_NO_PREVIEW;
-    int code = libraw_unpack_thumb(decoder->raw);
+    int code = libraw.libraw_unpack_thumb(decoder->raw);
     if (code != LIBRAW_SUCCESS) {
         decoder->message[0] = '\0';   // a bad preview is not a bad raw
         return CRAW_NO_PREVIEW;
@@ -94,12 +150,12 @@ int craw_half_size_rgb(craw_decoder *decoder, const unsigned char **pixels, int 
     raw->params.no_auto_bright = 1;
     raw->params.gamm[0] = 1 / 2.4;   // the sRGB curve photos are encoded with (LibRaw's default is BT.709's)
     raw->params.gamm[1] = 12.92;
-    int code = libraw_unpack(raw);
+    int code = libraw.libraw_unpack(raw);
     if (code != LIBRAW_SUCCESS) return fail(decoder, code);
-    code = libraw_dcraw_process(raw);
+    code = libraw.libraw_dcraw_process(raw);
     if (code != LIBRAW_SUCCESS) return fail(decoder, code);
     int error = 0;
-    decoder->image = libraw_dcraw_make_mem_image(raw, &error);
+    decoder->image = libraw.libraw_dcraw_make_mem_image(raw, &error);
     if (!decoder->image) return fail(decoder, error ? error : LIBRAW_UNSPECIFIED_ERROR);
     // Like photoq's JPEG decoding, a picture LibRaw patched over damage is refused.
     if (decoder->damaged) return decoder->status = CRAW_ERROR;

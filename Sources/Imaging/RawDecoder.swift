@@ -85,6 +85,7 @@ struct RawDecoder {
         switch status {
         case Int32(CRAW_OK): return
         case Int32(CRAW_OUT_OF_MEMORY): throw ImageError.outOfMemory
+        case Int32(CRAW_UNAVAILABLE): throw ImageError.unsupported(message: String(cString: craw_message(handle)))
         default:
             let text = String(cString: craw_message(handle))
             let message = "camera raw: " + text

@@ -31,6 +31,12 @@ struct ExplainModelOptions: ParsableArguments {
     @Option(help: "Joint space: a cell's score for the query: classes (default), both, cosine or direct.")
     var cellScore = CellWeighting().score
 
+    @Option(help: "Joint space: how many ImageNet classes nearest the query the cells' class score reads it as.")
+    var cellClassCount = CellWeighting().classCount
+
+    @Option(help: "Joint space: softmax temperature over those classes' cosine similarities to the query.")
+    var cellClassTemperature = CellWeighting().classTemperature
+
     @Option(help: "Joint space: softmax temperature over the cells' scores, in standard deviations.")
     var cellTemperature = CellWeighting().temperature
 
@@ -62,6 +68,8 @@ struct ExplainModelOptions: ParsableArguments {
         guard cellTemperature > 0 else { throw ValidationError("--cell-temperature must be positive.") }
         guard classCount >= 1 else { throw ValidationError("--class-count must be at least 1.") }
         guard classTemperature > 0 else { throw ValidationError("--class-temperature must be positive.") }
+        guard (1...1000).contains(cellClassCount) else { throw ValidationError("--cell-class-count must be 1 to 1000.") }
+        guard cellClassTemperature > 0 else { throw ValidationError("--cell-class-temperature must be positive.") }
     }
 
     var setup: ExplainerSetup {
@@ -79,7 +87,8 @@ struct ExplainModelOptions: ParsableArguments {
             var made = try setup.makeExplainer(fallback: fallback, note: stderrLine)
             made.explainer.cellWeighting = CellWeighting(score: cellScore, temperature: cellTemperature,
                                                          contrast: cellContrast, multiScale: cellMultiScale,
-                                                         smoothing: cellSmoothing)
+                                                         smoothing: cellSmoothing, classCount: cellClassCount,
+                                                         classTemperature: cellClassTemperature)
             made.explainer.tileSide = tileSide
             made.explainer.flipAverage = tileFlip
             made.explainer.tileOverlap = tileOverlap ?? made.explainer.tileOverlap

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BLASRuntime
 
 /// photoq-model: the model tools (classify, train, evaluate, benchmark).
 @main
@@ -18,4 +19,10 @@ struct PhotoqModelTool: ParsableCommand {
             Calibrate.self,
         ]
     )
+
+    /// Every model command multiplies matrices: on the kernels this CPU can run.
+    static func main() {
+        OpenBLASCore.restartWithBetterCoreIfNeeded()
+        main(nil)
+    }
 }

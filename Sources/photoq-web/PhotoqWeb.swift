@@ -1,4 +1,5 @@
 import ArgumentParser
+import BLASRuntime
 import Client
 import FoundationEssentials
 import Glibc
@@ -28,6 +29,8 @@ struct PhotoqWeb: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Explanations run the backbone on OpenBLAS: with the kernels this CPU can run.
+        OpenBLASCore.restartWithBetterCoreIfNeeded()
         let environment = ProcessInfo.processInfo.environment
         // Logs go to stderr: stdout's first line is the address, for people and scripts.
         var logger = Logger(label: "photoq-web") { StreamLogHandler.standardError(label: $0) }

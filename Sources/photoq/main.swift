@@ -1,4 +1,5 @@
 import ArgumentParser
+import BLASRuntime
 import Client
 import FoundationEssentials
 import Glibc
@@ -291,4 +292,10 @@ private func losslessArguments() -> [String] {
     }
 }
 
-Photoq.main(PreviewArguments.expand(losslessArguments()))
+let arguments = PreviewArguments.expand(losslessArguments())
+// An explanation runs the backbone on OpenBLAS; a search multiplies nothing
+// here and does not pay for a restart.
+if arguments.contains(where: { $0 == "--explain" || $0.hasPrefix("--explain=") }) {
+    OpenBLASCore.restartWithBetterCoreIfNeeded()
+}
+Photoq.main(arguments)

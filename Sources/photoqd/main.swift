@@ -1,4 +1,5 @@
 import ArgumentParser
+import BLASRuntime
 import Daemon
 import Foundation
 import ModelFormat
@@ -130,4 +131,6 @@ struct PhotoqDaemonCommand: ParsableCommand {
     }
 }
 
+// The backbone runs on OpenBLAS: with the kernels this CPU can run.
+OpenBLASCore.restartWithBetterCoreIfNeeded()
 PhotoqDaemonCommand.main()

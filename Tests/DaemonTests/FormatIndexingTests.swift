@@ -29,5 +29,24 @@ final class FormatIndexingTests: XCTestCase {
             .call(.similar(request), expecting: SearchResult.self).hits
         let names = hits.map { ($0.path as NSString).lastPathComponent }.filter { $0 != "dog.jpg" }
         XCTAssertEqual(Set(names.prefix(dogs.count - 1)), Set(dogs.dropFirst()), "ranking: \(names)")
+
+        // libheif and LibRaw are opened when a photo needs them: the daemon
+        // that decoded HEIF, AVIF and DNG has them mapped, a search does not load them.
+        let pid = try XCTUnwrap(daemon.process?.processIdentifier)
+        // Read to the end: /proc files report size 0, and a sized read stops short.
+        let maps = String(decoding: try XCTUnwrap(FileHandle(forReadingAtPath: "/proc/\(pid)/maps")).readDataToEndOfFile(),
+                          as: UTF8.self)
+        XCTAssertTrue(maps.contains("libheif.so"), "photoqd decoded HEIF without libheif mapped?")
+        XCTAssertTrue(maps.contains("libraw_r.so"), "photoqd decoded DNG without LibRaw mapped?")
+        let search = try TestEnvironment.run(try DaemonProcess.binary("photoq"),
+                                             ["--socket", daemon.socket, "--min-score", "-1", "-n", "3", "a dog"],
+                                             environment: ["LD_DEBUG": "libs"])
+        XCTAssertEqual(search.status, 0)
+        let loaded = String(decoding: search.stderr, as: UTF8.self)
+        XCTAssertTrue(loaded.contains("libjpeg.so"), "LD_DEBUG=libs printed no loads:\n\(loaded.prefix(2000))")
+        for codec in ["libheif", "libraw", "libde265", "libx265", "libaom", "libdav1d"] {
+            XCTAssertFalse(loaded.contains(codec), "photoq loaded \(codec) for a search")
+        }
+        XCTAssertEqual(String(decoding: search.stdout, as: UTF8.self).split(separator: "\n").count, 3)
     }
 }

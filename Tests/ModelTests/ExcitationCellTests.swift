@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Model
 
@@ -68,5 +69,37 @@ final class ExcitationCellTests: XCTestCase {
         let p = try Excitation.cells(joint, query: theta, space: space, weights: weights, classifier: classifier)
         XCTAssertEqual(p.reduce(0, +), 0, accuracy: 1e-6)
         XCTAssertThrowsError(try Excitation.cells(joint, query: theta, space: space, weights: [1], classifier: classifier))
+    }
+
+    func testClassScoreIsTheCellLogitsWeightedByTheQuerysNearestClasses() throws {
+        var random = ExcitationTestRandom(seed: 44)
+        let joint = model(&random)
+        let classifier = random.values(k * c, -1, 1), bias = random.values(k, -0.5, 0.5)
+        let head = random.values(c * side * side, 0, 2)
+        let space = try CellSpace(model: joint, head: head, width: side, height: side,
+                                  classifier: classifier, classifierBias: bias)
+        let theta = normalizedL2(random.values(d, -1, 1))
+        let classText = joint.bridge.classText
+        // The query's cosine with each class text, and the classes by it.
+        let cosines = (0..<k).map { j in (0..<d).reduce(Float(0)) { $0 + classText[j * d + $1] * theta[$1] } }
+        let ranked = (0..<k).sorted { cosines[$0] > cosines[$1] }
+        let r = side * side
+        func cellLogit(_ cell: Int, _ j: Int) -> Float {
+            (0..<c).reduce(bias[j]) { $0 + classifier[j * c + $1] * head[$1 * r + cell] }
+        }
+        for (count, temperature) in [(1, Float(0.05)), (3, 0.1), (k, 0.5)] {
+            let weighting = CellWeighting(classCount: count, classTemperature: temperature)
+            let scores = try space.scores(theta, weighting: weighting)
+            let chosen = ranked.prefix(count)
+            let e = chosen.map { Foundation.exp((cosines[$0] - cosines[ranked[0]]) / temperature) }
+            let total = e.reduce(0, +)
+            for cell in 0..<r {
+                let expected = zip(chosen, e).reduce(Float(0)) { $0 + $1.1 / total * cellLogit(cell, $1.0) }
+                XCTAssertEqual(scores[cell], expected, accuracy: 1e-4, "\(count) classes at \(temperature), cell \(cell)")
+            }
+        }
+        // One class: exactly the nearest class's activation map.
+        let one = try space.scores(theta, weighting: CellWeighting(classCount: 1))
+        for cell in 0..<r { XCTAssertEqual(one[cell], cellLogit(cell, ranked[0]), accuracy: 1e-4) }
     }
 }

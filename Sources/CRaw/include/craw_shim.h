@@ -13,6 +13,7 @@ enum {
     CRAW_OUT_OF_MEMORY = -2,
     CRAW_NO_PREVIEW = -4,     // no embedded JPEG preview in the file
     CRAW_BAD_ARGUMENT = -3,
+    CRAW_UNAVAILABLE = -5,    // LibRaw is not installed: the message names it
 };
 
 typedef struct {
@@ -38,5 +39,10 @@ int craw_preview_jpeg(craw_decoder *decoder, const unsigned char **jpeg, size_t 
 int craw_half_size_rgb(craw_decoder *decoder, const unsigned char **pixels, int *width, int *height);
 
 const char *craw_message(const craw_decoder *decoder);
+
+// Whether LibRaw opens from `soname` (NULL: the one the headers describe) with
+// every function photoq calls: 1, or 0 with the reason in `why`. craw_open
+// opens it on first use; this only checks.
+int craw_try_load(const char *soname, char *why, size_t size);
 
 #endif

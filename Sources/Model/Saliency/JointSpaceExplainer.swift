@@ -24,20 +24,20 @@ extension Explainer {
         }
         let theta = embed(query)
         let other = jointBaseline(model)
-        let baseline = try space.scores(other, kind: cellWeighting.score)
-        let fineBaseline = try fine.scores(other, kind: cellWeighting.score)
+        let baseline = try space.scores(other, weighting: cellWeighting)
+        let fineBaseline = try fine.scores(other, weighting: cellWeighting)
         func weights(_ theta: [Float]) throws -> [Float] {
-            cellWeighting.weights(try space.scores(theta, kind: cellWeighting.score), baseline: baseline)
+            cellWeighting.weights(try space.scores(theta, weighting: cellWeighting), baseline: baseline)
         }
         func fineWeights(_ theta: [Float]) throws -> SaliencyMap {
-            var scores = try fine.scores(theta, kind: cellWeighting.score)
+            var scores = try fine.scores(theta, weighting: cellWeighting)
             var base = fineBaseline
             if cellWeighting.multiScale && fine.cells != space.cells {
                 func coarse(_ v: [Float]) -> [Float] {
                     standardized(SaliencyMap(checkedWidth: width, height: height, values: v)
                         .resampled(width: fine.width, height: fine.height).values)
                 }
-                scores = zip(standardized(scores), coarse(try space.scores(theta, kind: cellWeighting.score))).map(+)
+                scores = zip(standardized(scores), coarse(try space.scores(theta, weighting: cellWeighting))).map(+)
                 base = zip(standardized(base), coarse(baseline)).map(+)
             }
             return SaliencyMap(checkedWidth: fine.width, height: fine.height,
