@@ -18,13 +18,21 @@ final class ExcitationCellTests: XCTestCase {
         return JointModel(parameters: parameters, bridge: bridge, modelID: "test")
     }
 
-    func testCellAttentionAndGridProjectionConserve() throws {
-        var random = ExcitationTestRandom(seed: 41)
+    /// A random model, classifier and head map (values in `headRange`, or all
+    /// zero), drawn in that order, and the cells they make.
+    private func cells(_ random: inout ExcitationTestRandom, headRange: (Float, Float)?) throws
+        -> (joint: JointModel, classifier: [Float], bias: [Float], head: [Float], space: CellSpace) {
         let joint = model(&random)
         let classifier = random.values(k * c, -1, 1), bias = random.values(k, -0.5, 0.5)
-        let head = random.values(c * side * side, 0.05, 2)
+        let head = headRange.map { random.values(c * side * side, $0.0, $0.1) } ?? [Float](repeating: 0, count: c * side * side)
         let space = try CellSpace(model: joint, head: head, width: side, height: side,
                                   classifier: classifier, classifierBias: bias)
+        return (joint, classifier, bias, head, space)
+    }
+
+    func testCellAttentionAndGridProjectionConserve() throws {
+        var random = ExcitationTestRandom(seed: 41)
+        let (joint, classifier, _, _, space) = try cells(&random, headRange: (0.05, 2))
         for contrast in [false, true] {
             let theta = normalizedL2(random.values(d, -1, 1))
             let baseline = try space.similarities(normalizedL2(random.values(d, -1, 1)))
@@ -42,11 +50,7 @@ final class ExcitationCellTests: XCTestCase {
 
     func testCellEmbeddingsAreEachCellEmbeddedAlone() throws {
         var random = ExcitationTestRandom(seed: 42)
-        let joint = model(&random)
-        let classifier = random.values(k * c, -1, 1), bias = random.values(k, -0.5, 0.5)
-        let head = random.values(c * side * side, 0, 2)
-        let space = try CellSpace(model: joint, head: head, width: side, height: side,
-                                  classifier: classifier, classifierBias: bias)
+        let (joint, classifier, bias, head, space) = try cells(&random, headRange: (0, 2))
         let r = side * side
         for cell in [0, 4, 8] {
             let feature = (0..<c).map { head[$0 * r + cell] }
@@ -59,11 +63,8 @@ final class ExcitationCellTests: XCTestCase {
 
     func testEveryCellWithoutExcitatoryInputDropsItsShare() throws {
         var random = ExcitationTestRandom(seed: 43)
-        let joint = model(&random)
-        let classifier = random.values(k * c, -1, 1), bias = random.values(k, -0.5, 0.5)
-        let head = [Float](repeating: 0, count: c * side * side)  // nothing active anywhere
-        let space = try CellSpace(model: joint, head: head, width: side, height: side,
-                                  classifier: classifier, classifierBias: bias)
+        // Nothing active anywhere.
+        let (joint, classifier, _, _, space) = try cells(&random, headRange: nil)
         let weights = [Float](repeating: 1 / Float(side * side), count: side * side)
         let theta = normalizedL2(random.values(d, -1, 1))
         let p = try Excitation.cells(joint, query: theta, space: space, weights: weights, classifier: classifier)
@@ -73,11 +74,7 @@ final class ExcitationCellTests: XCTestCase {
 
     func testClassScoreIsTheCellLogitsWeightedByTheQuerysNearestClasses() throws {
         var random = ExcitationTestRandom(seed: 44)
-        let joint = model(&random)
-        let classifier = random.values(k * c, -1, 1), bias = random.values(k, -0.5, 0.5)
-        let head = random.values(c * side * side, 0, 2)
-        let space = try CellSpace(model: joint, head: head, width: side, height: side,
-                                  classifier: classifier, classifierBias: bias)
+        let (joint, classifier, bias, head, space) = try cells(&random, headRange: (0, 2))
         let theta = normalizedL2(random.values(d, -1, 1))
         let classText = joint.bridge.classText
         // The query's cosine with each class text, and the classes by it.
