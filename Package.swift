@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "CGIF", linkerSettings: [.linkedLibrary("gif")]),
         .target(name: "CRaw"),
         // The sentence encoder's C kernels: integer GEMMs for the quantised dense layers,
-        // short-sequence attention and GELU in float (AVX2/FMA chosen at run time).
+        // short-sequence attention and GELU in float (AVX-512 VNNI / AVX2 / FMA chosen at run time).
         .target(name: "CQuantGemm"),
         // The int8 vector-scan kernels: AVX2 chosen at run time, portable C otherwise.
         .target(name: "CVectorScan"),

@@ -18,7 +18,7 @@ static int pq_has_avx2_fma(void) {
     int known = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (known < 0) {
         __builtin_cpu_init();
-        known = pq_has_avx2() && __builtin_cpu_supports("fma") ? 1 : 0;
+        known = pq_kernel_supported(PQ_KERNEL_AVX2) && __builtin_cpu_supports("fma") ? 1 : 0;
         __atomic_store_n(&cached, known, __ATOMIC_RELAXED);
     }
     return known;

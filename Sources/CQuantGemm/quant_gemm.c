@@ -5,6 +5,8 @@
 #include "quant_layout.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 void pq_linear_portable(float *out, const int16_t *q, const float *x_scales,
                         const int16_t *packed, const float *w_scales, const float *bias,
@@ -26,27 +28,77 @@ void pq_linear_portable(float *out, const int16_t *q, const float *x_scales,
     }
 }
 
-int pq_has_avx2(void) {
+void pq_linear_tiled(pq_tile_function tile, int tile_tokens, int tile_blocks, float *out, const int16_t *q,
+                     const float *x_scales, const int16_t *packed, const float *w_scales, const float *bias,
+                     int tokens, int out_features, int in_features, int accumulate) {
+    int padded = 2 * pq_pairs(in_features);
+    int blocks = (out_features + PQ_BLOCK_ROWS - 1) / PQ_BLOCK_ROWS;
+    for (int block = 0; block < blocks; block += tile_blocks) {
+        int these_blocks = blocks - block < tile_blocks ? blocks - block : tile_blocks;
+        for (int n = 0; n < tokens; n += tile_tokens) {
+            int these_tokens = tokens - n < tile_tokens ? tokens - n : tile_tokens;
+            tile(these_tokens, these_blocks, out + (long)n * out_features, q + (long)n * padded, x_scales + n,
+                 packed, w_scales, bias, block * PQ_BLOCK_ROWS, out_features, in_features, accumulate);
+        }
+    }
+}
+
+/// The widest kernel the CPU runs, whatever PHOTOQ_INT8_KERNEL says.
+/// compiler-rt's answers include the OS check (XGETBV) that the AVX-512
+/// registers are saved across context switches.
+static pq_kernel pq_widest_kernel(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl")) return PQ_KERNEL_AVX512_VNNI;
+    if (__builtin_cpu_supports("avx2")) return PQ_KERNEL_AVX2;
+#endif
+    return PQ_KERNEL_PORTABLE;
+}
+
+pq_kernel pq_automatic_kernel(void) {
 #if defined(__x86_64__) || defined(__i386__)
     // Threads may race to fill it; they all store the same answer.
     static int cached = -1;
     int known = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx2") ? 1 : 0;
+        known = pq_widest_kernel();
+        // PHOTOQ_INT8_KERNEL=avx2|portable caps the choice, so benchmarks can
+        // compare kernels in one run; it never picks one the CPU lacks.
+        const char *cap = getenv("PHOTOQ_INT8_KERNEL");
+        if (cap && strcmp(cap, "portable") == 0) known = PQ_KERNEL_PORTABLE;
+        if (cap && strcmp(cap, "avx2") == 0 && known == PQ_KERNEL_AVX512_VNNI) known = PQ_KERNEL_AVX2;
         __atomic_store_n(&cached, known, __ATOMIC_RELAXED);
     }
-    return known;
+    return (pq_kernel)known;
 #else
-    return 0;
+    return PQ_KERNEL_PORTABLE;
 #endif
+}
+
+int pq_kernel_supported(pq_kernel kernel) {
+    pq_kernel best = pq_widest_kernel();
+    switch (kernel) {
+        case PQ_KERNEL_AUTO:
+        case PQ_KERNEL_PORTABLE: return 1;
+        case PQ_KERNEL_AVX2: return best == PQ_KERNEL_AVX2 || best == PQ_KERNEL_AVX512_VNNI;
+        case PQ_KERNEL_AVX512_VNNI: return best == PQ_KERNEL_AVX512_VNNI;
+    }
+    return 0;
 }
 
 void pq_linear(float *out, const int16_t *q, const float *x_scales,
                const int16_t *packed, const float *w_scales, const float *bias,
                int tokens, int out_features, int in_features, int accumulate, pq_kernel kernel) {
+    // A kernel this CPU cannot run falls back to the portable one.
+    pq_kernel chosen = kernel == PQ_KERNEL_AUTO ? pq_automatic_kernel()
+                       : pq_kernel_supported(kernel) ? kernel : PQ_KERNEL_PORTABLE;
 #if defined(__x86_64__) || defined(__i386__)
-    if (kernel == PQ_KERNEL_AUTO && pq_has_avx2()) {
+    if (chosen == PQ_KERNEL_AVX512_VNNI) {
+        pq_linear_avx512_vnni(out, q, x_scales, packed, w_scales, bias, tokens, out_features, in_features, accumulate);
+        return;
+    }
+    if (chosen == PQ_KERNEL_AVX2) {
         pq_linear_avx2(out, q, x_scales, packed, w_scales, bias, tokens, out_features, in_features, accumulate);
         return;
     }

@@ -13,6 +13,7 @@
 
 #include "quant_gemm.h"
 #include "quant_layout.h"
+#include "quant_store_avx2.h"
 
 #include <immintrin.h>
 #include <stddef.h>
@@ -21,25 +22,6 @@
 #define PQ_TILE_TOKENS 3
 #define PQ_TILE_BLOCKS 3
 #define PQ_AVX2 __attribute__((target("avx2")))
-
-/// The epilogue of one block for one token: the formula of pq_dequantize,
-/// eight rows at a time, or row by row for the last, partial block.
-PQ_AVX2 static inline void pq_store_block(float *out, __m256i sum, float x_scale, const float *w_scales,
-                                          const float *bias, int rows, int accumulate) {
-    if (rows == PQ_BLOCK_ROWS) {
-        __m256 scale = _mm256_mul_ps(_mm256_set1_ps(x_scale), _mm256_loadu_ps(w_scales));
-        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(sum), scale);
-        if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias));
-        if (accumulate) v = _mm256_add_ps(_mm256_loadu_ps(out), v);
-        _mm256_storeu_ps(out, v);
-        return;
-    }
-    int32_t sums[PQ_BLOCK_ROWS];
-    _mm256_storeu_si256((__m256i *)sums, sum);
-    for (int r = 0; r < rows; r++) {
-        out[r] = pq_dequantize(sums[r], x_scale, w_scales[r], bias, r, accumulate ? out + r : NULL);
-    }
-}
 
 /// One tile of T tokens × B blocks; inlined with constant T and B so the
 /// accumulators stay in registers.
@@ -91,22 +73,11 @@ PQ_AVX2 static void pq_any_tile(int tokens, int blocks, float *out, const int16_
     }
 }
 
-PQ_AVX2 void pq_linear_avx2(float *out, const int16_t *q, const float *x_scales,
-                            const int16_t *packed, const float *w_scales, const float *bias,
-                            int tokens, int out_features, int in_features, int accumulate) {
-    int padded = 2 * pq_pairs(in_features);
-    int blocks = (out_features + PQ_BLOCK_ROWS - 1) / PQ_BLOCK_ROWS;
-    // Row blocks outside, tokens inside: a tile's weights stay in L1 while
-    // every token passes over them.
-    for (int block = 0; block < blocks; block += PQ_TILE_BLOCKS) {
-        int tile_blocks = blocks - block < PQ_TILE_BLOCKS ? blocks - block : PQ_TILE_BLOCKS;
-        for (int n = 0; n < tokens; n += PQ_TILE_TOKENS) {
-            int tile_tokens = tokens - n < PQ_TILE_TOKENS ? tokens - n : PQ_TILE_TOKENS;
-            pq_any_tile(tile_tokens, tile_blocks, out + (long)n * out_features, q + (long)n * padded,
-                        x_scales + n, packed, w_scales, bias, block * PQ_BLOCK_ROWS, out_features, in_features,
-                        accumulate);
-        }
-    }
+void pq_linear_avx2(float *out, const int16_t *q, const float *x_scales,
+                    const int16_t *packed, const float *w_scales, const float *bias,
+                    int tokens, int out_features, int in_features, int accumulate) {
+    pq_linear_tiled(pq_any_tile, PQ_TILE_TOKENS, PQ_TILE_BLOCKS, out, q, x_scales, packed, w_scales, bias, tokens,
+                    out_features, in_features, accumulate);
 }
 
 #endif

@@ -22,6 +22,18 @@ static inline float pq_dequantize(int32_t sum, float x_scale, float w_scale, con
     return v;
 }
 
+/// One kernel's tile: `tokens` × `blocks` (each at most the kernel's tile
+/// size) starting at token 0 of `out`/`q` and at output row `first_row`.
+typedef void (*pq_tile_function)(int tokens, int blocks, float *out, const int16_t *q, const float *x_scales,
+                                 const int16_t *packed, const float *w_scales, const float *bias, int first_row,
+                                 int out_features, int in_features, int accumulate);
+
+/// Runs `tile` over the whole product. Row blocks outside, tokens inside: a
+/// tile's weights stay in cache while every token passes over them.
+void pq_linear_tiled(pq_tile_function tile, int tile_tokens, int tile_blocks, float *out, const int16_t *q,
+                     const float *x_scales, const int16_t *packed, const float *w_scales, const float *bias,
+                     int tokens, int out_features, int in_features, int accumulate);
+
 void pq_linear_portable(float *out, const int16_t *q, const float *x_scales,
                         const int16_t *packed, const float *w_scales, const float *bias,
                         int tokens, int out_features, int in_features, int accumulate);
@@ -30,6 +42,9 @@ void pq_linear_portable(float *out, const int16_t *q, const float *x_scales,
 void pq_linear_avx2(float *out, const int16_t *q, const float *x_scales,
                     const int16_t *packed, const float *w_scales, const float *bias,
                     int tokens, int out_features, int in_features, int accumulate);
+void pq_linear_avx512_vnni(float *out, const int16_t *q, const float *x_scales,
+                           const int16_t *packed, const float *w_scales, const float *bias,
+                           int tokens, int out_features, int in_features, int accumulate);
 #endif
 
 #endif

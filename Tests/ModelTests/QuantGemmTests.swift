@@ -4,7 +4,7 @@ import TestSupport
 import XCTest
 @testable import Model
 
-/// The integer dense-layer kernels: the AVX2 and portable kernels against
+/// The integer dense-layer kernels: the AVX-512 VNNI, AVX2 and portable kernels against
 /// each other bit for bit, against the float product they approximate, and
 /// against the independent NumPy reference (Tests/Reference/quant_ref.py).
 final class QuantGemmTests: XCTestCase {
@@ -40,21 +40,47 @@ final class QuantGemmTests: XCTestCase {
         return out
     }
 
-    /// Shapes around the tile sizes (4 tokens, 8/24 rows, column pairs) and the encoder's own.
+    /// Shapes around the tile sizes (3–4 tokens, 8/24/48 rows, odd and even
+    /// column pairs) and the encoder's own.
     private let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (1, 2, 8), (2, 3, 5), (3, 7, 9), (4, 16, 24), (5, 33, 25), (7, 31, 47), (9, 65, 17),
-        (13, 384, 384), (11, 384, 1536), (6, 1536, 384), (17, 129, 100), (4, 1537, 23),
+        (13, 384, 384), (11, 384, 1536), (6, 1536, 384), (17, 129, 100), (4, 1537, 23), (8, 6, 48),
+        (9, 5, 49), (5, 2, 56), (4, 385, 41),
     ]
 
-    func testVectorKernelMatchesPortableBitForBit() {
-        if pq_has_avx2() == 0 { print("no AVX2 on this CPU: both paths run the portable kernel") }
+    /// The vector kernels this CPU runs; the others are skipped with a message.
+    private var vectorKernels: [(String, pq_kernel)] {
+        [("AVX2", PQ_KERNEL_AVX2), ("AVX-512 VNNI", PQ_KERNEL_AVX512_VNNI)].filter { name, kernel in
+            if pq_kernel_supported(kernel) == 0 { print("this CPU has no \(name): its kernel is not compared") }
+            return pq_kernel_supported(kernel) != 0
+        }
+    }
+
+    func testVectorKernelsMatchPortableBitForBit() {
         var generator = SplitMix64(seed: 11)
+        let kernels = vectorKernels + [("automatic", PQ_KERNEL_AUTO)]
         for (n, k, m) in shapes {
             for residual in [false, true] {
                 let c = randomCase(n, k, m, residual: residual, &generator)
-                let vector = run(c, PQ_KERNEL_AUTO), portable = run(c, PQ_KERNEL_PORTABLE)
-                XCTAssertEqual(vector.map(\.bitPattern), portable.map(\.bitPattern), "N=\(n) K=\(k) M=\(m) residual \(residual)")
+                let portable = run(c, PQ_KERNEL_PORTABLE)
+                for (name, kernel) in kernels {
+                    XCTAssertEqual(run(c, kernel).map(\.bitPattern), portable.map(\.bitPattern),
+                                   "\(name) N=\(n) K=\(k) M=\(m) residual \(residual)")
+                }
             }
+        }
+    }
+
+    /// The automatic choice is the widest kernel the CPU has.
+    func testAutomaticChoiceIsTheWidestSupportedKernel() throws {
+        try XCTSkipIf(ProcessInfo.processInfo.environment["PHOTOQ_INT8_KERNEL"] != nil, "PHOTOQ_INT8_KERNEL caps the choice")
+        let widest = [PQ_KERNEL_AVX512_VNNI, PQ_KERNEL_AVX2].first { pq_kernel_supported($0) != 0 } ?? PQ_KERNEL_PORTABLE
+        XCTAssertEqual(pq_automatic_kernel(), widest)
+        // /proc reports size 0, so it is read to the end rather than by its size.
+        let data = FileHandle(forReadingAtPath: "/proc/cpuinfo")?.readDataToEndOfFile() ?? Data()
+        let flags = String(decoding: data, as: UTF8.self)
+        if flags.contains(" avx512_vnni") && flags.contains(" avx512bw") && flags.contains(" avx512vl") {
+            XCTAssertEqual(pq_automatic_kernel(), PQ_KERNEL_AVX512_VNNI, "/proc/cpuinfo lists AVX-512 VNNI")
         }
     }
 
@@ -93,6 +119,9 @@ final class QuantGemmTests: XCTestCase {
         for j in 0..<k { c.w[2 * k + j] = 0 }                   // zero weight row
         let vector = run(c, PQ_KERNEL_AUTO), portable = run(c, PQ_KERNEL_PORTABLE)
         XCTAssertEqual(vector.map(\.bitPattern), portable.map(\.bitPattern))
+        for (name, kernel) in vectorKernels {
+            XCTAssertEqual(run(c, kernel).map(\.bitPattern), portable.map(\.bitPattern), name)
+        }
         XCTAssertEqual(Array(vector[0..<m]), c.bias, "a zero row gives the bias")
         for t in 0..<n { XCTAssertEqual(vector[t * m + 2], c.bias[2], "a zero weight row gives its bias (token \(t))") }
         XCTAssertTrue(vector.allSatisfy(\.isFinite))
@@ -111,7 +140,7 @@ final class QuantGemmTests: XCTestCase {
         let (n, k, m) = (5, 1537, 9)
         let c = Case(tokens: n, inputs: k, outputs: m, x: [Float](repeating: 2, count: n * k),
                      w: [Float](repeating: -0.5, count: m * k), bias: [Float](repeating: 0, count: m), residual: nil)
-        for kernel in [PQ_KERNEL_AUTO, PQ_KERNEL_PORTABLE] {
+        for kernel in [PQ_KERNEL_AUTO, PQ_KERNEL_PORTABLE] + vectorKernels.map(\.1) {
             for value in run(c, kernel) { XCTAssertEqual(Double(value), -1537, accuracy: 1537 * 1e-6) }
         }
         XCTAssertLessThanOrEqual(Int(pq_activation_limit(Int32(k), 127)) * 127 * Int(pq_padded_inputs(Int32(k))), Int(Int32.max))

@@ -18,10 +18,14 @@ extern "C" {
 
 /// Which kernel runs the products.
 typedef enum {
-    /// The fastest this CPU supports (AVX2 where present).
+    /// The fastest this CPU supports (AVX-512 VNNI, else AVX2, where present).
     PQ_KERNEL_AUTO = 0,
     /// The portable C loops, whatever the CPU.
     PQ_KERNEL_PORTABLE = 1,
+    /// vpmaddwd over 256 bits; runs only where `pq_kernel_supported` says so.
+    PQ_KERNEL_AVX2 = 2,
+    /// vpdpwssd over 512 bits; runs only where `pq_kernel_supported` says so.
+    PQ_KERNEL_AVX512_VNNI = 3,
 } pq_kernel;
 
 /// K rounded up to whole column pairs: the row stride of quantised activations.
@@ -58,8 +62,12 @@ void pq_linear(float *out, const int16_t *q, const float *x_scales,
                const int16_t *packed, const float *w_scales, const float *bias,
                int tokens, int out_features, int in_features, int accumulate, pq_kernel kernel);
 
-/// 1 when `PQ_KERNEL_AUTO` runs the AVX2 kernel on this CPU.
-int pq_has_avx2(void);
+/// 1 when this CPU (and its kernel, for the AVX-512 state) can run `kernel`.
+int pq_kernel_supported(pq_kernel kernel);
+
+/// The kernel `PQ_KERNEL_AUTO` runs on this CPU: the widest it supports,
+/// capped by PHOTOQ_INT8_KERNEL=avx2|portable when that is set.
+pq_kernel pq_automatic_kernel(void);
 
 #ifdef __cplusplus
 }

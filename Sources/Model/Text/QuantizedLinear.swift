@@ -6,7 +6,7 @@ import ModelFormat
 
 /// Which integer kernel runs the products; every kernel gives the same bits.
 public enum QuantizedKernel: Sendable {
-    /// The fastest the CPU supports (AVX2 where present).
+    /// The fastest the CPU supports (AVX-512 VNNI, else AVX2, where present).
     case automatic
     /// The portable C loops, for comparing against the vector kernel.
     case portable
