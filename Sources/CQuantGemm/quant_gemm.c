@@ -56,18 +56,19 @@ static pq_kernel pq_widest_kernel(void) {
     return PQ_KERNEL_PORTABLE;
 }
 
+pq_kernel pq_capped_kernel(pq_kernel widest, const char *cap) {
+    if (cap && strcmp(cap, "portable") == 0) return PQ_KERNEL_PORTABLE;
+    if (cap && strcmp(cap, "avx2") == 0 && widest == PQ_KERNEL_AVX512_VNNI) return PQ_KERNEL_AVX2;
+    return widest;
+}
+
 pq_kernel pq_automatic_kernel(void) {
 #if defined(__x86_64__) || defined(__i386__)
     // Threads may race to fill it; they all store the same answer.
     static int cached = -1;
     int known = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (known < 0) {
-        known = pq_widest_kernel();
-        // PHOTOQ_INT8_KERNEL=avx2|portable caps the choice, so benchmarks can
-        // compare kernels in one run; it never picks one the CPU lacks.
-        const char *cap = getenv("PHOTOQ_INT8_KERNEL");
-        if (cap && strcmp(cap, "portable") == 0) known = PQ_KERNEL_PORTABLE;
-        if (cap && strcmp(cap, "avx2") == 0 && known == PQ_KERNEL_AVX512_VNNI) known = PQ_KERNEL_AVX2;
+        known = pq_capped_kernel(pq_widest_kernel(), getenv("PHOTOQ_INT8_KERNEL"));
         __atomic_store_n(&cached, known, __ATOMIC_RELAXED);
     }
     return (pq_kernel)known;

@@ -72,6 +72,19 @@ final class QuantGemmTests: XCTestCase {
     }
 
     /// The automatic choice is the widest kernel the CPU has.
+    /// PHOTOQ_INT8_KERNEL lowers the choice and never raises it.
+    func testKernelCapFromTheEnvironmentOnlyLowersTheChoice() {
+        let all = [PQ_KERNEL_PORTABLE, PQ_KERNEL_AVX2, PQ_KERNEL_AVX512_VNNI]
+        for widest in all {
+            XCTAssertEqual(pq_capped_kernel(widest, nil), widest, "unset")
+            XCTAssertEqual(pq_capped_kernel(widest, "portable"), PQ_KERNEL_PORTABLE)
+            XCTAssertEqual(pq_capped_kernel(widest, "avx2"), widest == PQ_KERNEL_PORTABLE ? PQ_KERNEL_PORTABLE : PQ_KERNEL_AVX2)
+            for other in ["", "AVX2", "avx512", "fast"] {
+                XCTAssertEqual(pq_capped_kernel(widest, other), widest, "an unknown value \"\(other)\" is ignored")
+            }
+        }
+    }
+
     func testAutomaticChoiceIsTheWidestSupportedKernel() throws {
         try XCTSkipIf(ProcessInfo.processInfo.environment["PHOTOQ_INT8_KERNEL"] != nil, "PHOTOQ_INT8_KERNEL caps the choice")
         let widest = [PQ_KERNEL_AVX512_VNNI, PQ_KERNEL_AVX2].first { pq_kernel_supported($0) != 0 } ?? PQ_KERNEL_PORTABLE

@@ -69,6 +69,11 @@ int pq_kernel_supported(pq_kernel kernel);
 /// capped by PHOTOQ_INT8_KERNEL=avx2|portable when that is set.
 pq_kernel pq_automatic_kernel(void);
 
+/// `widest` capped by a PHOTOQ_INT8_KERNEL value (NULL when unset): "portable"
+/// gives the portable kernel, "avx2" lowers AVX-512 VNNI to AVX2, and any
+/// other value leaves `widest`, so the cap never picks a kernel the CPU lacks.
+pq_kernel pq_capped_kernel(pq_kernel widest, const char *cap);
+
 #ifdef __cplusplus
 }
 #endif
