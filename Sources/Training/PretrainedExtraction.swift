@@ -107,6 +107,17 @@ public final class PretrainedNetworks: Sendable {
         return try grids.aligned(to: set.photos)
     }
 
+    /// Embeddings (M,D) of `texts`, encoded in chunks of 64 on `threads` threads (not cached).
+    public static func encodeInParallel(_ texts: [String], encoder: SentenceEncoder, threads: Int) throws -> [Float] {
+        let chunk = 64
+        let chunks = (texts.count + chunk - 1) / chunk
+        let (outputs, failures) = try extractInParallel(count: chunks, threads: threads, label: "text batches") {
+            return { c in encoder.encode(batch: Array(texts[(c * chunk)..<min((c + 1) * chunk, texts.count)])).flatMap { $0 } }
+        }
+        precondition(failures.isEmpty, "sentence encoding does not throw")
+        return outputs.sorted { $0.index < $1.index }.flatMap(\.output)
+    }
+
     /// Sentence embeddings (M,D) of `texts` (cached), encoded in chunks on `threads` threads.
     public func sentenceEmbeddings(_ texts: [String], cache: FeatureCache, threads: Int) throws -> [Float] {
         let encoder = sentenceEncoder, dimension = encoder.dimension

@@ -13,8 +13,6 @@ public func rerankedRanks(_ data: ScorerTrainingData, parameters: ScorerParamete
     let k = min(topK, n)
     var jointRanks: [Int] = []
     var reranked = [[Int]](repeating: [], count: weights.count)
-    var candidateRows = [Float](repeating: 0, count: k * data.featureWidth)
-    let f = data.featureWidth
     for caption in data.usableCaptions {
         let own = data.photoOfCaption[caption]
         let query = Array(captionEmbeddings[(caption * d)..<((caption + 1) * d)])
@@ -29,12 +27,7 @@ public func rerankedRanks(_ data: ScorerTrainingData, parameters: ScorerParamete
             continue
         }
         let candidates = Array(order.prefix(k))
-        for (r, p) in candidates.enumerated() {
-            for j in 0..<f { candidateRows[r * f + j] = data.features[p * f + j] }
-        }
-        let logits = try candidateRows.withUnsafeBufferPointer {
-            try parameters.score(data.queries[caption], features: $0.baseAddress!, count: k)
-        }
+        let logits = try data.logits(parameters, caption: caption, photos: candidates)
         let ownPosition = candidates.firstIndex(of: own)!
         for (w, weight) in weights.enumerated() {
             let combined = zip(logits, candidates).map { $0 + weight * scores[$1] }

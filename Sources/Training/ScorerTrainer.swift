@@ -76,7 +76,7 @@ public struct ScorerTrainer: Sendable {
 
     /// Loss and gradients of one batch at the current parameters.
     public func lossAndGradients(_ pairs: ScorerPairs, data: ScorerTrainingData) throws -> (loss: Float, gradients: ScorerParameters) {
-        let batch = try ScorerBatch(features: pairs.photos.map(data.feature), queries: pairs.captions.map { data.queries[$0] })
+        let batch = try ScorerBatch(features: pairs.photos.map(data.feature), queries: zip(pairs.captions, pairs.photos).map { data.query($0, photo: $1) })
         let activations = try parameters.forward(batch)
         let (loss, dLogits) = binaryCrossEntropyWithLogits(activations.logits, labels: pairs.labels)
         return (loss, parameters.backward(batch, activations, dLogits: dLogits))

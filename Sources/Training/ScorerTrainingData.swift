@@ -13,6 +13,8 @@ public struct ScorerTrainingData: Sendable {
     public let hardNegatives: [[Int]]
     /// Captions with at least one token (the only ones a sequence can be made of).
     public let usableCaptions: [Int]
+    /// Alignment inputs appended to each word when the scorer reads them.
+    public var pairAlignment: PairWordAlignment?
 
     public var photoCount: Int { features.count / featureWidth }
 
@@ -28,6 +30,29 @@ public struct ScorerTrainingData: Sendable {
         usableCaptions = queries.indices.filter { queries[$0].count > 0 }
     }
 
+    /// Caption `caption`'s words as the scorer reads them against `photo`.
+    public func query(_ caption: Int, photo: Int) -> EncodedQuery {
+        pairAlignment?.query(queries[caption], caption: caption, photo: photo) ?? queries[caption]
+    }
+
+    /// Word-input width the scorer needs: GloVe plus any alignment values.
+    public var wordInputWidth: Int {
+        (queries.first?.dimension ?? 0) + (pairAlignment == nil ? 0 : WordAlignmentInputs.count)
+    }
+
+    /// Logits of caption `caption` against each of `photos`, one batch.
+    public func logits(_ parameters: ScorerParameters, caption: Int, photos: [Int]) throws -> [Float] {
+        guard pairAlignment != nil else {
+            var rows = [Float](); rows.reserveCapacity(photos.count * featureWidth)
+            for p in photos { rows += feature(p) }
+            return try rows.withUnsafeBufferPointer {
+                try parameters.score(queries[caption], features: $0.baseAddress!, count: photos.count)
+            }
+        }
+        let batch = try ScorerBatch(features: photos.map(feature), queries: photos.map { query(caption, photo: $0) })
+        return try parameters.forward(batch).logits
+    }
+
     /// f (F) of one photo.
     public func feature(_ photo: Int) -> [Float] {
         Array(features[(photo * featureWidth)..<((photo + 1) * featureWidth)])
@@ -40,10 +65,12 @@ public struct ScorerTrainingData: Sendable {
         var rows = [Float](); rows.reserveCapacity(photos.count * featureWidth)
         for p in photos { rows += feature(p) }
         let kept = queries.indices.filter { newIndex[photoOfCaption[$0]] >= 0 }
-        return ScorerTrainingData(
+        var view = ScorerTrainingData(
             features: rows, featureWidth: featureWidth, queries: kept.map { queries[$0] },
             photoOfCaption: kept.map { newIndex[photoOfCaption[$0]] },
             hardNegatives: hardNegatives.isEmpty ? [] : kept.map { hardNegatives[$0].compactMap { newIndex[$0] >= 0 ? newIndex[$0] : nil } })
+        view.pairAlignment = pairAlignment?.restricted(photos: photos, captions: kept)
+        return view
     }
 }
 

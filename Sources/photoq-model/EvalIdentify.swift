@@ -52,7 +52,8 @@ struct EvalIdentify: ParsableCommand {
         let scorerPath = scorer ?? ModelPaths.model(ScorerParameters.defaultFileName, in: data.modelDir)
         let (parameters, metadata) = try ScorerParameters.load(from: scorerPath)
         let set = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList, words: words,
-                                                   joint: joint, data: data, networks: networks)
+                                                   joint: joint, data: data, networks: networks,
+                                                   wordAlignment: metadata["word_alignment"] == "true")
         let classNames = try String(contentsOfFile: ModelPaths.model(ModelPaths.imagenetClasses, in: data.modelDir), encoding: .utf8)
             .split(separator: "\n").map(String.init)
         let scoring = IdentificationScorer(

@@ -115,7 +115,8 @@ struct EvalRetrieval: ParsableCommand {
         let weight = metadata["rerank_joint_weight"].flatMap(Float.init) ?? 0
         let set = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList,
                                                    words: try WordVectors(directory: data.modelDir), joint: joint,
-                                                   data: data, networks: try data.networks())
+                                                   data: data, networks: try data.networks(),
+                                                   wordAlignment: metadata["word_alignment"] == "true")
         guard let photos = set.photoEmbeddings, let texts = set.captionEmbeddings else {
             throw ValidationError("--rerank needs the joint embeddings of the set")
         }

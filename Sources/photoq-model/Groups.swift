@@ -19,6 +19,7 @@ struct Eval: ParsableCommand {
             EvalRetrieval.self,
             EvalIdentify.self,
             EvalPointing.self,
+            EvalAlignment.self,
             EvalTags.self,
         ])
 }

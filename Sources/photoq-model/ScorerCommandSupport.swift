@@ -29,8 +29,9 @@ enum ScorerCommandSupport {
     /// sentence embeddings, and with them joint-space neighbours, are only
     /// computed when there is a joint model.
     static func prepare(captions: String, images: String, splitList: String?, words: WordVectors,
-                        joint: JointModel?, data: JointDataOptions, networks: PretrainedNetworks) throws -> PreparedScorerSet {
-        let result: PreparedScorerSet
+                        joint: JointModel?, data: JointDataOptions, networks: PretrainedNetworks,
+                        wordAlignment: Bool = false) throws -> PreparedScorerSet {
+        var result: PreparedScorerSet
         if joint != nil {
             let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
                                                 networks: networks, cache: data.featureCache, threads: data.threads)
@@ -51,6 +52,15 @@ enum ScorerCommandSupport {
                                            queries: texts.map(words.encode), photoOfCaption: owners),
                 logits: features.logits, photoEmbeddings: nil, captionEmbeddings: nil)
         }
+        if wordAlignment {
+            guard let joint else { throw ValidationError("word alignment needs a joint model") }
+            let alignment = try pairAlignment(captions: captions, images: images, splitList: splitList,
+                                              joint: joint, data: data, scorer: result.scorer)
+            result.scorer.pairAlignment = alignment
+            // The joint space as search runs it (flip-averaged photos when the model asks).
+            result = PreparedScorerSet(scorer: result.scorer, logits: result.logits, photoEmbeddings: alignment.photoEmbeddings,
+                                       captionEmbeddings: result.captionEmbeddings)
+        }
         let oov = result.scorer.queries.reduce(0) { $0 + $1.isOOV.filter { $0 }.count }
         let tokens = result.scorer.queries.reduce(0) { $0 + $1.count }
         scorerNote("\(captions): \(result.scorer.photoCount) photos, \(result.scorer.queries.count) captions, "
@@ -59,10 +69,34 @@ enum ScorerCommandSupport {
     }
 }
 
+extension ScorerCommandSupport {
+    /// The set's region–word alignment inputs, from the photos as the joint
+    /// model embeds them (flip-averaged head maps when it asks for that).
+    static func pairAlignment(captions: String, images: String, splitList: String?, joint: JointModel,
+                              data: JointDataOptions, scorer: ScorerTrainingData) throws -> PairWordAlignment {
+        let networks = try data.networks(flip: joint.testTimeFlip)
+        let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
+                                            networks: networks, cache: data.featureCache, threads: data.threads, grid: true)
+        guard prepared.photoOfCaption == scorer.photoOfCaption, let grid = prepared.grid else {
+            throw ValidationError("the alignment view of \(captions) has other photos than the scorer's")
+        }
+        let classifier = try networks.backbone.classifierWeights()
+        let alignment = try RegionWordAlignment.compute(prepared, grid: grid, model: joint, encoder: networks.sentenceEncoder,
+                                                        classifier: classifier.weight, classifierBias: classifier.bias,
+                                                        threads: data.threads)
+        let ranges = PairWordAlignment.ranges(texts: prepared.set.flattened.texts, queries: scorer.queries,
+                                              encoder: networks.sentenceEncoder)
+        let matched = ranges.reduce(0) { $0 + $1.filter { $0 != nil }.count }, words = ranges.reduce(0) { $0 + $1.count }
+        scorerNote(String(format: "word alignment: %.1f%% of %d words matched to their WordPiece tokens",
+                          100 * Double(matched) / Double(max(words, 1)), words))
+        return PairWordAlignment(alignment: alignment, ranges: ranges, photoEmbeddings: prepared.embedPhotos(joint))
+    }
+}
+
 /// Scorer data of one captioned set plus what the other methods need:
 /// class logits (N,K) and joint-space embeddings, photos (N,D) and captions (M,D).
 struct PreparedScorerSet {
-    let scorer: ScorerTrainingData
+    var scorer: ScorerTrainingData
     let logits: [Float]
     let photoEmbeddings: [Float]?
     let captionEmbeddings: [Float]?
@@ -89,10 +123,7 @@ struct IdentificationScorer {
     /// LSTM logits of the caption against the trial's two photos.
     func lstm(_ trial: IdentificationTrial) throws -> (Float, Float) {
         guard let parameters else { return (0, 0) }
-        let rows = data.feature(trial.photo) + data.feature(trial.distractor)
-        let z = try rows.withUnsafeBufferPointer {
-            try parameters.score(data.queries[trial.caption], features: $0.baseAddress!, count: 2)
-        }
+        let z = try data.logits(parameters, caption: trial.caption, photos: [trial.photo, trial.distractor])
         return (z[0], z[1])
     }
 

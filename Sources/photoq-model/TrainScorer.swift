@@ -24,6 +24,8 @@ struct TrainScorer: ParsableCommand {
     var jointModel: String?
     @Option(help: "Share of mismatched pairs drawn from the joint space's nearest photos.")
     var hardFraction: Float = 0.5
+    @Option(help: "Hard negatives are drawn from this many of the caption's nearest photos in the joint space.")
+    var hardPool = 10
     @Option(help: "Decoupled weight decay (AdamW).")
     var weightDecay: Float = 0
     @Option(help: "Training iterations (batches); 0 with --from only re-chooses the policy.")
@@ -42,6 +44,8 @@ struct TrainScorer: ParsableCommand {
     var clip: Float = 5
     @Option(help: "How many of the joint space's top photos the reranking policy reorders (chosen on dev).")
     var rerankTopK = 10
+    @Flag(help: "Give each word step the region–word alignment of the word with the photo (its best cell's and the whole photo's joint similarity).")
+    var wordAlignment = false
     @Option(help: "LSTM hidden size.")
     var hidden = 256
     @Option(help: "Evaluate on dev every this many iterations.")
@@ -59,6 +63,7 @@ struct TrainScorer: ParsableCommand {
         guard iterations > 0 || (iterations == 0 && from != nil), batchSize >= 2, lr > 0, hidden > 0, evalEvery > 0, decaySteps > 0, rerankTopK > 0 else {
             throw ValidationError("need positive --iterations (or 0 with --from), --lr, --hidden, --eval-every, --decay-steps and --batch-size ≥ 2")
         }
+        guard hardPool >= 1 else { throw ValidationError("--hard-pool must be at least 1") }
         guard (0...1).contains(hardFraction) else { throw ValidationError("--hard-fraction must be between 0 and 1") }
     }
 
@@ -68,12 +73,13 @@ struct TrainScorer: ParsableCommand {
         let words = try WordVectors(directory: data.modelDir)
         let joint = try ScorerCommandSupport.jointModel(path: jointModel, data: data)
         let train = try ScorerCommandSupport.prepare(captions: set.captions, images: set.images, splitList: set.splitList, words: words,
-                                                     joint: joint, data: data, networks: networks)
+                                                     joint: joint, data: data, networks: networks,
+                                                     wordAlignment: wordAlignment)
         var dev: PreparedScorerSet?
         if set.hasDev {
             dev = try ScorerCommandSupport.prepare(captions: set.devCaptions ?? set.captions, images: set.devImages ?? set.images,
                                                    splitList: set.devSplitList, words: words, joint: joint, data: data,
-                                                   networks: networks)
+                                                   networks: networks, wordAlignment: wordAlignment)
         }
         var options = ScorerTrainingOptions()
         options.batchSize = batchSize
@@ -83,8 +89,9 @@ struct TrainScorer: ParsableCommand {
         options.clipNorm = clip
         options.weightDecay = weightDecay
         options.hardNegativeFraction = joint == nil ? 0 : hardFraction
+        options.hardNegativePool = hardPool
         options.seed = seed
-        let shape = ScorerShape(featureSize: train.scorer.featureWidth, wordDimension: words.dimension, hiddenSize: hidden)
+        let shape = ScorerShape(featureSize: train.scorer.featureWidth, wordDimension: train.scorer.wordInputWidth, hiddenSize: hidden)
         let source = try from.map { try ScorerParameters.load(from: $0) }
         let initial = source?.parameters ?? ScorerParameters(shape: shape, seed: seed)
         guard initial.shape.featureSize == shape.featureSize, initial.shape.wordDimension == shape.wordDimension else {
@@ -155,6 +162,7 @@ struct TrainScorer: ParsableCommand {
             "created": ISO8601DateFormatter().string(from: Date()),
             "backbone": networks.backboneID, "transform": networks.transform.rawValue,
             "joint_model": joint?.modelID ?? "", "hard_fraction": String(options.hardNegativeFraction),
+            "hard_pool": String(hardPool), "word_alignment": String(wordAlignment),
             "iterations": String(iterations), "initialised_from": from ?? "", "selected_iteration": String(best.iteration),
             "batch_size": String(batchSize), "learning_rate": String(lr), "decay_steps": String(decaySteps),
             "decay_rate": String(decayRate), "clip": String(clip), "weight_decay": String(weightDecay), "seed": String(seed),

@@ -27,6 +27,22 @@ final class SentenceEncoderTests: XCTestCase {
         }
     }
 
+    func testTokenStatesAreWhatTheEmbeddingIsTheMeanOf() throws {
+        let encoder = try encoder()
+        let texts = ["a dog's bicycle", "two people walking along a river at sunset"]
+        let states = encoder.tokenStates(batch: texts)
+        let d = encoder.dimension
+        for (text, rows) in zip(texts, states) {
+            let n = encoder.tokenize(text).count
+            XCTAssertEqual(rows.count, n * d, text)
+            var mean = (0..<d).map { j in (0..<n).reduce(Float(0)) { $0 + rows[$1 * d + j] } / Float(n) }
+            let norm = mean.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            mean = mean.map { $0 / norm }
+            XCTAssertLessThan(maxDifference(mean, encoder.encode(text)), 1e-4, text)
+        }
+        XCTAssertEqual(encoder.tokenString(encoder.tokenizer.classifierID), "[CLS]")
+    }
+
     func testTruncatesToMaxLength() throws {
         let encoder = try encoder()
         let long = String(repeating: "word ", count: 1000)

@@ -39,4 +39,43 @@ final class ScorerCommandTests: XCTestCase {
         XCTAssertNotEqual(missing.status, 0, "a missing scorer file is an error")
         XCTAssertFalse(missing.stderr.isEmpty)
     }
+
+    /// With --word-alignment the scorer's words carry two more inputs, the
+    /// file says so, and eval identify and eval retrieval --rerank read it.
+    func testWordAlignmentScorerTrainsAndIsEvaluated() throws {
+        let binary = try CommandTestSupport.tool()
+        _ = try TestEnvironment.model(ModelPaths.wordVectors)
+        _ = try TestEnvironment.model(JointModelFiles.bridge)
+        let dir = try TestEnvironment.temporaryDirectory(self)
+        let (subset, images, _) = try CommandTestSupport.cocoSubset(6, in: dir)
+        let common = ["--captions", subset, "--images", images, "--cache", dir + "/cache", "--threads", "1"]
+        let out = dir + "/aligned.safetensors"
+        let train = try TestEnvironment.run(binary, ["train", "scorer"] + common + [
+            "--word-alignment", "--hard-pool", "3", "--iterations", "20", "--eval-every", "10", "--batch-size", "8",
+            "--out", out])
+        XCTAssertEqual(train.status, 0, String(decoding: train.stderr, as: UTF8.self))
+        XCTAssertTrue(String(decoding: train.stderr, as: UTF8.self).contains("words matched to their WordPiece tokens"))
+        let (parameters, metadata) = try ScorerParameters.load(from: out)
+        XCTAssertEqual(metadata["word_alignment"], "true")
+        XCTAssertEqual(metadata["hard_pool"], "3")
+        XCTAssertEqual(parameters.shape.wordDimension, ScorerShape().wordDimension + WordAlignmentInputs.count)
+
+        let identify = try TestEnvironment.run(binary, ["eval", "identify"] + common + ["--scorer", out, "--json"])
+        XCTAssertEqual(identify.status, 0, String(decoding: identify.stderr, as: UTF8.self))
+        let retrieval = try TestEnvironment.run(binary, ["eval", "retrieval"] + common + [
+            "--rerank", "3", "--scorer", out, "--json"])
+        XCTAssertEqual(retrieval.status, 0, String(decoding: retrieval.stderr, as: UTF8.self))
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: retrieval.stdout) as? [String: Any])
+        XCTAssertTrue((0...1).contains(try XCTUnwrap(report["recall_at_1"] as? Double)))
+
+        let alignment = try TestEnvironment.run(binary, ["eval", "alignment"] + common + ["--top-k", "3", "--weights", "0", "1"])
+        XCTAssertEqual(alignment.status, 0, String(decoding: alignment.stderr, as: UTF8.self))
+        let lines = String(decoding: alignment.stdout, as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("K   3") }.count, 2)
+        // Weight 0 leaves the joint order: its recalls are the joint space's.
+        let joint = try XCTUnwrap(lines.first { $0.hasPrefix("joint alone") })
+        let unweighted = try XCTUnwrap(lines.first { $0.hasPrefix("K   3  w  0.00") })
+        XCTAssertEqual(joint.split(separator: " ", omittingEmptySubsequences: true).suffix(6),
+                       unweighted.split(separator: " ", omittingEmptySubsequences: true).suffix(6))
+    }
 }

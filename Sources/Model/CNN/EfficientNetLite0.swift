@@ -47,6 +47,13 @@ public final class EfficientNetLite0: @unchecked Sendable {
     let head: Conv
     let classifier: Conv  // weight (1000,1280)
 
+    /// The classifier's weight (K,F) and bias (K): linear, so it also gives
+    /// each grid cell its own class scores.
+    public func classifierWeights() throws -> (weight: [Float], bias: [Float]) {
+        (try weights.floats("fc.weight", shape: [Self.classCount, Self.featureCount]).toArray(),
+         try weights.floats("fc.bias", shape: [Self.classCount]).toArray())
+    }
+
     public init(weights: WeightFile) throws {
         self.weights = weights
         func conv(_ name: String, _ o: Int, _ c: Int, _ k: Int, depthwise: Bool = false) throws -> Conv {

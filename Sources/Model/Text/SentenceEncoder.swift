@@ -59,6 +59,9 @@ public final class SentenceEncoder: Sendable {
     /// keeps the existing caches valid).
     public var cacheKeySuffix: String { precision == .fp32 ? "" : "#\(precision.rawValue)" }
 
+    /// The vocabulary string of token `id` ("##" marks a word's continuation).
+    public func tokenString(_ id: Int) -> String { tokenizer.vocabulary[id] }
+
     /// Token ids the encoder sees for `text` (`[CLS]` … `[SEP]`, truncated).
     public func tokenize(_ text: String) -> [Int] { tokenizer.tokenize(text) }
 
@@ -78,6 +81,18 @@ public final class SentenceEncoder: Sendable {
     public func encode(tokenIDs sequences: [[Int]]) throws -> [[Float]] {
         try bert.validate(sequences)
         return encodeValidated(sequences)
+    }
+
+    /// Each text's contextual token states (n_t, C), `[CLS]` and `[SEP]`
+    /// included, unnormalised: what the sentence embedding is the mean of.
+    public func tokenStates(batch texts: [String]) -> [[Float]] {
+        let sequences = texts.map(tokenizer.tokenize)
+        let hidden = bert.hiddenStatesOfValidated(sequences)
+        var start = 0
+        return sequences.map { sequence in
+            defer { start += sequence.count }
+            return Array(hidden[(start * dimension)..<((start + sequence.count) * dimension)])
+        }
     }
 
     /// The tokenizer's output is always valid, so text needs no checks.
