@@ -139,31 +139,11 @@ func normalizedRows(_ x: [Float], dimension d: Int) -> [Float] {
 public func alignmentRerankedRanks(_ alignment: RegionWordAlignment, photoEmbeddings: [Float],
                                    captionEmbeddings: [Float], photoOfCaption: [Int], topK: Int,
                                    weights: [Float]) -> (joint: [Int], fused: [[Int]]) {
-    let d = alignment.dimension
-    let n = photoEmbeddings.count / d
-    let k = min(topK, n)
-    var joint: [Int] = []
-    var fused = [[Int]](repeating: [], count: weights.count)
-    for (caption, own) in photoOfCaption.enumerated() {
-        let query = Array(captionEmbeddings[(caption * d)..<((caption + 1) * d)])
-        var scores = [Float](repeating: 0, count: n)
-        gemv(&scores, photoEmbeddings, query, rows: n, columns: d)
-        let order = (0..<n).sorted { scores[$0] > scores[$1] }
-        let jointRank = order.firstIndex(of: own)! + 1
-        joint.append(jointRank)
-        guard jointRank <= k else {
-            for w in weights.indices { fused[w].append(jointRank) }
-            continue
-        }
-        let candidates = Array(order.prefix(k))
+    let ranks = jointThenReranked(captions: Array(photoOfCaption.indices), ownPhoto: photoOfCaption,
+                                  photoEmbeddings: photoEmbeddings, captionEmbeddings: captionEmbeddings,
+                                  dimension: alignment.dimension, topK: topK, variants: weights.count) { caption, candidates, joint in
         let aligned = candidates.map { alignment.score(photo: $0, caption: caption) }
-        let ownPosition = jointRank - 1
-        for (w, weight) in weights.enumerated() {
-            let combined = zip(candidates, aligned).map { scores[$0] + weight * $1 }
-            let target = combined[ownPosition]
-            let above = combined.indices.filter { combined[$0] > target || (combined[$0] == target && $0 < ownPosition) }.count
-            fused[w].append(above + 1)
-        }
+        return weights.map { w in zip(joint, aligned).map { $0 + w * $1 } }
     }
-    return (joint, fused)
+    return (ranks.joint, ranks.reranked)
 }

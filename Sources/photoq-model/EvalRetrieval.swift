@@ -43,6 +43,9 @@ struct EvalRetrieval: ParsableCommand {
     @Option(help: "Rerank the joint space's top K with the LSTM scorer (joint similarity weighted as the scorer's policy says) and report those recalls.")
     var rerank: Int?
 
+    @Option(help: "With --rerank and a --word-alignment scorer: add this × the region–word alignment to the combined score.")
+    var alignmentWeight: Float = 0
+
     @Option(help: "Scorer weights for --rerank (default: the installed lstm-scorer.safetensors).")
     var scorer: String?
 
@@ -57,6 +60,8 @@ struct EvalRetrieval: ParsableCommand {
         }
         if let topT, topT < 1 { throw ValidationError("--top-t must be at least 1") }
         if let rerank, rerank < 1 { throw ValidationError("--rerank must be at least 1") }
+        if alignmentWeight < 0 || !alignmentWeight.isFinite { throw ValidationError("--alignment-weight must be 0 or more") }
+        if alignmentWeight != 0, rerank == nil { throw ValidationError("--alignment-weight needs --rerank") }
         if rerank != nil, random { throw ValidationError("--rerank needs a joint model, not --random") }
     }
 
@@ -113,6 +118,9 @@ struct EvalRetrieval: ParsableCommand {
         let path = scorer ?? ModelPaths.model(ScorerParameters.defaultFileName, in: data.modelDir)
         let (parameters, metadata) = try ScorerParameters.load(from: path)
         let weight = metadata["rerank_joint_weight"].flatMap(Float.init) ?? 0
+        if alignmentWeight != 0, metadata["word_alignment"] != "true" {
+            throw ValidationError("--alignment-weight needs a scorer trained with --word-alignment; \(path) was not")
+        }
         let set = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList,
                                                    words: try WordVectors(directory: data.modelDir), joint: joint,
                                                    data: data, networks: try data.networks(),
@@ -121,8 +129,9 @@ struct EvalRetrieval: ParsableCommand {
             throw ValidationError("--rerank needs the joint embeddings of the set")
         }
         let ranks = try rerankedRanks(set.scorer, parameters: parameters, photoEmbeddings: photos, captionEmbeddings: texts,
-                                      dimension: joint.dimension, topK: topK, weights: [weight])
-        return (RetrievalMetrics(ranks: ranks.reranked[0], photos: set.scorer.photoCount), metadata["model_id"] ?? "scorer", weight)
+                                      dimension: joint.dimension, topK: topK, weights: [weight],
+                                      alignmentWeight: alignmentWeight)
+        return (RetrievalMetrics(ranks: ranks.reranked[0], photos: set.scorer.photoCount), (metadata["model_id"] ?? "scorer") + (alignmentWeight == 0 ? "" : "+alignment\(alignmentWeight)"), weight)
     }
 
     /// What the joint space adds per photo and per query on top of the

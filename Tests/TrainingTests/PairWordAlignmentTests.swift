@@ -82,4 +82,34 @@ final class PairWordAlignmentTests: XCTestCase {
             XCTAssertEqual(logits.indices.max { logits[$0] < logits[$1] }, caption, "caption \(caption): \(logits)")
         }
     }
+
+    /// A large alignment weight in the reranking policy lets S decide: each
+    /// caption's own photo (its concept in a cell) comes first, whatever an
+    /// untrained LSTM says.
+    func testRerankingWithAlignmentWeightRanksByAlignment() throws {
+        let (d, r, photos) = (8, 2, 5)
+        let concepts = unitRows(photos, d, seed: 10), clutter = unitRows(photos, d, seed: 11)
+        var cells = [Float]()
+        for p in 0..<photos {
+            cells += clutter[(p * d)..<((p + 1) * d)]
+            cells += concepts[(p * d)..<((p + 1) * d)]
+        }
+        let tokens = (0..<photos).map { Array(concepts[($0 * d)..<(($0 + 1) * d)]) }
+        let word = EncodedQuery(tokens: ["thing"], vectors: [0.5, -0.5], isOOV: [false], dimension: 2)
+        var data = ScorerTrainingData(features: [Float](repeating: 0.3, count: photos * 3), featureWidth: 3,
+                                      queries: Array(repeating: word, count: photos), photoOfCaption: Array(0..<photos))
+        let embeddings = unitRows(photos, d, seed: 12)
+        data.pairAlignment = PairWordAlignment(
+            alignment: RegionWordAlignment(cells: cells, cellsPerPhoto: r, tokens: tokens, dimension: d),
+            ranges: Array(repeating: [0..<1], count: photos), photoEmbeddings: embeddings)
+        let scorer = ScorerParameters(shape: ScorerShape(featureSize: 3, wordDimension: data.wordInputWidth, hiddenSize: 4), seed: 3)
+        let captions = unitRows(photos, d, seed: 13)
+        let plain = try rerankedRanks(data, parameters: scorer, photoEmbeddings: embeddings, captionEmbeddings: captions,
+                                      dimension: d, topK: photos, weights: [0])
+        let aligned = try rerankedRanks(data, parameters: scorer, photoEmbeddings: embeddings, captionEmbeddings: captions,
+                                        dimension: d, topK: photos, weights: [0], alignmentWeight: 1e4)
+        XCTAssertEqual(aligned.reranked[0], Array(repeating: 1, count: photos))
+        XCTAssertEqual(aligned.joint, plain.joint, "the first stage does not change")
+        XCTAssertNotEqual(plain.reranked[0], aligned.reranked[0], "without the weight the untrained LSTM decides")
+    }
 }

@@ -68,6 +68,12 @@ final class ScorerCommandTests: XCTestCase {
         let report = try XCTUnwrap(JSONSerialization.jsonObject(with: retrieval.stdout) as? [String: Any])
         XCTAssertTrue((0...1).contains(try XCTUnwrap(report["recall_at_1"] as? Double)))
 
+        let threeWay = try TestEnvironment.run(binary, ["eval", "retrieval"] + common + [
+            "--rerank", "3", "--scorer", out, "--alignment-weight", "50", "--json"])
+        XCTAssertEqual(threeWay.status, 0, String(decoding: threeWay.stderr, as: UTF8.self))
+        let noRerank = try TestEnvironment.run(binary, ["eval", "retrieval"] + common + ["--alignment-weight", "50"])
+        XCTAssertNotEqual(noRerank.status, 0, "--alignment-weight without --rerank is a usage error")
+
         let alignment = try TestEnvironment.run(binary, ["eval", "alignment"] + common + ["--top-k", "3", "--weights", "0", "1"])
         XCTAssertEqual(alignment.status, 0, String(decoding: alignment.stderr, as: UTF8.self))
         let lines = String(decoding: alignment.stdout, as: UTF8.self).split(separator: "\n")
