@@ -50,6 +50,8 @@ public struct WeightFileWriter {
         file.append(body)
         let temporary = path + ".tmp-\(getpid())"
         try file.write(to: URL(fileURLWithPath: temporary))
+        // Weights and cached features are the user's own: private, as everything photoq writes.
+        chmod(temporary, 0o600)
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)

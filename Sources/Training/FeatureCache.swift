@@ -30,7 +30,7 @@ public struct FeatureCache: Sendable {
             return cached
         }
         let computed = try extract(photos)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try preparePrivateDirectory()
         var writer = WeightFileWriter(metadata: [
             "kind": "photoq image features", "backbone_id": backboneID, "transform": transform,
             "image_directory": imageDirectory, "photos": Self.json(computed.photos),
@@ -51,11 +51,18 @@ public struct FeatureCache: Sendable {
         let path = directory + "/grid-\(key).f16"
         if FileManager.default.fileExists(atPath: path), let cached = try? GridFeatures.read(path: path) { return cached }
         let computed = try extract(photos)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try preparePrivateDirectory()
         try GridFeatures.write(path: path, photos: computed.photos, cells: computed.cells, featureWidth: computed.width,
                                grids: computed.grids)
         return try GridFeatures.read(path: path)
+    }
+
+    /// The cache holds features of the user's photos and captions: the
+    /// directory is private (tightened if an older version left it open).
+    func preparePrivateDirectory() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
     }
 
     /// A hash of everything a photo set's backbone outputs depend on.
@@ -85,7 +92,7 @@ public struct FeatureCache: Sendable {
         }
         let computed = try encode(texts)
         precondition(computed.count == texts.count * dimension, "sentenceEmbeddings: encoder returned the wrong size")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try preparePrivateDirectory()
         var writer = WeightFileWriter(metadata: ["kind": "photoq sentence embeddings", "encoder_id": encoderID])
         writer.add("embeddings", shape: [texts.count, dimension], values: computed)
         try writer.write(to: path)

@@ -43,6 +43,9 @@ struct EvalRetrieval: ParsableCommand {
     @Option(help: "Rerank the joint space's top K with the LSTM scorer (joint similarity weighted as the scorer's policy says) and report those recalls.")
     var rerank: Int?
 
+    @Option(help: "With --rerank: the joint similarity's weight in the combined score (default: the scorer's policy).")
+    var jointWeight: Float?
+
     @Option(help: "With --rerank and a --word-alignment scorer: add this × the region–word alignment to the combined score.")
     var alignmentWeight: Float = 0
 
@@ -61,6 +64,9 @@ struct EvalRetrieval: ParsableCommand {
         if let topT, topT < 1 { throw ValidationError("--top-t must be at least 1") }
         if let rerank, rerank < 1 { throw ValidationError("--rerank must be at least 1") }
         if alignmentWeight < 0 || !alignmentWeight.isFinite { throw ValidationError("--alignment-weight must be 0 or more") }
+        if let jointWeight, jointWeight < 0 || !jointWeight.isFinite || rerank == nil {
+            throw ValidationError("--joint-weight must be 0 or more, with --rerank")
+        }
         if alignmentWeight != 0, rerank == nil { throw ValidationError("--alignment-weight needs --rerank") }
         if rerank != nil, random { throw ValidationError("--rerank needs a joint model, not --random") }
     }
@@ -117,7 +123,7 @@ struct EvalRetrieval: ParsableCommand {
     private func rerankedMetrics(_ joint: JointModel, topK: Int) throws -> (RetrievalMetrics, String, Float) {
         let path = scorer ?? ModelPaths.model(ScorerParameters.defaultFileName, in: data.modelDir)
         let (parameters, metadata) = try ScorerParameters.load(from: path)
-        let weight = metadata["rerank_joint_weight"].flatMap(Float.init) ?? 0
+        let weight = jointWeight ?? metadata["rerank_joint_weight"].flatMap(Float.init) ?? 0
         if alignmentWeight != 0, metadata["word_alignment"] != "true" {
             throw ValidationError("--alignment-weight needs a scorer trained with --word-alignment; \(path) was not")
         }

@@ -32,6 +32,26 @@ final class FeatureCacheTests: XCTestCase {
         _ = try cache.imageFeatures(photos: ["a.jpg", "b.jpg"], imageDirectory: images, backboneID: "net#1",
                                     transform: "squash", extract: extract)
         XCTAssertEqual(calls, 3, "a changed photo is another key")
+        try assertPrivate(dir + "/cache")
+    }
+
+    /// The cache directory and every file in it are the user's alone.
+    private func assertPrivate(_ directory: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        func mode(_ path: String) throws -> Int {
+            try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) & 0o777
+        }
+        XCTAssertEqual(try mode(directory), 0o700, file: file, line: line)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        XCTAssertFalse(files.isEmpty, file: file, line: line)
+        for name in files { XCTAssertEqual(try mode(directory + "/" + name), 0o600, name, file: file, line: line) }
+    }
+
+    func testAnOpenCacheDirectoryIsMadePrivate() throws {
+        let dir = try TestEnvironment.temporaryDirectory(self) + "/cache"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        _ = try FeatureCache(directory: dir).sentenceEmbeddings(texts: ["a dog"], encoderID: "e", dimension: 1) { _ in [1] }
+        try assertPrivate(dir)
     }
 
     func testSentenceEmbeddingsAreCachedPerTextList() throws {

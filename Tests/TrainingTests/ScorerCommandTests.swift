@@ -69,7 +69,7 @@ final class ScorerCommandTests: XCTestCase {
         XCTAssertTrue((0...1).contains(try XCTUnwrap(report["recall_at_1"] as? Double)))
 
         let threeWay = try TestEnvironment.run(binary, ["eval", "retrieval"] + common + [
-            "--rerank", "3", "--scorer", out, "--alignment-weight", "50", "--json"])
+            "--rerank", "3", "--scorer", out, "--joint-weight", "100", "--alignment-weight", "50", "--json"])
         XCTAssertEqual(threeWay.status, 0, String(decoding: threeWay.stderr, as: UTF8.self))
         let noRerank = try TestEnvironment.run(binary, ["eval", "retrieval"] + common + ["--alignment-weight", "50"])
         XCTAssertNotEqual(noRerank.status, 0, "--alignment-weight without --rerank is a usage error")
