@@ -38,7 +38,28 @@ struct EvalAlignment: ParsableCommand {
     @Flag(help: "Align each word encoded alone instead of the caption's contextual tokens.")
     var wordsAlone = false
 
+    @Option(parsing: .upToNextOption, help: "Also measure with the cells kept as int8 coordinates in a basis of this rank (the index's compact form).")
+    var cellBasis: [Int] = []
+
+    @Option(help: "Captions of the photos the basis is fitted on (with --cell-basis).")
+    var basisCaptions: String?
+
+    @Option(help: "Folder of the photos the basis is fitted on.")
+    var basisImages: String?
+
+    @Option(help: "Only these photos for the basis (one name per line).")
+    var basisSplitList: String?
+
     @OptionGroup var data: JointDataOptions
+
+    func validate() throws {
+        if !cellBasis.isEmpty, basisCaptions == nil || basisImages == nil {
+            throw ValidationError("--cell-basis needs --basis-captions and --basis-images (fit it on other photos than those measured)")
+        }
+        if let bad = cellBasis.first(where: { !(1...JointDimensions.joint).contains($0) }) {
+            throw ValidationError("--cell-basis \(bad): a rank must be 1...\(JointDimensions.joint)")
+        }
+    }
 
     func run() throws {
         let bridge = try data.bridgeFile()
@@ -70,13 +91,31 @@ struct EvalAlignment: ParsableCommand {
                           all.recallAt1 * 100, all.recallAt5 * 100, all.recallAt10 * 100)
         }
         print("\(joint.modelID): \(n) photos, \(queries.count / joint.dimension) queries; R@1/5/10")
-        for k in topK {
-            let ranks = alignmentRerankedRanks(alignment, photoEmbeddings: photos, captionEmbeddings: queries,
-                                               photoOfCaption: prepared.photoOfCaption, topK: k, weights: weights)
-            if k == topK.first { print(line("joint alone        ", ranks.joint)) }
-            for (w, weight) in weights.enumerated() {
-                print(line(String(format: "K %3d  w %5.2f      ", k, weight), ranks.fused[w]))
+        func report(_ alignment: RegionWordAlignment, label: String, withJoint: Bool) {
+            for k in topK {
+                let ranks = alignmentRerankedRanks(alignment, photoEmbeddings: photos, captionEmbeddings: queries,
+                                                   photoOfCaption: prepared.photoOfCaption, topK: k, weights: weights)
+                if withJoint && k == topK.first { print(line("joint alone        ", ranks.joint)) }
+                for (w, weight) in weights.enumerated() {
+                    print(line(String(format: "K %3d  w %5.2f %@", k, weight, label), ranks.fused[w]))
+                }
             }
+        }
+        report(alignment, label: "     ", withJoint: true)
+        guard !cellBasis.isEmpty, let basisCaptions, let basisImages else { return }
+        let fitted = try PreparedSet.load(captions: basisCaptions, imageDirectory: basisImages, splitList: basisSplitList,
+                                          networks: networks, cache: data.featureCache, threads: data.threads, grid: true)
+        guard let fittedGrid = fitted.grid else { throw ValidationError("the basis photos have no head maps") }
+        let fittedCells = try RegionWordAlignment.photoCells(grid: fittedGrid, model: joint, classifier: classifier.weight,
+                                                             classifierBias: classifier.bias)
+        for rank in cellBasis {
+            let basis = CellBasis.fit(rows: fittedCells, dimension: joint.dimension, rank: rank)
+            let stored = RegionWordAlignment(cells: basis.roundTrip(alignment.cells, int8: true),
+                                             cellsPerPhoto: alignment.cellsPerPhoto, tokens: alignment.tokens,
+                                             dimension: alignment.dimension)
+            print("cells as int8 in a rank-\(rank) basis fitted on \(fitted.images.count) photos: "
+                  + "\(basis.bytesPerRow * alignment.cellsPerPhoto) bytes per photo")
+            report(stored, label: String(format: "r%-3d ", rank), withJoint: false)
         }
     }
 }

@@ -83,5 +83,14 @@ final class ScorerCommandTests: XCTestCase {
         let unweighted = try XCTUnwrap(lines.first { $0.hasPrefix("K   3  w  0.00") })
         XCTAssertEqual(joint.split(separator: " ", omittingEmptySubsequences: true).suffix(6),
                        unweighted.split(separator: " ", omittingEmptySubsequences: true).suffix(6))
+
+        let compact = try TestEnvironment.run(binary, ["eval", "alignment"] + common + [
+            "--top-k", "3", "--weights", "1", "--cell-basis", "8", "--basis-captions", subset, "--basis-images", images])
+        XCTAssertEqual(compact.status, 0, String(decoding: compact.stderr, as: UTF8.self))
+        let compactOutput = String(decoding: compact.stdout, as: UTF8.self)
+        XCTAssertTrue(compactOutput.contains("rank-8 basis fitted on 6 photos: \(12 * 49) bytes per photo"), compactOutput)
+        XCTAssertEqual(compactOutput.split(separator: "\n").filter { $0.contains(" r8 ") }.count, 1)
+        let unfitted = try TestEnvironment.run(binary, ["eval", "alignment"] + common + ["--cell-basis", "8"])
+        XCTAssertNotEqual(unfitted.status, 0, "a basis needs photos to be fitted on")
     }
 }
