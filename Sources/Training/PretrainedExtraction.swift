@@ -108,29 +108,16 @@ public final class PretrainedNetworks: Sendable {
     }
 
     /// Embeddings (M,D) of `texts`, encoded in chunks of 64 on `threads` threads (not cached).
-    public static func encodeInParallel(_ texts: [String], encoder: SentenceEncoder, threads: Int) throws -> [Float] {
-        let chunk = 64
-        let chunks = (texts.count + chunk - 1) / chunk
-        let (outputs, failures) = try extractInParallel(count: chunks, threads: threads, label: "text batches") {
-            return { c in encoder.encode(batch: Array(texts[(c * chunk)..<min((c + 1) * chunk, texts.count)])).flatMap { $0 } }
-        }
-        precondition(failures.isEmpty, "sentence encoding does not throw")
-        return outputs.sorted { $0.index < $1.index }.flatMap(\.output)
+    public static func encodeInParallel(_ texts: [String], encoder: SentenceEncoder, threads: Int,
+                                        label: String = "text batches") throws -> [Float] {
+        try mapTextChunks(texts, threads: threads, label: label) { encoder.encode(batch: $0).flatMap { $0 } }
     }
 
     /// Sentence embeddings (M,D) of `texts` (cached), encoded in chunks on `threads` threads.
     public func sentenceEmbeddings(_ texts: [String], cache: FeatureCache, threads: Int) throws -> [Float] {
         let encoder = sentenceEncoder, dimension = encoder.dimension
         return try cache.sentenceEmbeddings(texts: texts, encoderID: sentenceEncoderID, dimension: dimension) { texts in
-            let chunk = 64
-            let chunks = (texts.count + chunk - 1) / chunk
-            let (outputs, failures) = try extractInParallel(count: chunks, threads: threads, label: "caption batches") {
-                return { c in
-                    encoder.encode(batch: Array(texts[(c * chunk)..<min((c + 1) * chunk, texts.count)])).flatMap { $0 }
-                }
-            }
-            precondition(failures.isEmpty, "sentence encoding does not throw")
-            return outputs.flatMap(\.output)
+            try Self.encodeInParallel(texts, encoder: encoder, threads: threads, label: "caption batches")
         }
     }
 }
@@ -139,4 +126,17 @@ public final class PretrainedNetworks: Sendable {
 private final class WorkspaceBox: @unchecked Sendable {
     let value: EfficientNetWorkspace
     init(_ value: EfficientNetWorkspace) { self.value = value }
+}
+
+/// `body` over `texts` in chunks of 64 on `threads` threads, the results
+/// joined in input order. Text encoding does not throw, so no chunk fails.
+func mapTextChunks<T: Sendable>(_ texts: [String], threads: Int, label: String,
+                                _ body: @escaping @Sendable ([String]) -> [T]) throws -> [T] {
+    let chunk = 64
+    let chunks = (texts.count + chunk - 1) / chunk
+    let (outputs, failures) = try extractInParallel(count: chunks, threads: threads, label: label) {
+        return { c in body(Array(texts[(c * chunk)..<min((c + 1) * chunk, texts.count)])) }
+    }
+    precondition(failures.isEmpty, "text encoding does not throw")
+    return outputs.flatMap(\.output)
 }

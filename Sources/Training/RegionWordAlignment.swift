@@ -64,14 +64,9 @@ public struct RegionWordAlignment: Sendable {
     /// normalised as a sentence embedding is, through the text side.
     public static func captionTokens(_ texts: [String], encoder: SentenceEncoder, model: JointModel,
                                      threads: Int) throws -> [[Float]] {
-        let chunk = 64
-        let chunks = (texts.count + chunk - 1) / chunk
-        let (outputs, failures) = try extractInParallel(count: chunks, threads: threads, label: "caption tokens") { return { c in
-            let batch = Array(texts[(c * chunk)..<min((c + 1) * chunk, texts.count)])
-            return encoder.tokenStates(batch: batch).map { tokenJointEmbeddings($0, model: model) }
-        } }
-        precondition(failures.isEmpty, "token encoding does not throw")
-        return outputs.sorted { $0.index < $1.index }.flatMap(\.output)
+        try mapTextChunks(texts, threads: threads, label: "caption tokens") { batch in
+            encoder.tokenStates(batch: batch).map { tokenJointEmbeddings($0, model: model) }
+        }
     }
 
     /// θ_w (n,D) per text: each of its words (QueryTokenizer's split; stop
@@ -94,7 +89,8 @@ public struct RegionWordAlignment: Sendable {
         let n = states.count / d - 2
         guard n > 0 else { return [] }
         let words = Array(states[d..<((n + 1) * d)])
-        return model.embedTexts(sentenceEmbeddings: normalizedRows(words, dimension: d), batch: n)
+        let unit = (0..<n).flatMap { normalizedL2(Array(words[($0 * d)..<(($0 + 1) * d)])) }
+        return model.embedTexts(sentenceEmbeddings: unit, batch: n)
     }
 
     /// S = mean_t max_r φ_rᵀ θ_t of one photo's cells (R,D) and one text's
@@ -119,18 +115,6 @@ public struct RegionWordAlignment: Sendable {
         for w in 0..<n { total += similarities[(w * r)..<((w + 1) * r)].max()! }
         return total / Float(n)
     }
-}
-
-/// Rows of x (n,D) scaled to unit norm.
-func normalizedRows(_ x: [Float], dimension d: Int) -> [Float] {
-    var out = x
-    for row in 0..<(x.count / d) {
-        var norm: Float = 0
-        for j in 0..<d { norm += x[row * d + j] * x[row * d + j] }
-        let scale = 1 / max(norm.squareRoot(), 1e-12)
-        for j in 0..<d { out[row * d + j] *= scale }
-    }
-    return out
 }
 
 /// 1-based rank of each caption's own photo with the joint space alone and
