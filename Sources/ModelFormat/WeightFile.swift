@@ -92,6 +92,21 @@ public final class WeightFile: @unchecked Sendable {
         return FloatTensorView(shape: entry.shape, data: UnsafeBufferPointer(start: pointer, count: entry.elementCount), owner: self)
     }
 
+    /// The float tensor `name` copied out as float32, whether stored as F32 or
+    /// F16 (weights that are copied anyway, so half precision costs nothing
+    /// but the widening).
+    public func floatArray(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
+        guard let entry = entries[name] else { throw WeightFileError.missingTensor(path: path, name: name) }
+        guard entry.dtype == .f16 else { return try floats(name, shape: expected).toArray() }
+        if let expected, expected != entry.shape {
+            throw WeightFileError.wrongShape(path: path, name: name, expected: expected, actual: entry.shape)
+        }
+        let start = UnsafeRawPointer(base.advanced(by: dataStart + entry.byteRange.lowerBound))
+        return (0..<entry.elementCount).map { i in
+            Float(Float16(bitPattern: UInt16(littleEndian: start.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+        }
+    }
+
     /// The int32 tensor `name` (token ids, class maps), copied out.
     public func int32s(_ name: String) throws -> (shape: [Int], values: [Int32]) {
         guard let entry = entries[name] else { throw WeightFileError.missingTensor(path: path, name: name) }
@@ -138,8 +153,11 @@ public final class WeightFile: @unchecked Sendable {
 public struct TensorEntry: Sendable, Equatable {
     public enum DType: String, Sendable {
         case f32 = "F32"
+        /// IEEE half precision, for weights whose file size matters more than
+        /// their last bits; read back widened to float32 (`floatArray`).
+        case f16 = "F16"
         case i32 = "I32"
-        var byteSize: Int { 4 }
+        var byteSize: Int { self == .f16 ? 2 : 4 }
     }
     public let name: String
     public let dtype: DType

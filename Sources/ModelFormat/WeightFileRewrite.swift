@@ -13,6 +13,8 @@ public enum WeightFileRewrite {
             guard let entry = file.entries[name] else { continue }
             switch entry.dtype {
             case .f32: writer.add(name, shape: entry.shape, values: try file.floats(name).toArray())
+            // Widening and rounding again gives back the same half-precision bits.
+            case .f16: writer.add(name, shape: entry.shape, halfPrecision: try file.floatArray(name))
             case .i32: writer.add(name, shape: entry.shape, int32s: try file.int32s(name).values)
             }
         }

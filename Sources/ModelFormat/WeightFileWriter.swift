@@ -16,6 +16,16 @@ public struct WeightFileWriter {
         tensors.append((name, .f32, shape, bytes))
     }
 
+    /// Adds a tensor stored in half precision (each value rounded to the
+    /// nearest float16; values beyond its range become ±infinity, so callers
+    /// store only weights known to be small).
+    public mutating func add(_ name: String, shape: [Int], halfPrecision values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "tensor \(name): shape \(shape) vs \(values.count) values")
+        let bits = values.map { Float16($0).bitPattern.littleEndian }
+        let bytes = bits.withUnsafeBufferPointer { Data(buffer: $0) }
+        tensors.append((name, .f16, shape, bytes))
+    }
+
     public mutating func add(_ name: String, shape: [Int], int32s values: [Int32]) {
         precondition(shape.reduce(1, *) == values.count, "tensor \(name): shape \(shape) vs \(values.count) values")
         let bytes = values.withUnsafeBufferPointer { Data(buffer: $0) }

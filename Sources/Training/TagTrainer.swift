@@ -14,6 +14,12 @@ public struct TagTrainingOptions: Sendable {
     /// Each step's softmax leaves out the tags listed before it (see
     /// `orderedTagCrossEntropy`).
     public var excludeListed = false
+    /// Weight of the remaining true tags in each step's target (see
+    /// `orderedTagCrossEntropy`): 0 is the plain ordered list.
+    public var setSmoothing: Float = 0
+    /// Decay of the weight average that is evaluated and kept (0: the last
+    /// weights themselves).
+    public var weightAverage: Float = 0
     public var seed: UInt64 = 1
     public init() {}
 }
@@ -25,6 +31,7 @@ public struct TagTrainer {
     public let options: TagTrainingOptions
     private var optimisers: [Adam]
     private var random: SeededGenerator
+    private var average: WeightAverage?
 
     public init(parameters: TagParameters, options: TagTrainingOptions) {
         self.parameters = parameters
@@ -33,6 +40,15 @@ public struct TagTrainer {
             Adam(count: $0.count, learningRate: options.learningRate, weightDecay: options.weightDecay)
         }
         random = SeededGenerator(seed: options.seed &+ 0x7A65)
+        if options.weightAverage > 0 { average = WeightAverage(initial: parameters.tensors, decay: options.weightAverage) }
+    }
+
+    /// What is evaluated and saved: the weight average when there is one.
+    public var evaluated: TagParameters {
+        guard let average else { return parameters }
+        var p = parameters
+        p.tensors = average.tensors
+        return p
     }
 
     /// One batch: returns its mean sequence loss.
@@ -45,12 +61,13 @@ public struct TagTrainer {
         let act = try parameters.forward(features: features, count: batch.count, steps: steps)
         let (loss, dLogits) = orderedTagCrossEntropy(logits: act.logits, targets: targets, steps: steps,
                                                      outputSize: parameters.shape.outputSize, endToken: parameters.shape.endToken,
-                                                     excludingListed: options.excludeListed)
+                                                     excludingListed: options.excludeListed, setSmoothing: options.setSmoothing)
         var gradients = parameters.backward(act, dLogits: dLogits).tensors
         clipGradients(&gradients, maxNorm: options.clipNorm)
         var tensors = parameters.tensors
         for i in tensors.indices { optimisers[i].update(&tensors[i], gradients: gradients[i]) }
         parameters.tensors = tensors
+        average?.update(with: tensors)
         return loss
     }
 }
@@ -63,6 +80,7 @@ public struct TagLinearTrainer {
     private var random: SeededGenerator
     private let batchSize: Int
     private let inputDropout: Float
+    private var average: WeightAverage?
 
     public init(featureSize: Int, tagCount: Int, options: TagTrainingOptions) {
         classifier = TagLinearClassifier(featureSize: featureSize, tagCount: tagCount)
@@ -71,6 +89,17 @@ public struct TagLinearTrainer {
         random = SeededGenerator(seed: options.seed &+ 0x11AE)
         batchSize = options.batchSize
         inputDropout = options.inputDropout
+        if options.weightAverage > 0 {
+            average = WeightAverage(initial: [classifier.weight, classifier.bias], decay: options.weightAverage)
+        }
+    }
+
+    /// What is evaluated and saved: the weight average when there is one.
+    public var evaluated: TagLinearClassifier {
+        guard let average else { return classifier }
+        var c = classifier
+        (c.weight, c.bias) = (average.tensors[0], average.tensors[1])
+        return c
     }
 
     @discardableResult
@@ -83,6 +112,7 @@ public struct TagLinearTrainer {
         let (loss, dW, db) = classifier.lossAndGradient(features: features, labels: labels, count: batch.count)
         optimisers[0].update(&classifier.weight, gradients: dW)
         optimisers[1].update(&classifier.bias, gradients: db)
+        average?.update(with: [classifier.weight, classifier.bias])
         return loss
     }
 }

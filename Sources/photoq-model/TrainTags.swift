@@ -49,6 +49,12 @@ struct TrainTags: ParsableCommand {
     var imageToOutput = false
     @Flag(help: "Each step's softmax leaves out the tags listed before it, as decoding without repeats does (both RNNs).")
     var excludeListed = false
+    @Option(help: "Weight of the photo's remaining tags in each step's target (0: the next tag alone); trades order for coverage.")
+    var setSmoothing: Float = 0
+    @Option(help: "Evaluate and keep an exponential moving average of the weights with this decay (every method; 0: the weights themselves).")
+    var weightAverage: Float = 0
+    @Option(help: "What chooses checkpoints on the dev tuning half (every method): ndcg, or ndcg+precision (their sum).")
+    var selectOn: TagSelection = .ndcg
     @Option(help: "What the direct image path reads: feature (the 1280-d feature) or projection (the 128-d projection, a tenth of the size).")
     var directSource: TagDirectSource = .feature
     @Flag(help: "Soft attention over the backbone's 7×7 head map, conditioned on the LSTM's state, at every step (the ranker then reads the grid).")
@@ -59,6 +65,8 @@ struct TrainTags: ParsableCommand {
     var baselines = false
     @Option(help: "Also write the ranker alone here (what the daemon loads; a third of the size with --baselines).")
     var rankerOut: String?
+    @Flag(help: "Store the ranker's weights (in --ranker-out) as float16: half the file, the figures measured on that file.")
+    var halfPrecision = false
     @Option(help: "WordNet directory (index.noun, noun.exc, …).")
     var wordnet = TagLexicon.defaultDirectory
     @Option(help: "Random seed (initialisation and batches).")
@@ -79,6 +87,12 @@ struct TrainTags: ParsableCommand {
         }
         guard directSource == .feature || !outputFromLinear else {
             throw ValidationError("--output-from-linear starts a direct path from the feature: drop --direct-source projection")
+        }
+        guard (0..<1).contains(weightAverage) else {
+            throw ValidationError("--weight-average must be at least 0 and below 1, not \(weightAverage)")
+        }
+        guard (0..<1).contains(setSmoothing) else {
+            throw ValidationError("--set-smoothing must be at least 0 and below 1, not \(setSmoothing)")
         }
         guard (0..<1).contains(inputDropout) else {
             throw ValidationError("--input-dropout must be at least 0 and below 1, not \(inputDropout)")
@@ -120,6 +134,8 @@ struct TrainTags: ParsableCommand {
         options.clipNorm = clip
         options.inputDropout = inputDropout
         options.excludeListed = excludeListed
+        options.setSmoothing = setSmoothing
+        options.weightAverage = weightAverage
         options.maxListLength = maxList
         options.seed = seed
         let shape = TagShape(featureSize: train.featureWidth, inputSize: inputSize, hiddenSize: hidden, tagCount: vocabulary.tags.count,
@@ -135,6 +151,7 @@ struct TrainTags: ParsableCommand {
             "iterations": String(iterations), "batch_size": String(batchSize), "learning_rate": String(lr),
             "weight_decay": String(weightDecay), "input_dropout": String(inputDropout), "clip": String(clip), "seed": String(seed),
             "step_softmax": excludeListed ? "tags not yet listed" : "every tag",
+            "set_smoothing": String(setSmoothing), "selection": selectOn.rawValue, "weight_average": String(weightAverage),
             "ground_truth_rule": "captions mentioning the tag desc, mean first-mention word position asc, name",
         ]
         if set.hasDev { metadata["dev_split"] = TrainingSetOptions.recorded(set.devSplitList); metadata["dev_selection"] = "even-numbered dev photos" }
@@ -160,16 +177,16 @@ struct TrainTags: ParsableCommand {
             .save(to: out, modelID: id)
         scorerNote("wrote \(out) (\(id), \(vocabulary.tags.count) tags)")
         if let rankerOut {
-            try TaggerFile(parameters: main, tags: vocabulary.tags, metadata: metadata).save(to: rankerOut, modelID: id)
+            try TaggerFile(parameters: main, tags: vocabulary.tags, metadata: metadata).save(to: rankerOut, modelID: id, halfPrecision: halfPrecision)
             scorerNote("wrote the ranker alone to \(rankerOut)")
         }
     }
 
-    /// Trains one ranker, keeping the checkpoint with the best tuning-half NDCG.
+    /// Trains one ranker, keeping the checkpoint that `selectOn` scores best on the tuning half.
     private func trainRanker(_ initial: TagParameters, label: String, options: TagTrainingOptions, train: TagTrainingData,
                              tune: TagTrainingData?, heldOut: TagTrainingData?, metadata: inout [String: String]) throws -> TagParameters {
         var trainer = TagTrainer(parameters: initial, options: options)
-        var best: (iteration: Int, parameters: TagParameters, ndcg: Double) = (0, initial, -1)
+        var best: (iteration: Int, parameters: TagParameters, score: Double) = (0, initial, -1)
         let progress = ProgressBar(label: "train tags (\(label))", total: iterations)
         var recent: Float = 0, recentCount = 0
         for iteration in 1...iterations {
@@ -179,11 +196,11 @@ struct TrainTags: ParsableCommand {
                 let loss = recent / Float(max(recentCount, 1))
                 recent = 0; recentCount = 0
                 if let tune {
-                    let m = TagMetrics.averages(predicted: try TagRankings.lstm(trainer.parameters, tune), truth: tune.lists)
+                    let m = TagMetrics.averages(predicted: try TagRankings.lstm(trainer.evaluated, tune), truth: tune.lists)
                     scorerNote(String(format: "%@ iteration %d: train loss %.3f, dev tuning NDCG %.4f P %.4f", label, iteration, loss, m.ndcg, m.precision))
-                    if m.ndcg > best.ndcg { best = (iteration, trainer.parameters, m.ndcg) }
+                    if selectOn.score(m) > best.score { best = (iteration, trainer.evaluated, selectOn.score(m)) }
                 } else {
-                    best = (iteration, trainer.parameters, -1)
+                    best = (iteration, trainer.evaluated, -1)
                 }
             }
         }
@@ -196,7 +213,7 @@ struct TrainTags: ParsableCommand {
             for candidate in TagRankingFill.allCases {
                 let m = TagMetrics.averages(predicted: try TagRankings.lstm(best.parameters, tune, fill: candidate), truth: tune.lists)
                 scorerNote(String(format: "%@ ranking past the end by %@: dev tuning NDCG %.4f P %.4f", label, candidate.rawValue, m.ndcg, m.precision))
-                if m.ndcg > bestFill { (fill, bestFill) = (candidate, m.ndcg) }
+                if selectOn.score(m) > bestFill { (fill, bestFill) = (candidate, selectOn.score(m)) }
             }
         }
         metadata[label + "_ranking_fill"] = fill.rawValue
@@ -228,17 +245,17 @@ struct TrainTags: ParsableCommand {
     private func trainLinear(shape: TagShape, options: TagTrainingOptions, train: TagTrainingData, tune: TagTrainingData?,
                              heldOut: TagTrainingData?, metadata: inout [String: String]) -> TagLinearClassifier {
         var trainer = TagLinearTrainer(featureSize: shape.featureSize, tagCount: shape.tagCount, options: options)
-        var best: (iteration: Int, classifier: TagLinearClassifier, ndcg: Double) = (0, trainer.classifier, -1)
+        var best: (iteration: Int, classifier: TagLinearClassifier, score: Double) = (0, trainer.classifier, -1)
         let progress = ProgressBar(label: "train tags (linear)", total: iterations)
         for iteration in 1...iterations {
             let loss = trainer.step(train)
             progress.advance(note: String(format: "loss %.4f", loss))
             if let tune, iteration % evalEvery == 0 || iteration == iterations {
-                let m = TagMetrics.averages(predicted: TagRankings.linear(trainer.classifier, tune), truth: tune.lists)
+                let m = TagMetrics.averages(predicted: TagRankings.linear(trainer.evaluated, tune), truth: tune.lists)
                 scorerNote(String(format: "linear iteration %d: dev tuning NDCG %.4f P %.4f", iteration, m.ndcg, m.precision))
-                if m.ndcg > best.ndcg { best = (iteration, trainer.classifier, m.ndcg) }
+                if selectOn.score(m) > best.score { best = (iteration, trainer.evaluated, selectOn.score(m)) }
             } else if tune == nil {
-                best = (iteration, trainer.classifier, -1)
+                best = (iteration, trainer.evaluated, -1)
             }
         }
         progress.finish()
@@ -275,3 +292,16 @@ enum TagCommandSupport {
     }
 }
 extension TagDirectSource: ExpressibleByArgument {}
+
+/// What picks a checkpoint and the past-the-end rule on the dev tuning half.
+enum TagSelection: String, ExpressibleByArgument, CaseIterable {
+    case ndcg
+    case ndcgPlusPrecision = "ndcg+precision"
+
+    func score(_ m: (ndcg: Double, precision: Double)) -> Double {
+        switch self {
+        case .ndcg: m.ndcg
+        case .ndcgPlusPrecision: m.ndcg + m.precision
+        }
+    }
+}

@@ -97,4 +97,47 @@ final class WeightFileTests: XCTestCase {
         XCTAssertEqual(try file.floats("w", shape: [2, 3]).toArray(), [0, 1, 2, 3, 4, 5])
         XCTAssertEqual(try file.int32s("k").values, [3, 4])
     }
+
+    /// Half-precision tensors: NumPy's float16 (an independent rounding) writes
+    /// the reference file, ours must read it back to the same floats, and our
+    /// writer's rounding must produce the same bits NumPy does.
+    func testHalfPrecisionMatchesNumPysFloat16() throws {
+        let python = ProcessInfo.processInfo.environment["PHOTOQ_PYTHON"] ?? "python3"
+        let values: [Float] = [0.1, -0.3333, 1e-5, 65504, 7e4, -2.5e-8, 0, 1234.567, -0.0001]
+        let ours = temporaryPath("half-ours.safetensors"), theirs = temporaryPath("half-numpy.safetensors")
+        var writer = WeightFileWriter()
+        writer.add("w", shape: [3, 3], halfPrecision: values)
+        writer.add("f", shape: [2], values: [1, 2])
+        try writer.write(to: ours)
+        let tools = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("tools/convert").path
+        let list = values.map { "\($0)" }.joined(separator: ",")
+        let script = """
+        import sys, numpy as np
+        sys.path.insert(0, '\(tools)')
+        import pqformat
+        w = np.array([\(list)], dtype=np.float32).astype(np.float16).reshape(3, 3)
+        pqformat.write('\(theirs)', {'w': w}, {'model_id': 'half'})
+        mine = pqformat.read('\(ours)')
+        tensors = mine[1]
+        assert tensors['w'].dtype == np.float16, tensors['w'].dtype
+        assert (tensors['w'].view(np.uint16) == w.view(np.uint16)).all(), (tensors['w'], w)
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, "-c", script]
+        try process.run(); process.waitUntilExit()
+        try XCTSkipIf(process.terminationStatus == 127, "python3 with numpy not available")
+        XCTAssertEqual(process.terminationStatus, 0, "NumPy's float16 rounding differs from the writer's")
+        let reference = try WeightFile(path: theirs)
+        let file = try WeightFile(path: ours)
+        XCTAssertEqual(try file.floatArray("w", shape: [3, 3]), try reference.floatArray("w", shape: [3, 3]))
+        let read = try file.floatArray("w")
+        XCTAssertEqual(read[0], 0.0999755859375)
+        XCTAssertEqual(read[3], 65504)
+        XCTAssertEqual(read[4], .infinity, "beyond float16's range")
+        XCTAssertEqual(try file.floatArray("f"), [1, 2], "F32 tensors read the same way")
+        XCTAssertThrowsError(try file.floats("w"), "an F16 tensor cannot be mapped as float32")
+        XCTAssertThrowsError(try file.floatArray("w", shape: [9]))
+    }
 }

@@ -39,6 +39,12 @@ final class TagRankerTests: XCTestCase {
         try checkGradients(.firstStep, excludingListed: true, targets: [[0, 1, 2], [5, 4]], seed: 35)
     }
 
+    func testGradientsWithTargetsSpreadOverTheRemainingTags() throws {
+        try checkGradients(.everyStep, imageToOutput: true, excludingListed: true, setSmoothing: 0.3,
+                           targets: [[3, 0, 5, 1], [2], [], [4, 1]], seed: 39)
+        try checkGradients(.everyStep, setSmoothing: 0.5, targets: [[1, 2, 3], [0, 4]], seed: 48)
+    }
+
     /// The grid-attended ranker: attention over 3 cells, with and without the
     /// direct path (from the projection, or from the pooled head map).
     func testGradientsWithAttentionOverTheGrid() throws {
@@ -57,7 +63,7 @@ final class TagRankerTests: XCTestCase {
 
     private func checkGradients(_ imageInput: TagImageInput, imageToOutput: Bool = false, directSource: TagDirectSource = .feature,
                                 attention: Bool = false, cells: Int = 1, excludingListed: Bool = false,
-                                targets: [[Int]], seed: UInt64) throws {
+                                setSmoothing: Float = 0, targets: [[Int]], seed: UInt64) throws {
         var parameters = randomParameters(imageInput, imageToOutput: imageToOutput, directSource: directSource,
                                           attention: attention, cells: cells, seed: seed)
         // Sharper attention scores: D's gradient must stand above the Float rounding of the loss.
@@ -69,12 +75,12 @@ final class TagRankerTests: XCTestCase {
             let act = try p.forward(features: features, count: targets.count, steps: steps)
             return Double(orderedTagCrossEntropy(logits: act.logits, targets: targets, steps: steps,
                                                  outputSize: shape.outputSize, endToken: shape.endToken,
-                                                 excludingListed: excludingListed).loss)
+                                                 excludingListed: excludingListed, setSmoothing: setSmoothing).loss)
         }
         let act = try parameters.forward(features: features, count: targets.count, steps: steps)
         let (_, dLogits) = orderedTagCrossEntropy(logits: act.logits, targets: targets, steps: steps,
                                                   outputSize: shape.outputSize, endToken: shape.endToken,
-                                                  excludingListed: excludingListed)
+                                                  excludingListed: excludingListed, setSmoothing: setSmoothing)
         let analytic = parameters.backward(act, dLogits: dLogits).tensors
         // Smooth activations (no ReLU kinks): a wide step beats Float rounding of the loss.
         let epsilon: Float = 1e-2
@@ -134,6 +140,36 @@ final class TagRankerTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Set smoothing (λ = 0.2) by hand: step 0 wants 0.9 on tag 2 (0.8 plus
+    /// its half of λ) and 0.1 on tag 1, the tags still to come; step 1 all on
+    /// tag 1 (tag 2 is listed); the end step the end token alone.
+    func testSetSmoothingSpreadsEachStepsTargetOverTheTagsStillToCome() {
+        let v = 4, end = 3
+        let logits: [Float] = [2, 0, 1, 0,  0, 1, 3, 0,  0, 0, 5, 1]
+        let smoothed = orderedTagCrossEntropy(logits: logits, targets: [[2, 1]], steps: 3, outputSize: v, endToken: end,
+                                              excludingListed: true, setSmoothing: 0.2)
+        func logp(_ row: [Float], _ j: Int, without: Set<Int>) -> Double {
+            let kept = row.indices.filter { !without.contains($0) }
+            return Double(row[j]) - log(kept.map { exp(Double(row[$0])) }.reduce(0, +))
+        }
+        let step0 = -(0.9 * logp([2, 0, 1, 0], 2, without: []) + 0.1 * logp([2, 0, 1, 0], 1, without: []))
+        let step1 = -logp([0, 1, 3, 0], 1, without: [2])
+        let step2 = -logp([0, 0, 5, 1], 3, without: [2, 1])
+        XCTAssertEqual(Double(smoothed.loss), step0 + step1 + step2, accuracy: 1e-5)
+        // ∂/∂logit of tag 1 at step 0: p₁ − 0.1.
+        XCTAssertEqual(Double(smoothed.dLogits[1]), exp(logp([2, 0, 1, 0], 1, without: [])) - 0.1, accuracy: 1e-6)
+        let plain = orderedTagCrossEntropy(logits: logits, targets: [[2, 1]], steps: 3, outputSize: v, endToken: end, excludingListed: true)
+        XCTAssertEqual(smoothed.dLogits[8...], plain.dLogits[8...], "the end step is not smoothed")
+    }
+
+    /// Past the end token, `presence` discounts the steps after it (the list
+    /// has almost surely ended) where `sum` counts them in full.
+    func testPresenceFillDiscountsStepsAfterTheListHasEnded() {
+        let steps: [ArraySlice<Float>] = [[3, 0, 1, -9], [0, 0, 0, 8], [0, 5, 0, -9]].map { ArraySlice($0) }
+        XCTAssertEqual(TagParameters.rankedTags(stepLogits: steps, k: 3, fill: .presence, tagCount: 3), [0, 2, 1])
+        XCTAssertEqual(TagParameters.rankedTags(stepLogits: steps, k: 3, fill: .summedProbability, tagCount: 3), [0, 1, 2])
     }
 
     /// The Plackett–Luce form by hand: after tag 2 is listed, step 1's

@@ -9,7 +9,7 @@ import struct
 import numpy as np
 
 FORMAT_VERSION = 1
-_DTYPES = {np.dtype("float32"): "F32", np.dtype("int32"): "I32"}
+_DTYPES = {np.dtype("float32"): "F32", np.dtype("float16"): "F16", np.dtype("int32"): "I32"}
 
 
 def write(path, tensors, metadata=None):

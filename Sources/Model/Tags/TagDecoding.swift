@@ -41,6 +41,10 @@ public enum TagRankingFill: String, Sendable, CaseIterable {
     /// Every tag by its probability summed over the k steps, the greedy
     /// order not kept: how much of the sequence the ranker gives each tag.
     case summedOnly = "sum-only"
+    /// The remaining tags by their chance of being named at all: step t's
+    /// probability weighted by the chance the list has not ended before t
+    /// (Π_{u<t} (1 − p_u(end)) along the greedy list), summed over the k steps.
+    case presence
 }
 
 extension TagParameters {
@@ -65,10 +69,13 @@ extension TagParameters {
         let endToken = tagCount
         var emitted: [Int] = [], seen = Set<Int>(), ended = false
         var total = [Float](repeating: 0, count: tagCount + 1)
+        var survival: Float = 1
         for row in stepLogits.prefix(k) {
             if ended && fill == .summedUntilEnd { break }
             let p = softmax(row, excluding: seen)
-            for j in total.indices { total[j] += p[j] }
+            let weight = fill == .presence ? survival : 1
+            for j in total.indices { total[j] += weight * p[j] }
+            survival *= 1 - p[endToken]
             if ended { continue }
             var best = -1
             for j in p.indices where !seen.contains(j) && (best < 0 || p[j] > p[best]) { best = j }

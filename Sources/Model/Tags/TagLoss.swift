@@ -8,10 +8,15 @@ import Glibc
 /// (T ≥ longest list + 1). With `excludingListed` each step's softmax leaves
 /// out the tags listed before it, as decoding without repeats does (the
 /// list's Plackett–Luce likelihood): a tag that fills the photo need not be
-/// pushed down at the steps after it was named. Returns the mean over
-/// sequences of the summed step losses, and ∂loss/∂logits (T,B,V+1).
+/// pushed down at the steps after it was named. With `setSmoothing` λ > 0 a
+/// tag step's target is (1 − λ) on the next tag and λ spread evenly over the
+/// tags still to come, that one included: naming a later tag of the photo
+/// early costs less than naming one it does not have (the end step keeps its
+/// one-hot target). Returns the mean over sequences of the summed step
+/// losses, −Σⱼ qⱼ log pⱼ, and ∂loss/∂logits = (p − q)/B (T,B,V+1).
 public func orderedTagCrossEntropy(logits: [Float], targets: [[Int]], steps: Int, outputSize v: Int,
-                                   endToken: Int, excludingListed: Bool = false) -> (loss: Float, dLogits: [Float]) {
+                                   endToken: Int, excludingListed: Bool = false,
+                                   setSmoothing: Float = 0) -> (loss: Float, dLogits: [Float]) {
     let b = targets.count
     precondition(logits.count == steps * b * v, "orderedTagCrossEntropy: logits (\(logits.count)) vs (\(steps),\(b),\(v))")
     var dLogits = [Float](repeating: 0, count: logits.count)
@@ -23,8 +28,16 @@ public func orderedTagCrossEntropy(logits: [Float], targets: [[Int]], steps: Int
             let target = t < list.count ? list[t] : endToken
             let row = (t * b + s) * v
             let probabilities = softmax(logits[row..<(row + v)], excluding: listed)
-            loss -= Double(logf(max(probabilities[target], 1e-30)))
-            for j in 0..<v { dLogits[row + j] = (probabilities[j] - (j == target ? 1 : 0)) / Float(b) }
+            var wanted = [(tag: target, weight: Float(1))]
+            if setSmoothing > 0 && t < list.count {
+                let still = list[t...].filter { !listed.contains($0) }
+                wanted = [(target, 1 - setSmoothing)] + still.map { ($0, setSmoothing / Float(still.count)) }
+            }
+            for (tag, weight) in wanted {
+                loss -= Double(weight) * Double(logf(max(probabilities[tag], 1e-30)))
+            }
+            for j in 0..<v { dLogits[row + j] = probabilities[j] / Float(b) }
+            for (tag, weight) in wanted { dLogits[row + tag] -= weight / Float(b) }
             if excludingListed && t < list.count { listed.insert(target) }
         }
     }

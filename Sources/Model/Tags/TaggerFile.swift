@@ -31,7 +31,10 @@ public struct TaggerFile: Sendable {
         self.metadata = metadata
     }
 
-    public func save(to path: String, modelID: String) throws {
+    /// With `halfPrecision` the ranker's tensors are stored as float16 (half
+    /// the file; the baselines stay float32): what is evaluated is what is
+    /// loaded, so measure the file written.
+    public func save(to path: String, modelID: String, halfPrecision: Bool = false) throws {
         var meta = metadata
         let shape = parameters.shape
         meta["model_id"] = modelID
@@ -48,10 +51,15 @@ public struct TaggerFile: Sendable {
         meta["gate_order"] = "i,f,g,o"
         meta["end_token"] = "last softmax output"
         meta["tags"] = String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
+        meta["weights"] = halfPrecision ? "float16" : "float32"
         var writer = WeightFileWriter(metadata: meta)
         func add(_ p: TagParameters, prefix: String) {
             for (name, (tensorShape, values)) in zip(p.tensorNames, zip(p.tensorShapes, p.tensors)) {
-                writer.add(prefix + name, shape: tensorShape, values: values)
+                if halfPrecision && prefix.isEmpty {
+                    writer.add(prefix + name, shape: tensorShape, halfPrecision: values)
+                } else {
+                    writer.add(prefix + name, shape: tensorShape, values: values)
+                }
             }
         }
         add(parameters, prefix: "")
@@ -108,7 +116,7 @@ public struct TaggerFile: Sendable {
             var p = TagParameters(zerosLike: shape, imageInput: imageInput, imageToOutput: imageToOutput,
                                   directSource: directSource, attention: attention)
             do {
-                p.tensors = try zip(p.tensorNames, p.tensorShapes).map { try file.floats(prefix + $0, shape: $1).toArray() }
+                p.tensors = try zip(p.tensorNames, p.tensorShapes).map { try file.floatArray(prefix + $0, shape: $1) }
             } catch { throw TagError.badModel(path: path, reason: "\(error)") }
             return p
         }
@@ -123,8 +131,8 @@ public struct TaggerFile: Sendable {
         if file.entries[linearPrefix + TagLinearClassifier.names[0]] != nil {
             var l = TagLinearClassifier(featureSize: shape.featureSize, tagCount: shape.tagCount)
             do {
-                l.weight = try file.floats(linearPrefix + TagLinearClassifier.names[0], shape: [shape.tagCount, shape.featureSize]).toArray()
-                l.bias = try file.floats(linearPrefix + TagLinearClassifier.names[1], shape: [shape.tagCount]).toArray()
+                l.weight = try file.floatArray(linearPrefix + TagLinearClassifier.names[0], shape: [shape.tagCount, shape.featureSize])
+                l.bias = try file.floatArray(linearPrefix + TagLinearClassifier.names[1], shape: [shape.tagCount])
             } catch { throw TagError.badModel(path: path, reason: "\(error)") }
             linear = l
         }
