@@ -53,8 +53,6 @@ struct TrainTags: ParsableCommand {
     var setSmoothing: Float = 0
     @Option(help: "Evaluate and keep an exponential moving average of the weights with this decay (every method; 0: the weights themselves).")
     var weightAverage: Float = 0
-    @Option(help: "What chooses checkpoints on the dev tuning half (every method): ndcg, or ndcg+precision (their sum).")
-    var selectOn: TagSelection = .ndcg
     @Option(help: "What the direct image path reads: feature (the 1280-d feature) or projection (the 128-d projection, a tenth of the size).")
     var directSource: TagDirectSource = .feature
     @Flag(help: "Soft attention over the backbone's 7×7 head map, conditioned on the LSTM's state, at every step (the ranker then reads the grid).")
@@ -151,7 +149,7 @@ struct TrainTags: ParsableCommand {
             "iterations": String(iterations), "batch_size": String(batchSize), "learning_rate": String(lr),
             "weight_decay": String(weightDecay), "input_dropout": String(inputDropout), "clip": String(clip), "seed": String(seed),
             "step_softmax": excludeListed ? "tags not yet listed" : "every tag",
-            "set_smoothing": String(setSmoothing), "selection": selectOn.rawValue, "weight_average": String(weightAverage),
+            "set_smoothing": String(setSmoothing), "weight_average": String(weightAverage),
             "ground_truth_rule": "captions mentioning the tag desc, mean first-mention word position asc, name",
         ]
         if set.hasDev { metadata["dev_split"] = TrainingSetOptions.recorded(set.devSplitList); metadata["dev_selection"] = "even-numbered dev photos" }
@@ -182,7 +180,7 @@ struct TrainTags: ParsableCommand {
         }
     }
 
-    /// Trains one ranker, keeping the checkpoint that `selectOn` scores best on the tuning half.
+    /// Trains one ranker, keeping the checkpoint with the best tuning-half NDCG.
     private func trainRanker(_ initial: TagParameters, label: String, options: TagTrainingOptions, train: TagTrainingData,
                              tune: TagTrainingData?, heldOut: TagTrainingData?, metadata: inout [String: String]) throws -> TagParameters {
         var trainer = TagTrainer(parameters: initial, options: options)
@@ -198,7 +196,7 @@ struct TrainTags: ParsableCommand {
                 if let tune {
                     let m = TagMetrics.averages(predicted: try TagRankings.lstm(trainer.evaluated, tune), truth: tune.lists)
                     scorerNote(String(format: "%@ iteration %d: train loss %.3f, dev tuning NDCG %.4f P %.4f", label, iteration, loss, m.ndcg, m.precision))
-                    if selectOn.score(m) > best.score { best = (iteration, trainer.evaluated, selectOn.score(m)) }
+                    if m.ndcg > best.score { best = (iteration, trainer.evaluated, m.ndcg) }
                 } else {
                     best = (iteration, trainer.evaluated, -1)
                 }
@@ -213,7 +211,7 @@ struct TrainTags: ParsableCommand {
             for candidate in TagRankingFill.allCases {
                 let m = TagMetrics.averages(predicted: try TagRankings.lstm(best.parameters, tune, fill: candidate), truth: tune.lists)
                 scorerNote(String(format: "%@ ranking past the end by %@: dev tuning NDCG %.4f P %.4f", label, candidate.rawValue, m.ndcg, m.precision))
-                if selectOn.score(m) > bestFill { (fill, bestFill) = (candidate, selectOn.score(m)) }
+                if m.ndcg > bestFill { (fill, bestFill) = (candidate, m.ndcg) }
             }
         }
         metadata[label + "_ranking_fill"] = fill.rawValue
@@ -253,7 +251,7 @@ struct TrainTags: ParsableCommand {
             if let tune, iteration % evalEvery == 0 || iteration == iterations {
                 let m = TagMetrics.averages(predicted: TagRankings.linear(trainer.evaluated, tune), truth: tune.lists)
                 scorerNote(String(format: "linear iteration %d: dev tuning NDCG %.4f P %.4f", iteration, m.ndcg, m.precision))
-                if selectOn.score(m) > best.score { best = (iteration, trainer.evaluated, selectOn.score(m)) }
+                if m.ndcg > best.score { best = (iteration, trainer.evaluated, m.ndcg) }
             } else if tune == nil {
                 best = (iteration, trainer.evaluated, -1)
             }
@@ -293,15 +291,3 @@ enum TagCommandSupport {
 }
 extension TagDirectSource: ExpressibleByArgument {}
 
-/// What picks a checkpoint and the past-the-end rule on the dev tuning half.
-enum TagSelection: String, ExpressibleByArgument, CaseIterable {
-    case ndcg
-    case ndcgPlusPrecision = "ndcg+precision"
-
-    func score(_ m: (ndcg: Double, precision: Double)) -> Double {
-        switch self {
-        case .ndcg: m.ndcg
-        case .ndcgPlusPrecision: m.ndcg + m.precision
-        }
-    }
-}

@@ -164,6 +164,25 @@ final class TagRankerTests: XCTestCase {
         XCTAssertEqual(smoothed.dLogits[8...], plain.dLogits[8...], "the end step is not smoothed")
     }
 
+    /// A half-precision ranker loads as its weights rounded to float16; the
+    /// baselines stay float32; weights beyond float16's range are refused.
+    func testHalfPrecisionRankerRoundsItsWeightsAndKeepsTheBaselines() throws {
+        let path = NSTemporaryDirectory() + "photoq-half-tagger-\(getpid()).safetensors"
+        defer { unlink(path) }
+        let ranker = randomParameters(.everyStep, imageToOutput: true, seed: 61)
+        let naive = randomParameters(.firstStep, seed: 62)
+        let names = (0..<shape.tagCount).map { "tag\($0)" }
+        try TaggerFile(parameters: ranker, tags: names, naiveRNN: naive).save(to: path, modelID: "half", halfPrecision: true)
+        let loaded = try TaggerFile.load(from: path)
+        XCTAssertEqual(loaded.metadata["weights"], "float16")
+        XCTAssertEqual(loaded.parameters.tensors, ranker.tensors.map { $0.map { Float(Float16($0)) } })
+        XCTAssertNotEqual(loaded.parameters.tensors, ranker.tensors, "the rounding happened")
+        XCTAssertEqual(loaded.naiveRNN?.tensors, naive.tensors)
+        var huge = ranker
+        huge.tensors[0][0] = 1e6
+        XCTAssertThrowsError(try TaggerFile(parameters: huge, tags: names).save(to: path, modelID: "huge", halfPrecision: true))
+    }
+
     /// Past the end token, `presence` discounts the steps after it (the list
     /// has almost surely ended) where `sum` counts them in full.
     func testPresenceFillDiscountsStepsAfterTheListHasEnded() {

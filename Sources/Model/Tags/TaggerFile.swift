@@ -52,6 +52,9 @@ public struct TaggerFile: Sendable {
         meta["end_token"] = "last softmax output"
         meta["tags"] = String(decoding: try JSONEncoder().encode(tags), as: UTF8.self)
         meta["weights"] = halfPrecision ? "float16" : "float32"
+        if halfPrecision, let large = parameters.tensors.joined().first(where: { !(abs($0) <= Float(Float16.greatestFiniteMagnitude)) }) {
+            throw TagError.badModel(path: path, reason: "weight \(large) does not fit float16; save it without half precision")
+        }
         var writer = WeightFileWriter(metadata: meta)
         func add(_ p: TagParameters, prefix: String) {
             for (name, (tensorShape, values)) in zip(p.tensorNames, zip(p.tensorShapes, p.tensors)) {
