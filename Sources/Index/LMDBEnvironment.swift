@@ -45,6 +45,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// id → the photo's search row (`SearchRowCoding`): what the in-memory
     /// search holds, so start-up copies rows instead of decoding records.
     public let searchRows: LMDBDatabase
+    /// id → the photo's grid cells for the reranker (`CellCoding`), read
+    /// only for the few candidates a query reranks.
+    public let cells: LMDBDatabase
     /// How many stale reader slots `mdb_reader_check` cleared at open.
     public let staleReadersClearedAtOpen: Int
 
@@ -107,6 +110,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 skipped = try openDatabase("skipped")
                 features = try openDatabase("features")
                 searchRows = try openDatabase("searchrows")
+                cells = try openDatabase("cells")
             } catch {
                 mdb_txn_abort(txn)
                 throw error

@@ -24,6 +24,19 @@ extension PhotoIndex {
         }
     }
 
+    /// Records for several ids with their vectors, features and stored
+    /// cells, in one read transaction (missing ids are skipped): what a
+    /// reranker reads for its candidates. A garbled cells entry reads as none.
+    public func recordsWithCells(ids: [UInt64]) throws -> [PhotoRecord] {
+        try environment.read { txn in
+            try ids.compactMap { id in
+                guard var record = try Self.storedRecord(id, includeFloats: true, txn: txn, env: environment) else { return nil }
+                record.cells = try? txn.withValue(environment.cells, key: IndexKeys.photo(id)) { try CellCoding.decode($0) }
+                return record
+            }
+        }
+    }
+
     /// Visits every record in id order inside one read transaction while
     /// `body` returns true. `includeFloats: false` leaves vector and feature
     /// empty and skips reading them (fast for reconciling with the disk).

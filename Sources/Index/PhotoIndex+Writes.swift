@@ -97,6 +97,7 @@ extension PhotoIndex {
                 for id in ids {
                     try txn.delete(environment.photos, key: IndexKeys.photo(id))
                     try txn.delete(environment.features, key: IndexKeys.photo(id))
+                    try txn.delete(environment.cells, key: IndexKeys.photo(id))
                     try txn.delete(environment.searchRows, key: IndexKeys.photo(id))
                 }
             }

@@ -152,6 +152,7 @@ public final class PhotoIndex: @unchecked Sendable {
                         let key = IndexKeys.photo(id)
                         try txn.delete(environment.features, key: key)
                         try txn.delete(environment.searchRows, key: key)
+                        try txn.delete(environment.cells, key: key)
                         guard let bytes = try txn.get(environment.photos, key: key) else { continue }
                         guard var record = try? PhotoRecord(decoding: bytes) else { continue }
                         record.vector = []

@@ -76,6 +76,7 @@ extension PhotoRecord {
     func withoutFeature() -> PhotoRecord {
         var record = self
         record.feature = []
+        record.cells = nil
         return record
     }
 

@@ -33,11 +33,14 @@ public struct PhotoRecord: Sendable, Equatable {
     /// embedded without a tagger (or before tags were kept), empty when the
     /// tagger found none.
     public var tags: [PhotoTag]?
+    /// The photo's grid cells for the reranker (the cells table); nil when
+    /// not stored or not read.
+    public var cells: PhotoCells?
 
     public init(id: UInt64 = 0, path: String, device: UInt64 = 0, inode: UInt64 = 0, size: UInt64 = 0,
                 mtimeNanoseconds: Int64 = 0, contentHash: UInt64 = 0, modelID: String,
                 vector: [Float], feature: [Float] = [], taken: CaptureTime? = nil, format: String = "",
-                tags: [PhotoTag]? = nil) {
+                tags: [PhotoTag]? = nil, cells: PhotoCells? = nil) {
         self.id = id
         self.path = path
         self.device = device
@@ -51,6 +54,7 @@ public struct PhotoRecord: Sendable, Equatable {
         self.taken = taken
         self.format = format
         self.tags = tags
+        self.cells = cells
     }
 
     /// The date date filters see: when the photo was taken, else when the

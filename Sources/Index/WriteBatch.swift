@@ -84,6 +84,13 @@ struct WriteBatch {
         } else {
             try txn.put(env.features, key: IndexKeys.photo(record.id), value: FeatureCoding.encoded(record.feature), append: isNew)
         }
+        // nil cells keep what is stored (a record re-read for a rename or a
+        // touch carries none); a photo without a vector has no cells either.
+        if let cells = record.cells, !record.vector.isEmpty {
+            try txn.put(env.cells, key: IndexKeys.photo(record.id), value: CellCoding.encoded(cells), append: isNew)
+        } else if !isNew, record.vector.isEmpty {
+            try txn.delete(env.cells, key: IndexKeys.photo(record.id))
+        }
         // The search row changes with the record, in the same commit: the
         // rows start-up loads can never disagree with the records.
         if record.vector.isEmpty {
@@ -137,6 +144,7 @@ struct WriteBatch {
         try txn.delete(env.photos, key: IndexKeys.photo(id))
         try txn.delete(env.features, key: IndexKeys.photo(id))
         try txn.delete(env.searchRows, key: IndexKeys.photo(id))
+        try txn.delete(env.cells, key: IndexKeys.photo(id))
         searchOps.append(.remove(id))
         result.removedIDs.append(id)
     }

@@ -40,9 +40,13 @@ public struct SearchRequest: Codable, Sendable, Equatable {
     /// Drop hits scoring below this (−1...1); nil: the model's calibrated
     /// relevance cutoff, if it has one; −1 keeps everything.
     public var minScore: Double?
+    /// false: keep the joint space's order even when photoqd has a
+    /// reranker; nil or true: rerank the head when it has one.
+    public var rerank: Bool?
 
     public init(text: String, k: Int, filters: SearchFilters = SearchFilters(), includeFeatures: Bool? = nil,
-                minScore: Double? = nil) {
+                minScore: Double? = nil, rerank: Bool? = nil) {
+        self.rerank = rerank
         self.text = text
         self.k = k
         self.filters = filters

@@ -61,7 +61,12 @@ public struct SearchResult: Codable, Sendable, Equatable {
     public var minScore: Double?
     /// Hits among the k nearest that the cutoff dropped.
     public var belowMinScore: Int?
-    public init(hits: [SearchHit], pending: Int? = nil, minScore: Double? = nil, belowMinScore: Int? = nil) {
+    /// True when the head of `hits` is in the reranker's order (scores stay
+    /// the joint space's); absent when it is the joint order.
+    public var reranked: Bool?
+    public init(hits: [SearchHit], pending: Int? = nil, minScore: Double? = nil, belowMinScore: Int? = nil,
+                reranked: Bool? = nil) {
+        self.reranked = reranked
         self.hits = hits
         self.pending = pending
         self.minScore = minScore

@@ -85,12 +85,7 @@ public struct RegionWordAlignment: Sendable {
 
     /// states (n+2, D) with [CLS] first and [SEP] last → θ_t (n, D).
     public static func tokenJointEmbeddings(_ states: [Float], model: JointModel) -> [Float] {
-        let d = model.dimension
-        let n = states.count / d - 2
-        guard n > 0 else { return [] }
-        let words = Array(states[d..<((n + 1) * d)])
-        let unit = (0..<n).flatMap { normalizedL2(Array(words[($0 * d)..<(($0 + 1) * d)])) }
-        return model.embedTexts(sentenceEmbeddings: unit, batch: n)
+        model.embedTokens(states: states)
     }
 
     /// S = mean_t max_r φ_rᵀ θ_t of one photo's cells (R,D) and one text's

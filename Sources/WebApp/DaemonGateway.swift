@@ -6,13 +6,6 @@ import PhotoqProtocol
 /// reranking as `photoq`, and only photos the index knows.
 struct DaemonGateway: Sendable {
     let socketPath: String
-    /// The LSTM reranker when installed, as a plain `photoq` search uses it.
-    let reranker: Reranker?
-
-    init(socketPath: String, modelDirectory: String) {
-        self.socketPath = socketPath
-        reranker = try? Reranker(modelDirectory: modelDirectory)
-    }
 
     /// Connects, runs `body`, and turns the client's failure into the HTTP one.
     private func withClient<T>(_ body: (PhotoqClient) throws(ClientFailure) -> T) throws(WebError) -> T {
@@ -22,14 +15,8 @@ struct DaemonGateway: Sendable {
     /// `minScore` nil: the model's relevance cutoff (as `photoq` without `--min-score`).
     func search(_ text: String, limit: Int, filters: SearchFilters, minScore: Double? = nil) throws(WebError) -> SearchDocument {
         try withClient { client throws(ClientFailure) in
-            let hits: [SearchHit]
-            if let reranker {
-                let candidates = try client.search(SearchRequest(text: text, k: reranker.candidates(for: limit),
-                                                                 filters: filters, includeFeatures: true, minScore: minScore))
-                hits = try reranker.rerank(text, candidates, limit: limit)
-            } else {
-                hits = try client.search(SearchRequest(text: text, k: limit, filters: filters, minScore: minScore))
-            }
+            // photoqd reranks the head when it has a reranker, as for `photoq`.
+            let hits = try client.search(SearchRequest(text: text, k: limit, filters: filters, minScore: minScore))
             return SearchDocument(results: hits.map(SearchDocument.Hit.init), pending: client.lastPending,
                                   min_score: client.lastCutoff?.minScore, below_min_score: client.lastCutoff?.below)
         }

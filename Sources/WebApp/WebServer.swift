@@ -39,7 +39,7 @@ public enum WebServer {
                            announce: @escaping @Sendable (String) -> Void) async throws {
         let port = Mutex(options.port)
         let policy: @Sendable () -> RequestPolicy = { RequestPolicy(token: options.token, port: port.withLock { $0 }) }
-        let routes = WebRoutes(gateway: DaemonGateway(socketPath: options.socketPath, modelDirectory: options.modelDirectory),
+        let routes = WebRoutes(gateway: DaemonGateway(socketPath: options.socketPath),
                                explanation: PhotoExplanation(modelDirectory: options.modelDirectory),
                                thumbnails: options.thumbnails, policy: policy)
         func router() -> Router<BasicRequestContext> {

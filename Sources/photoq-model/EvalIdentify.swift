@@ -14,7 +14,7 @@ struct EvalIdentify: ParsableCommand {
             One trial per caption: its photo against a distractor, either a random other photo or one of the \
             caption's 5 nearest other photos in the joint space (hard). Methods: glove (averaged GloVe of the \
             query against the photo's top ImageNet class names), joint (joint-space similarity), lstm (the \
-            scorer), combined (LSTM logit + weight × joint similarity: the default reranking policy, its weight chosen on dev R@1 by train scorer).
+            scorer), combined (LSTM logit + weight × joint similarity, + the policy's weight × region–word alignment for a reranker: the search's reranking policy, its weight chosen on dev R@1 by train scorer).
             """)
 
     enum Method: String, ExpressibleByArgument, CaseIterable, Codable {
@@ -27,7 +27,7 @@ struct EvalIdentify: ParsableCommand {
     var images: String
     @Option(help: "Only the photos listed in this file.")
     var splitList: String?
-    @Option(help: "Scorer weights (default: the installed lstm-scorer.safetensors).")
+    @Option(help: "Scorer weights (default: the installed reranker.safetensors, the shipped second stage of search, else lstm-scorer.safetensors).")
     var scorer: String?
     @Option(help: "Joint model (default: the installed one).")
     var jointModel: String?
@@ -49,11 +49,18 @@ struct EvalIdentify: ParsableCommand {
         let networks = try data.networks()
         let words = try WordVectors(directory: data.modelDir)
         let joint = try ScorerCommandSupport.jointModel(path: jointModel, data: data)
-        let scorerPath = scorer ?? ModelPaths.model(ScorerParameters.defaultFileName, in: data.modelDir)
+        let installedReranker = ModelPaths.model(ScorerParameters.rerankerFileName, in: data.modelDir)
+        let scorerPath = scorer ?? (FileManager.default.fileExists(atPath: installedReranker) ? installedReranker
+            : ModelPaths.model(ScorerParameters.defaultFileName, in: data.modelDir))
         let (parameters, metadata) = try ScorerParameters.load(from: scorerPath)
-        let set = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList, words: words,
+        var set = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList, words: words,
                                                    joint: joint, data: data, networks: networks,
                                                    wordAlignment: metadata["word_alignment"] == "true")
+        // A reranker reads cells as the index stores them.
+        if let basis = try CellBasis(weights: WeightFile(path: scorerPath)) { set = set.withStoredCells(basis) }
+        let alignmentWeight = ScorerRerankPolicy(metadata: metadata).alignmentWeight
+        let alignment = alignmentWeight == 0 ? nil : set.scorer.pairAlignment?.alignment
+        func aligned(_ caption: Int, _ photo: Int) -> Float { alignment.map { alignmentWeight * $0.score(photo: photo, caption: caption) } ?? 0 }
         let classNames = try String(contentsOfFile: ModelPaths.model(ModelPaths.imagenetClasses, in: data.modelDir), encoding: .utf8)
             .split(separator: "\n").map(String.init)
         let scoring = IdentificationScorer(
@@ -74,7 +81,8 @@ struct EvalIdentify: ParsableCommand {
                 case .lstm: return try scoring.lstm(t)
                 case .combined:
                     let (a, b) = try scoring.lstm(t)
-                    return (a + weight * scoring.joint(t.caption, t.photo), b + weight * scoring.joint(t.caption, t.distractor))
+                    return (a + weight * scoring.joint(t.caption, t.photo) + aligned(t.caption, t.photo),
+                            b + weight * scoring.joint(t.caption, t.distractor) + aligned(t.caption, t.distractor))
                 }
             }
         }
@@ -88,7 +96,8 @@ struct EvalIdentify: ParsableCommand {
         if let rerank, let photos = set.photoEmbeddings, let texts = set.captionEmbeddings, let joint {
             let rerankWeight = weight
             let ranks = try rerankedRanks(set.scorer, parameters: parameters, photoEmbeddings: photos, captionEmbeddings: texts,
-                                          dimension: joint.dimension, topK: rerank, weights: [rerankWeight])
+                                          dimension: joint.dimension, topK: rerank, weights: [rerankWeight],
+                                          alignmentWeight: alignmentWeight)
             rerankFigures = (RetrievalMetrics(ranks: ranks.joint, photos: set.scorer.photoCount),
                              RetrievalMetrics(ranks: ranks.reranked[0], photos: set.scorer.photoCount), rerankWeight)
         }

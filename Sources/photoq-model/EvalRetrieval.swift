@@ -13,7 +13,9 @@ struct EvalRetrieval: ParsableCommand {
         discussion: """
             Every caption is a query against all photos of the set; a query succeeds at K when its own \
             photo is among the top K. Also prints image-to-image NDCG@10 against the tf-idf caption proxy. \
-            Without --model, --bridge-only or --random, evaluates the installed default model.
+            Without --model, --bridge-only or --random, evaluates the installed default model, as search \
+            runs it: with the installed reranker (reranker.safetensors) when its policy is on, photos' cells \
+            in the stored int8 form. --no-rerank evaluates the joint space alone.
             """)
 
     @Option(help: "Captions: COCO-format JSON or Flickr8k token file.")
@@ -46,11 +48,14 @@ struct EvalRetrieval: ParsableCommand {
     @Option(help: "With --rerank: the joint similarity's weight in the combined score (default: the scorer's policy).")
     var jointWeight: Float?
 
-    @Option(help: "With --rerank and a --word-alignment scorer: add this × the region–word alignment to the combined score.")
-    var alignmentWeight: Float = 0
+    @Option(help: "With --rerank and a --word-alignment scorer: add this × the region–word alignment to the combined score (default: the scorer's policy).")
+    var alignmentWeight: Float?
 
     @Option(help: "Scorer weights for --rerank (default: the installed lstm-scorer.safetensors).")
     var scorer: String?
+
+    @Flag(help: "Evaluate the joint space alone, without the installed reranker.")
+    var noRerank = false
 
     @Flag(help: "Print one JSON document instead of text.")
     var json = false
@@ -63,11 +68,12 @@ struct EvalRetrieval: ParsableCommand {
         }
         if let topT, topT < 1 { throw ValidationError("--top-t must be at least 1") }
         if let rerank, rerank < 1 { throw ValidationError("--rerank must be at least 1") }
-        if alignmentWeight < 0 || !alignmentWeight.isFinite { throw ValidationError("--alignment-weight must be 0 or more") }
+        if let alignmentWeight, alignmentWeight < 0 || !alignmentWeight.isFinite { throw ValidationError("--alignment-weight must be 0 or more") }
+        if noRerank, rerank != nil { throw ValidationError("choose --rerank K or --no-rerank") }
         if let jointWeight, jointWeight < 0 || !jointWeight.isFinite || rerank == nil {
             throw ValidationError("--joint-weight must be 0 or more, with --rerank")
         }
-        if alignmentWeight != 0, rerank == nil { throw ValidationError("--alignment-weight needs --rerank") }
+        if alignmentWeight != nil, rerank == nil { throw ValidationError("--alignment-weight needs --rerank") }
         if rerank != nil, random { throw ValidationError("--rerank needs a joint model, not --random") }
     }
 
@@ -79,6 +85,7 @@ struct EvalRetrieval: ParsableCommand {
         var metrics: RetrievalMetrics
         var modelID: String
         var imageRecall: [Int: Double] = [:]
+        var jointOnly: RetrievalMetrics?
         if let jointModel {
             let photos = prepared.embedPhotos(jointModel)
             let queries = jointModel.embedTexts(sentenceEmbeddings: prepared.sentences, batch: prepared.photoOfCaption.count)
@@ -86,14 +93,16 @@ struct EvalRetrieval: ParsableCommand {
             imageRecall = prepared.imageRecall(photoEmbeddings: photos, dimension: jointModel.dimension)
             modelID = jointModel.modelID
             if !json { stderrLine(embeddingCost(jointModel, prepared)) }
-            if let rerank {
-                let (reranked, scorerID, weight) = try rerankedMetrics(jointModel, topK: rerank)
+            if let (path, topK) = try rerankPlan() {
+                let (reranked, joint, scorerID, weight) = try rerankedMetrics(jointModel, scorerPath: path, topK: topK)
                 if !json {
-                    print("joint space alone: \(metrics.photos) photos, \(metrics.queries) queries")
-                    print(metrics.summary)
+                    print("joint space alone: \(joint.photos) photos, \(joint.queries) queries")
+                    print(joint.summary)
                 }
-                metrics = reranked
-                modelID += "+\(scorerID)-top\(rerank)-w\(weight)"
+                (metrics.recallAt1, metrics.recallAt5, metrics.recallAt10, metrics.medianRank)
+                    = (reranked.recallAt1, reranked.recallAt5, reranked.recallAt10, reranked.medianRank)
+                jointOnly = joint
+                modelID += "+\(scorerID)-top\(topK)-w\(weight)"
             }
         } else {
             metrics = prepared.evaluateRandom(seed: seed, dimension: prepared.dimension)
@@ -105,7 +114,9 @@ struct EvalRetrieval: ParsableCommand {
                                            recall_at_10: metrics.recallAt10, median_rank: metrics.medianRank,
                                            proxy_ndcg_at_10: metrics.proxyNDCGAt10,
                                            image_recall_at_1: imageRecall[1], image_recall_at_5: imageRecall[5],
-                                           image_recall_at_10: imageRecall[10])
+                                           image_recall_at_10: imageRecall[10],
+                                           joint_only: jointOnly.map { JointOnlyRecall(recall_at_1: $0.recallAt1, recall_at_5: $0.recallAt5,
+                                                                                       recall_at_10: $0.recallAt10) })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(document), as: UTF8.self))
@@ -118,26 +129,47 @@ struct EvalRetrieval: ParsableCommand {
         }
     }
 
+    /// The scorer and K to rerank with: --rerank's, or the installed
+    /// reranker's when its policy is on and the installed joint model is the
+    /// one evaluated; nil for the joint space alone.
+    private func rerankPlan() throws -> (path: String, topK: Int)? {
+        if noRerank { return nil }
+        if let rerank { return (scorer ?? ModelPaths.model(ScorerParameters.defaultFileName, in: data.modelDir), rerank) }
+        guard model == nil, !bridgeOnly else { return nil }
+        let path = ModelPaths.model(ScorerParameters.rerankerFileName, in: data.modelDir)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let policy = ScorerRerankPolicy(metadata: try WeightFile(path: path).metadata)
+        return policy.enabled ? (path, policy.topK) : nil
+    }
+
     /// Recalls with the joint space's top K reordered by LSTM logit + w ×
-    /// joint similarity, w from the scorer's stored policy.
-    private func rerankedMetrics(_ joint: JointModel, topK: Int) throws -> (RetrievalMetrics, String, Float) {
-        let path = scorer ?? ModelPaths.model(ScorerParameters.defaultFileName, in: data.modelDir)
+    /// joint similarity (+ v × alignment), w and v from the scorer's stored
+    /// policy unless given; and the joint space's alone on the same view.
+    /// A scorer with a cell basis reads cells in their stored int8 form.
+    private func rerankedMetrics(_ joint: JointModel, scorerPath path: String,
+                                 topK: Int) throws -> (RetrievalMetrics, RetrievalMetrics, String, Float) {
+        let file = try WeightFile(path: path)
         let (parameters, metadata) = try ScorerParameters.load(from: path)
-        let weight = jointWeight ?? metadata["rerank_joint_weight"].flatMap(Float.init) ?? 0
-        if alignmentWeight != 0, metadata["word_alignment"] != "true" {
+        let policy = ScorerRerankPolicy(metadata: metadata)
+        let weight = jointWeight ?? policy.jointWeight
+        let alignment = alignmentWeight ?? policy.alignmentWeight
+        if alignment != 0, metadata["word_alignment"] != "true" {
             throw ValidationError("--alignment-weight needs a scorer trained with --word-alignment; \(path) was not")
         }
-        let set = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList,
+        var set = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList,
                                                    words: try WordVectors(directory: data.modelDir), joint: joint,
                                                    data: data, networks: try data.networks(),
                                                    wordAlignment: metadata["word_alignment"] == "true")
+        if let basis = try CellBasis(weights: file) { set = set.withStoredCells(basis) }
         guard let photos = set.photoEmbeddings, let texts = set.captionEmbeddings else {
             throw ValidationError("--rerank needs the joint embeddings of the set")
         }
         let ranks = try rerankedRanks(set.scorer, parameters: parameters, photoEmbeddings: photos, captionEmbeddings: texts,
                                       dimension: joint.dimension, topK: topK, weights: [weight],
-                                      alignmentWeight: alignmentWeight)
-        return (RetrievalMetrics(ranks: ranks.reranked[0], photos: set.scorer.photoCount), (metadata["model_id"] ?? "scorer") + (alignmentWeight == 0 ? "" : "+alignment\(alignmentWeight)"), weight)
+                                      alignmentWeight: alignment)
+        let n = set.scorer.photoCount
+        return (RetrievalMetrics(ranks: ranks.reranked[0], photos: n), RetrievalMetrics(ranks: ranks.joint, photos: n),
+                (metadata["model_id"] ?? "scorer") + (alignment == 0 ? "" : "+alignment\(alignment)"), weight)
     }
 
     /// What the joint space adds per photo and per query on top of the
@@ -195,4 +227,12 @@ struct RetrievalReport: Codable {
     var image_recall_at_1: Double?
     var image_recall_at_5: Double?
     var image_recall_at_10: Double?
+    /// The first stage alone, when the figures above include reranking.
+    var joint_only: JointOnlyRecall?
+}
+
+struct JointOnlyRecall: Codable {
+    var recall_at_1: Double
+    var recall_at_5: Double
+    var recall_at_10: Double
 }

@@ -46,6 +46,10 @@ struct TrainScorer: ParsableCommand {
     var rerankTopK = 10
     @Flag(help: "Give each word step the region–word alignment of the word with the photo (its best cell's and the whole photo's joint similarity).")
     var wordAlignment = false
+    @Option(help: "Weight of the region–word alignment S in the reranking policy (needs --word-alignment).")
+    var alignmentWeight: Float = 0
+    @Option(help: "Store the photos' cells for the index as int8 coordinates in a basis of this rank, fitted on the training photos' cells (needs --word-alignment; 0: none). The policy is then chosen on cells in that stored form.")
+    var cellBasis = 0
     @Option(help: "LSTM hidden size.")
     var hidden = 256
     @Option(help: "Evaluate on dev every this many iterations.")
@@ -62,6 +66,12 @@ struct TrainScorer: ParsableCommand {
     func validate() throws {
         guard iterations > 0 || (iterations == 0 && from != nil), batchSize >= 2, lr > 0, hidden > 0, evalEvery > 0, decaySteps > 0, rerankTopK > 0 else {
             throw ValidationError("need positive --iterations (or 0 with --from), --lr, --hidden, --eval-every, --decay-steps and --batch-size ≥ 2")
+        }
+        guard alignmentWeight >= 0, alignmentWeight.isFinite, cellBasis >= 0 else {
+            throw ValidationError("--alignment-weight and --cell-basis must be 0 or more")
+        }
+        guard wordAlignment || (alignmentWeight == 0 && cellBasis == 0) else {
+            throw ValidationError("--alignment-weight and --cell-basis need --word-alignment")
         }
         guard hardPool >= 1 else { throw ValidationError("--hard-pool must be at least 1") }
         guard (0...1).contains(hardFraction) else { throw ValidationError("--hard-fraction must be between 0 and 1") }
@@ -151,8 +161,10 @@ struct TrainScorer: ParsableCommand {
         // Reranking policy: weight chosen on one half of the dev photos, then
         // checked on the other half; on by default only if it helps there.
         var rerank: RerankChoice?
+        let basis = try cellBasis == 0 ? nil : fittedBasis(train, dimension: joint!.dimension)
         if let dev, dev.photoEmbeddings != nil, let joint {
-            rerank = try chooseRerankPolicy(dev, parameters: best.parameters, dimension: joint.dimension)
+            rerank = try chooseRerankPolicy(basis.map { dev.withStoredCells($0) } ?? dev, parameters: best.parameters,
+                                            dimension: joint.dimension)
         }
 
         var metadata: [String: String] = [
@@ -163,7 +175,7 @@ struct TrainScorer: ParsableCommand {
             "backbone": networks.backboneID, "transform": networks.transform.rawValue,
             "joint_model": joint?.modelID ?? "", "hard_fraction": String(options.hardNegativeFraction),
             "hard_pool": String(hardPool), "word_alignment": String(wordAlignment),
-            "iterations": String(iterations), "initialised_from": from ?? "", "selected_iteration": String(best.iteration),
+            "iterations": String(iterations), "initialised_from": from.map { ($0 as NSString).lastPathComponent } ?? "", "selected_iteration": String(best.iteration),
             "batch_size": String(batchSize), "learning_rate": String(lr), "decay_steps": String(decaySteps),
             "decay_rate": String(decayRate), "clip": String(clip), "weight_decay": String(weightDecay), "seed": String(seed),
         ]
@@ -185,7 +197,9 @@ struct TrainScorer: ParsableCommand {
         // Re-choosing the policy keeps the weights' id; training makes a new one.
         let id = modelID ?? (iterations == 0 ? source?.metadata["model_id"] : nil)
             ?? "lstm-scorer-h\(trainer.parameters.shape.hiddenSize)-it\(best.iteration)-seed\(seed)"
-        try best.parameters.save(to: out, modelID: id, vocabularyID: words.vocabularyID, extraMetadata: metadata)
+        if let basis { metadata.merge(basis.metadata) { _, basis in basis } }
+        try best.parameters.save(to: out, modelID: id, vocabularyID: words.vocabularyID, extraMetadata: metadata,
+                                 extraTensors: basis.map { [(CellBasis.tensorName, [$0.rank, $0.dimension], $0.basis)] } ?? [])
         scorerNote("wrote \(out) (\(id)\(rerank.map { ", combined = LSTM logit + \($0.policy.jointWeight) × joint similarity" } ?? ""))")
     }
 
@@ -197,7 +211,8 @@ struct TrainScorer: ParsableCommand {
         let tune = dev.half(photos: Array(stride(from: 0, to: n, by: 2)), dimension: d)
         let heldOut = dev.half(photos: Array(stride(from: 1, to: n, by: 2)), dimension: d)
         let ranks = try rerankedRanks(tune.scorer, parameters: parameters, photoEmbeddings: tune.photoEmbeddings!,
-                                      captionEmbeddings: tune.captionEmbeddings!, dimension: d, topK: rerankTopK, weights: weights)
+                                      captionEmbeddings: tune.captionEmbeddings!, dimension: d, topK: rerankTopK, weights: weights,
+                                      alignmentWeight: alignmentWeight)
         let photos = tune.scorer.photoCount
         var choice = (weight: weights[0], metrics: RetrievalMetrics(ranks: ranks.reranked[0], photos: photos))
         scorerNote(String(format: "tuning half (%d photos), joint alone: R@1 %.2f%% R@5 %.2f%%", photos,
@@ -211,15 +226,23 @@ struct TrainScorer: ParsableCommand {
         }
         let check = try rerankedRanks(heldOut.scorer, parameters: parameters, photoEmbeddings: heldOut.photoEmbeddings!,
                                       captionEmbeddings: heldOut.captionEmbeddings!, dimension: d, topK: rerankTopK,
-                                      weights: [choice.weight])
+                                      weights: [choice.weight], alignmentWeight: alignmentWeight)
         let held = (RetrievalMetrics(ranks: check.joint, photos: heldOut.scorer.photoCount),
                     RetrievalMetrics(ranks: check.reranked[0], photos: heldOut.scorer.photoCount))
         scorerNote(String(format: "held-out half (%d photos): joint R@1 %.2f%% R@5 %.2f%%; reranked (weight %g) R@1 %.2f%% R@5 %.2f%%",
                           heldOut.scorer.photoCount, 100 * held.0.recallAt1, 100 * held.0.recallAt5, Double(choice.weight),
                           100 * held.1.recallAt1, 100 * held.1.recallAt5))
         return RerankChoice(policy: ScorerRerankPolicy(enabled: held.1.recallAt1 > held.0.recallAt1, topK: rerankTopK,
-                                                       jointWeight: choice.weight),
+                                                       jointWeight: choice.weight, alignmentWeight: alignmentWeight),
                             heldOutJoint: held.0, heldOutReranked: held.1)
+    }
+
+    /// The rank-`cellBasis` basis of the training photos' cells.
+    private func fittedBasis(_ train: PreparedScorerSet, dimension d: Int) throws -> CellBasis {
+        guard let cells = train.scorer.pairAlignment?.alignment.cells else { throw ValidationError("--cell-basis needs --word-alignment") }
+        guard cellBasis <= d else { throw ValidationError("--cell-basis must be at most the joint dimension, \(d)") }
+        scorerNote("fitting a rank-\(cellBasis) cell basis on \(cells.count / d) training cells")
+        return CellBasis.fit(rows: cells, dimension: d, rank: cellBasis)
     }
 
     /// The α in logit + α·(θ·φ) with the best dev identification accuracy
@@ -251,6 +274,17 @@ struct RerankChoice {
 }
 
 extension PreparedScorerSet {
+    /// The set with its photos' cells as the index stores them (int8 in `basis`).
+    func withStoredCells(_ basis: CellBasis) -> PreparedScorerSet {
+        guard let pair = scorer.pairAlignment else { return self }
+        let a = pair.alignment
+        let stored = RegionWordAlignment(cells: basis.roundTrip(a.cells, int8: true), cellsPerPhoto: a.cellsPerPhoto,
+                                         tokens: a.tokens, dimension: a.dimension)
+        var copy = self
+        copy.scorer.pairAlignment = PairWordAlignment(alignment: stored, ranges: pair.ranges, photoEmbeddings: pair.photoEmbeddings)
+        return copy
+    }
+
     /// The subset of `photos` (and their captions), with joint embeddings of dimension d.
     func half(photos: [Int], dimension d: Int) -> PreparedScorerSet {
         let subset = scorer.restricted(toPhotos: photos)

@@ -100,7 +100,7 @@ struct Photoq: ParsableCommand {
     @Option(help: ArgumentHelp("With --explain: write this word's heat map instead of the whole query's.", valueName: "word"))
     var word: String?
 
-    @Flag(help: "Keep the daemon's joint-space order even when the LSTM reranker is installed.")
+    @Flag(help: "Keep the joint space's order: skip photoqd's LSTM reranker.")
     var noRerank = false
 
     @Flag(help: ArgumentHelp("Show each result's thumbnail (and --explain's heat map) in the terminal: kitty, iTerm2 or sixel, detected from the terminal; --preview=kitty, --preview=iterm or --preview=sixel forces one. Plain lines when stdout is not a terminal.", valueName: "=PROTO"))
@@ -190,12 +190,10 @@ struct Photoq: ParsableCommand {
                     ? PhotoReference(path: absolute(similar)) : PhotoReference(id: UInt64(similar)!)
                 hits = try client.similar(SimilarRequest(photo: reference, text: query.isEmpty ? nil : query,
                                                          k: limit, filters: filters, minScore: minScore))
-            } else if !noRerank, let reranker = try Reranker(modelDirectory: modelDirectory(environment)) {
-                let candidates = try client.search(SearchRequest(text: query, k: reranker.candidates(for: limit),
-                                                                 filters: filters, includeFeatures: true, minScore: minScore))
-                hits = try reranker.rerank(query, candidates, limit: limit)
             } else {
-                hits = try client.search(SearchRequest(text: query, k: limit, filters: filters, minScore: minScore))
+                // photoqd reranks the head of the list when it has a reranker.
+                hits = try client.search(SearchRequest(text: query, k: limit, filters: filters, minScore: minScore,
+                                                       rerank: noRerank ? false : nil))
             }
             if similar == nil { LastQuery(environment: environment).save(query) }
             let pending = client.lastPending

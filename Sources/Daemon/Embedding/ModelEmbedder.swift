@@ -25,6 +25,10 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     /// Ranks each photo's tags from its backbone feature (or head map); nil when
     /// `tagger.safetensors` is not installed (photos then carry no tags).
     private let tagger: Tagger?
+    /// The second stage of text search; nil when `reranker.safetensors` is
+    /// not installed or its policy is off. It needs every photo's cells.
+    public var reranker: (any SearchReranker)? { alignmentReranker }
+    private let alignmentReranker: AlignmentReranker?
     private let transform: InputTransform
     private let threads: Int
     private let workspaceLock = NSLock()
@@ -65,6 +69,8 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
             relevanceCutoff = jointWeights?.metadata["relevance_cutoff"].flatMap(Float.init).flatMap { (-1...1).contains($0) ? $0 : nil }
             let taggerPath = path(TaggerFile.defaultFileName)
             tagger = FileManager.default.fileExists(atPath: taggerPath) ? try Tagger(path: taggerPath) : nil
+            alignmentReranker = try AlignmentReranker(modelDirectory: modelDirectory, encoder: text, joint: joint,
+                                             classifier: network.classifierWeights())
         } catch {
             throw DaemonError(.model, "cannot load the models from \(modelDirectory): \(error)")
         }
@@ -76,6 +82,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
             throw DaemonError(.model, "the sentence encoder gives \(text.dimension)-d vectors but the joint space is \(joint.dimension)-d")
         }
         modelID = "\(joint.modelID)/efficientnet-lite0/\(transform.rawValue)\(joint.testTimeFlip ? "+flip" : "")"
+            + (alignmentReranker.map { "+cells:\($0.id)" } ?? "")
         self.threads = max(1, threads)
         // Links are refused: the scanner does not follow them either, so a
         // link swapped in for a photo must not lead the daemon elsewhere.
@@ -99,18 +106,23 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         for i in good { if case .success(let x) = inputs[i] { batch += x.pixels } }
         do {
             // A grid joint model also needs the 7×7 head map; it picks its input itself.
+            // The reranker's cells come from it too.
+            let cellsNeedGrid = reranker != nil
             let (out, mirror) = try workspaceLock.withLock {
                 let out = try network.forward(batch, batch: good.count, workspace: workspace,
-                                              keepGrid: joint.needsGrid || tagger?.needsGrid == true)
+                                              keepGrid: joint.needsGrid || tagger?.needsGrid == true || cellsNeedGrid)
                 // A flip model also sees each photo's mirror image: a second
                 // pass of the same size, so the workspace does not grow.
                 guard joint.testTimeFlip else { return (out, nil as BackboneOutput?) }
                 let mirrored = mirroredNetworkInput(batch, size: EfficientNetLite0.imageSize)
-                return (out, try network.forward(mirrored, batch: good.count, workspace: workspace, keepGrid: joint.needsGrid))
+                return (out, try network.forward(mirrored, batch: good.count, workspace: workspace,
+                                                 keepGrid: joint.needsGrid || cellsNeedGrid))
             }
+            // Cells are taken from the view the joint vector sees (flip-averaged for a flip model).
+            let viewed = mirror.map { BackboneOutput.averaged(out, mirror: $0) } ?? out
             // The stored feature (tags, reranking) is the photo's own; only
             // the joint vector averages the two views.
-            let vectors = try joint.embedImages(mirror.map { .averaged(out, mirror: $0) } ?? out)
+            let vectors = try joint.embedImages(viewed)
             let d = joint.dimension
             for (row, i) in good.enumerated() {
                 let v = Array(vectors[row * d..<(row + 1) * d])
@@ -126,6 +138,10 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
                         guard let input else { throw DaemonError(.model, "the tagger needs the head map, the backbone kept none") }
                         embedding.tags = try tagger.tags(feature: input).map { PhotoTag(name: $0.tag, score: $0.score) }
                     }
+                    if let reranker {
+                        guard let grid = viewed.grid(of: row) else { throw DaemonError(.model, "the reranker needs the head map, the backbone kept none") }
+                        embedding.cells = try reranker.cells(headMap: Array(grid))
+                    }
                     results[i] = .success(embedding)
                 }
             }
@@ -136,7 +152,9 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     }
 
     public func embedQuery(_ query: String) throws -> [Float] {
-        joint.embedText(sentenceEmbedding: text.encode(query))
+        // With a reranker, one encoder pass serves both stages.
+        if let alignmentReranker { return alignmentReranker.embedQuery(query) }
+        return joint.embedText(sentenceEmbedding: text.encode(query))
     }
 
     /// One encoder pass and one projection for all texts: several times the

@@ -13,8 +13,12 @@ public struct PhotoEmbedding: Sendable {
     public var format: String
     /// The tagger's tags, best first; nil when no tagger is installed.
     public var tags: [PhotoTag]?
+    /// The reranker's cells of the photo; nil without a reranker.
+    public var cells: PhotoCells?
 
-    public init(vector: [Float], feature: [Float], taken: CaptureTime? = nil, format: String = "", tags: [PhotoTag]? = nil) {
+    public init(vector: [Float], feature: [Float], taken: CaptureTime? = nil, format: String = "", tags: [PhotoTag]? = nil,
+                cells: PhotoCells? = nil) {
+        self.cells = cells
         self.vector = vector
         self.feature = feature
         self.taken = taken
@@ -43,6 +47,8 @@ public protocol PhotoEmbedder: Sendable {
     /// Text-search scores below this are almost surely unrelated (calibrated
     /// with the model; nil: the model has no cutoff and every hit is kept).
     var relevanceCutoff: Float? { get }
+    /// Reorders the head of text-search results (nil: the joint order stands).
+    var reranker: (any SearchReranker)? { get }
     /// Stops decodes in flight and refuses later ones (`ImageError.cancelled`),
     /// so a stop does not wait for a slow or hostile photo.
     func cancelDecoding()
@@ -54,4 +60,5 @@ extension PhotoEmbedder {
     public func embedQueries(_ texts: [String]) throws -> [[Float]] { try texts.map(embedQuery) }
     public func cancelDecoding() {}
     public var relevanceCutoff: Float? { nil }
+    public var reranker: (any SearchReranker)? { nil }
 }

@@ -313,7 +313,7 @@ public final class IndexWriter: @unchecked Sendable {
                                      size: UInt64(c.identity.size), mtimeNanoseconds: c.identity.mtimeNanoseconds,
                                      contentHash: hash, modelID: embedder.modelID, vector: embedding.vector,
                                      feature: embedding.feature, taken: embedding.taken, format: embedding.format,
-                                     tags: embedding.tags)
+                                     tags: embedding.tags, cells: embedding.cells)
             pathsByInode[Self.inodeKey(c.identity.device, c.identity.inode)] = c.path
             return (c.hadFailure ? [.clearFailure(path: c.path)] : []) + [.upsert(record)]
         case .failure(let error as ImageError) where error == .cancelled:

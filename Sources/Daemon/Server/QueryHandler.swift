@@ -71,9 +71,38 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
         let filter = try searchFilter(r.filters)
         let cutoff = try RequestValidation.minScore(r.minScore) ?? embedder.relevanceCutoff
         let query = try embedded[text] ?? embedder.embedQuery(text)
-        let result = try nearest(to: query, k: r.k, filter: filter, excluding: nil, features: r.includeFeatures == true)
-        guard let cutoff else { return result }
-        return Self.applying(cutoff: cutoff, to: result)
+        let reranker = r.rerank == false || text.isEmpty ? nil : embedder.reranker
+        // The reranker reorders its top K even when fewer are shown.
+        let wanted = max(r.k, min(reranker?.topK ?? 0, Wire.maximumResults))
+        var result = try nearest(to: query, k: wanted, filter: filter, excluding: nil, features: r.includeFeatures == true)
+        if let cutoff {
+            let nearestCount = result.hits.count
+            result = Self.applying(cutoff: cutoff, to: result)
+            // Counted among the k asked for, as without a reranker.
+            result.belowMinScore = min(r.k, nearestCount) - min(r.k, result.hits.count)
+        }
+        if let reranker { result = reranked(result, text: text, by: reranker) }
+        result.hits = Array(result.hits.prefix(r.k))
+        return result
+    }
+
+    /// The head of `result` in the reranker's order; a reranker that fails
+    /// is logged and the joint order stands (a search never fails for it).
+    private func reranked(_ result: SearchResult, text: String, by reranker: any SearchReranker) -> SearchResult {
+        var result = result
+        do {
+            let ids = result.hits.map(\.id)
+            guard let order = try reranker.reordered(ids, jointScores: result.hits.map(\.score), query: text, index: index)
+            else { return result }
+            let byID = Dictionary(result.hits.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            let hits = order.compactMap { byID[$0] }
+            guard hits.count == result.hits.count else { return result }
+            result.hits = hits
+            result.reranked = true
+        } catch {
+            log.error("reranking failed; the joint order stands: \(error)")
+        }
+        return result
     }
 
     /// Drops hits below the cutoff (hits are best first) and says how many.

@@ -113,6 +113,17 @@ public final class JointModel: @unchecked Sendable {
         embedTexts(sentenceEmbeddings: sentenceEmbedding, batch: 1)
     }
 
+    /// θ_t (n,D) of a text's word tokens from the sentence encoder's token
+    /// states (n+2, D), `[CLS]` first and `[SEP]` last: each state normalised
+    /// as a sentence embedding is, then through the text side.
+    public func embedTokens(states: [Float]) -> [Float] {
+        let d = dimension
+        let n = states.count / d - 2
+        guard n > 0 else { return [] }
+        let unit = (0..<n).flatMap { normalizedL2(Array(states[(($0 + 1) * d)..<(($0 + 2) * d)])) }
+        return embedTexts(sentenceEmbeddings: unit, batch: n)
+    }
+
     /// θ (N,D) from sentence embeddings (N,D).
     public func embedTexts(sentenceEmbeddings: [Float], batch: Int) -> [Float] {
         precondition(sentenceEmbeddings.count == batch * dimension,

@@ -5,11 +5,16 @@ extension ScorerParameters {
     public static let modelFormat = "relu-lstm-scorer"
     /// The installed default scorer, in the model directory.
     public static let defaultFileName = "lstm-scorer.safetensors"
+    /// The installed search reranker (a scorer with word alignment and a
+    /// cell basis), apart from the one explanations run through.
+    public static let rerankerFileName = "reranker.safetensors"
 
     /// Writes the parameters with their sizes and the ids of the model and of
     /// the word vocabulary it was trained with.
+    /// `extraTensors` (name, shape, values) are stored beside the weights
+    /// (a reranker's cell basis).
     public func save(to path: String, modelID: String, vocabularyID: String,
-                     extraMetadata: [String: String] = [:]) throws {
+                     extraMetadata: [String: String] = [:], extraTensors: [(String, [Int], [Float])] = []) throws {
         var metadata = extraMetadata
         metadata["model_id"] = modelID
         metadata["architecture"] = Self.modelFormat
@@ -22,6 +27,7 @@ extension ScorerParameters {
         for (name, (tensorShape, values)) in zip(Self.names, zip(tensorShapes, tensors)) {
             writer.add(name, shape: tensorShape, values: values)
         }
+        for (name, tensorShape, values) in extraTensors { writer.add(name, shape: tensorShape, values: values) }
         try writer.write(to: path)
     }
 

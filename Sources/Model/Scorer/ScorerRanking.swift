@@ -17,18 +17,49 @@ extension ScorerParameters {
 
     /// Logits of one query against K candidates. features (K,F) → logits (K).
     public func score(_ query: EncodedQuery, features: UnsafePointer<Float>, count k: Int) throws -> [Float] {
-        let (f, e, h) = (shape.featureSize, shape.wordDimension, shape.hiddenSize)
         guard query.count > 0 else { throw ScorerError.emptyQuery }
-        guard query.dimension == e else { throw ScorerError.shapeMismatch("word dimension \(query.dimension), expected \(e)") }
+        guard query.dimension == shape.wordDimension else {
+            throw ScorerError.shapeMismatch("word dimension \(query.dimension), expected \(shape.wordDimension)")
+        }
         guard k > 0 else { return [] }
-        let n = query.count
-        // Word inputs (n,E), OOV → learned vector; their gate inputs (n,4H) = x·Wᵀ + b.
-        var words = query.vectors
-        for t in 0..<n where query.isOOV[t] { for d in 0..<e { words[t * e + d] = oovVector[d] } }
-        var wordPre = [Float](repeating: 0, count: n * 4 * h)
-        for t in 0..<n { for j in 0..<(4 * h) { wordPre[t * 4 * h + j] = gateBias[j] } }
-        gemm(&wordPre, words, inputWeight, m: n, n: 4 * h, k: e, transposeB: true, beta: 1)
+        return logits(wordGateInputs: wordGateInputs([query]), perCandidate: false, words: query.count, features: features, count: k)
+    }
 
+    /// Logits of K queries of the same length, query r against candidate r
+    /// (a query whose word inputs depend on the photo, e.g. with alignment
+    /// values). features (K,F) → logits (K); one batched recurrence.
+    public func score(_ queries: [EncodedQuery], features: UnsafePointer<Float>) throws -> [Float] {
+        guard let n = queries.first?.count else { return [] }
+        guard n > 0 else { throw ScorerError.emptyQuery }
+        guard queries.allSatisfy({ $0.count == n && $0.dimension == shape.wordDimension }) else {
+            throw ScorerError.shapeMismatch("queries of different lengths, or word dimension other than \(shape.wordDimension)")
+        }
+        return logits(wordGateInputs: wordGateInputs(queries), perCandidate: true, words: n, features: features, count: queries.count)
+    }
+
+    /// Word gate inputs (Q·n, 4H) = x·Wᵀ + b of the queries' words, OOV → the learned vector.
+    private func wordGateInputs(_ queries: [EncodedQuery]) -> [Float] {
+        let (e, h) = (shape.wordDimension, shape.hiddenSize)
+        var words = [Float]()
+        words.reserveCapacity(queries.reduce(0) { $0 + $1.vectors.count })
+        for query in queries {
+            var vectors = query.vectors
+            for t in 0..<query.count where query.isOOV[t] { for d in 0..<e { vectors[t * e + d] = oovVector[d] } }
+            words += vectors
+        }
+        let rows = words.count / e
+        var wordPre = [Float](repeating: 0, count: rows * 4 * h)
+        for t in 0..<rows { for j in 0..<(4 * h) { wordPre[t * 4 * h + j] = gateBias[j] } }
+        gemm(&wordPre, words, inputWeight, m: rows, n: 4 * h, k: e, transposeB: true, beta: 1)
+        return wordPre
+    }
+
+    /// The recurrence over K candidates: the image step, then n word steps
+    /// whose gate inputs are wordPre (n,4H) for all, or (K,n,4H) one per
+    /// candidate with `perCandidate`. features (K,F) → logits (K).
+    private func logits(wordGateInputs wordPre: [Float], perCandidate: Bool, words n: Int,
+                        features: UnsafePointer<Float>, count k: Int) -> [Float] {
+        let (f, e, h) = (shape.featureSize, shape.wordDimension, shape.hiddenSize)
         // Image step: x₀ (K,E) = features·Pᵀ + b_p; pre (K,4H) = x₀·Wᵀ + b.
         var imageInput = [Float](repeating: 0, count: k * e)
         gemm(&imageInput, features, projection, m: k, n: e, k: f, transposeB: true)
@@ -43,9 +74,12 @@ extension ScorerParameters {
         pre.withUnsafeMutableBufferPointer { pre in
             reluLSTMCellStep(pre.baseAddress!, cellPrevious: nil, cell: &cell, hidden: &hidden, rows: k, hiddenSize: h)
             for t in 0..<n {
-                // pre (K,4H) = word gate inputs broadcast + h (K,H) · Uᵀ
+                // pre (K,4H) = word gate inputs + h (K,H) · Uᵀ
                 wordPre.withUnsafeBufferPointer { word in
-                    for r in 0..<k { (pre.baseAddress! + r * 4 * h).update(from: word.baseAddress! + t * 4 * h, count: 4 * h) }
+                    for r in 0..<k {
+                        let row = perCandidate ? r * n + t : t
+                        (pre.baseAddress! + r * 4 * h).update(from: word.baseAddress! + row * 4 * h, count: 4 * h)
+                    }
                 }
                 gemm(pre.baseAddress!, hidden, hiddenWeight, m: k, n: 4 * h, k: h, transposeB: true, beta: 1)
                 reluLSTMCellStep(pre.baseAddress!, cellPrevious: cell, cell: &nextCell, hidden: &hidden, rows: k, hiddenSize: h)

@@ -64,9 +64,17 @@ public enum WordAlignmentInputs {
             for j in 0..<d { s += theta[p * d + j] * photo[j] }
             photoSimilarity[p] = s
         }
+        return values(ranges: ranges, cellSimilarity: cellSimilarity, photoSimilarity: photoSimilarity, cellCount: r)
+    }
+
+    /// The same from the similarities: cellSimilarity (P,R) of each piece
+    /// with each cell, photoSimilarity (P) with the whole photo.
+    public static func values(ranges: [Range<Int>?], cellSimilarity: [Float], photoSimilarity: [Float],
+                              cellCount r: Int) -> [Float] {
+        let pieceCount = photoSimilarity.count
         var out = [Float](repeating: 0, count: ranges.count * count)
         for (t, range) in ranges.enumerated() {
-            guard let range, range.upperBound <= pieceCount, !range.isEmpty else { continue }
+            guard let range, range.upperBound <= pieceCount, !range.isEmpty, r > 0 else { continue }
             var best = -Float.infinity, whole = -Float.infinity
             for p in range {
                 best = max(best, cellSimilarity[(p * r)..<((p + 1) * r)].max() ?? 0)
@@ -76,6 +84,15 @@ public enum WordAlignmentInputs {
             out[t * count + 1] = whole * scale
         }
         return out
+    }
+
+    /// Region–word alignment S = mean_p max_r of cellSimilarity (P,R); 0
+    /// without pieces.
+    public static func alignment(cellSimilarity: [Float], pieceCount: Int, cellCount r: Int) -> Float {
+        guard pieceCount > 0, r > 0 else { return 0 }
+        var total: Float = 0
+        for p in 0..<pieceCount { total += cellSimilarity[(p * r)..<((p + 1) * r)].max()! }
+        return total / Float(pieceCount)
     }
 }
 

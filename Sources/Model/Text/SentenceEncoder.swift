@@ -95,6 +95,14 @@ public final class SentenceEncoder: Sendable {
         }
     }
 
+    /// One pass for both: `encode(text)` and `tokenStates(batch: [text])[0]`
+    /// (a query that is searched and then reranked needs each).
+    public func encodeWithTokenStates(_ text: String) -> (embedding: [Float], states: [Float]) {
+        let sequence = tokenizer.tokenize(text)
+        let hidden = bert.hiddenStatesOfValidated([sequence])
+        return (pooled(hidden, lengths: [sequence.count])[0], hidden)
+    }
+
     /// The tokenizer's output is always valid, so text needs no checks.
     private func encodeValidated(_ sequences: [[Int]]) -> [[Float]] {
         var result = [[Float]](repeating: [], count: sequences.count)
@@ -119,16 +127,20 @@ public final class SentenceEncoder: Sendable {
 
     /// hidden (N,C) → per sequence mean over its tokens → unit norm, (S) × (C).
     private func pooledEmbeddings(_ sequences: [[Int]]) -> [[Float]] {
+        pooled(bert.hiddenStatesOfValidated(sequences), lengths: sequences.map(\.count))
+    }
+
+    /// hidden (N,C) of sequences of these lengths → their unit-norm means.
+    private func pooled(_ hidden: [Float], lengths: [Int]) -> [[Float]] {
         let channels = dimension
-        let hidden = bert.hiddenStatesOfValidated(sequences)
         var start = 0
-        return sequences.map { sequence in
+        return lengths.map { length in
             var mean = [Float](repeating: 0, count: channels)
-            for t in start..<(start + sequence.count) {
+            for t in start..<(start + length) {
                 for j in 0..<channels { mean[j] += hidden[t * channels + j] }
             }
-            start += sequence.count
-            let scale = 1 / Float(max(sequence.count, 1))
+            start += length
+            let scale = 1 / Float(max(length, 1))
             for j in 0..<channels { mean[j] *= scale }
             return normalizedL2(mean)
         }

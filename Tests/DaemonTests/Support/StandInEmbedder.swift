@@ -16,9 +16,13 @@ final class StandInEmbedder: PhotoEmbedder, @unchecked Sendable {
     /// What a calibrated model would say is the lowest relevant score.
     let relevanceCutoff: Float?
 
-    init(modelID: String = "stand-in-v1", relevanceCutoff: Float? = nil) {
+    /// The second stage, when a test gives one; each photo gets its cells.
+    let reranker: (any SearchReranker)?
+
+    init(modelID: String = "stand-in-v1", relevanceCutoff: Float? = nil, reranker: (any SearchReranker)? = nil) {
         self.modelID = modelID
         self.relevanceCutoff = relevanceCutoff
+        self.reranker = reranker
     }
 
     /// Every path embedded so far, in order (a move must not add to it).
@@ -33,7 +37,9 @@ final class StandInEmbedder: PhotoEmbedder, @unchecked Sendable {
                 // By its real bytes: the path may name a file that is not UTF-8.
                 let bytes = try RawNames.read(PathBytes.bytes(path))
                 guard bytes.count >= 2, bytes[0] == 0xFF, bytes[1] == 0xD8 else { throw NotAJPEG() }
-                return PhotoEmbedding(vector: Self.histogram(bytes, bins: dimension), feature: Self.histogram(bytes, bins: featureDimension))
+                let feature = Self.histogram(bytes, bins: featureDimension)
+                return PhotoEmbedding(vector: Self.histogram(bytes, bins: dimension), feature: feature,
+                                      cells: try reranker?.cells(headMap: feature))
             }
         }
     }

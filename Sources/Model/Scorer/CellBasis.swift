@@ -1,4 +1,4 @@
-import Model
+import ModelFormat
 
 // A compact form of per-cell joint embeddings for the index: each cell is
 // kept as its coordinates in the top-r principal subspace of cells seen in
@@ -41,6 +41,35 @@ public struct CellBasis: Sendable {
     /// Bytes one row takes stored: r int8 coordinates and a Float scale.
     public var bytesPerRow: Int { rank + 4 }
 
+    /// Rows x (M, D) → their stored form: coordinates U x rounded to int8
+    /// (M, r) and one step per row (M), the row's largest |coordinate| / 127,
+    /// so value ≈ step × coordinate. A zero row gets step 0.
+    public func quantize(_ x: [Float]) -> (scales: [Float], coordinates: [Int8]) {
+        precondition(x.count % dimension == 0, "CellBasis.quantize: rows of \(dimension) values")
+        let m = x.count / dimension
+        let c = matmul(x, basis, m: m, n: rank, k: dimension, transposeB: true)   // (M, r)
+        var scales = [Float](repeating: 0, count: m)
+        var coordinates = [Int8](repeating: 0, count: m * rank)
+        for row in 0..<m {
+            let slice = (row * rank)..<((row + 1) * rank)
+            let largest = c[slice].reduce(0) { max($0, abs($1)) }
+            guard largest > 0, largest.isFinite else { continue }
+            let step = largest / 127
+            scales[row] = step
+            for i in slice { coordinates[i] = Int8(max(-127, min(127, (c[i] / step).rounded()))) }
+        }
+        return (scales, coordinates)
+    }
+
+    /// Vectors t (P, D) in the basis, U t (P, r): a stored cell's dot
+    /// product with t is then step × Σ coordinates · (U t), without
+    /// rebuilding the cell in D dimensions.
+    public func project(_ t: [Float]) -> [Float] {
+        precondition(t.count % dimension == 0, "CellBasis.project: rows of \(dimension) values")
+        guard !t.isEmpty else { return [] }
+        return matmul(t, basis, m: t.count / dimension, n: rank, k: dimension, transposeB: true)
+    }
+
     /// Rows x (M, D) as the index would give them back: coordinates U x
     /// (r), with `int8` rounded to 127 levels of each row's largest, then Uᵀ.
     public func roundTrip(_ x: [Float], int8: Bool) -> [Float] {
@@ -56,6 +85,23 @@ public struct CellBasis: Sendable {
             }
         }
         return matmul(coordinates, basis, m: m, n: dimension, k: rank)   // (M, D)
+    }
+}
+
+extension CellBasis {
+    /// The tensor a scorer file keeps its basis in.
+    public static let tensorName = "cells.basis"
+
+    /// The metadata that gives the stored basis's shape.
+    public var metadata: [String: String] { ["cell_basis_rank": String(rank), "cell_basis_dimension": String(dimension)] }
+
+    /// The basis stored with a reranking scorer, nil when the file has none.
+    public init?(weights: WeightFile) throws {
+        guard let rank = weights.metadata["cell_basis_rank"].flatMap(Int.init) else { return nil }
+        guard rank > 0, let dimension = weights.metadata["cell_basis_dimension"].flatMap(Int.init), dimension >= rank else {
+            throw WeightFileError.malformed(path: weights.path, reason: "cell_basis_rank/cell_basis_dimension are invalid")
+        }
+        self.init(basis: try weights.floatArray(Self.tensorName, shape: [rank, dimension]), rank: rank, dimension: dimension)
     }
 }
 

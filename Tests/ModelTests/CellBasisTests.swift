@@ -1,5 +1,4 @@
-import Model
-@testable import Training
+@testable import Model
 import XCTest
 
 /// The compact cell form: a basis fitted by subspace iteration spans the
