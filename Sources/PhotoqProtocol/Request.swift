@@ -34,7 +34,7 @@ public struct SearchRequest: Codable, Sendable, Equatable {
     public var text: String
     public var k: Int
     public var filters: SearchFilters
-    /// Return each hit's backbone feature too (for reranking in the client),
+    /// Return each hit's backbone feature too (for scoring in a client; photoqd reranks itself),
     /// for the first `Wire.maximumFeatureHits` hits.
     public var includeFeatures: Bool?
     /// Drop hits scoring below this (−1...1); nil: the model's calibrated
@@ -61,7 +61,7 @@ public struct SimilarRequest: Codable, Sendable, Equatable {
     public var text: String?
     public var k: Int
     public var filters: SearchFilters
-    /// Return each hit's backbone feature too (for reranking in the client).
+    /// Return each hit's backbone feature too (for scoring in a client).
     public var includeFeatures: Bool?
     /// Drop hits scoring below this (−1...1); nil keeps every hit (the
     /// calibrated cutoff is for text queries only).
@@ -78,7 +78,7 @@ public struct SimilarRequest: Codable, Sendable, Equatable {
     }
 }
 
-/// One photo's stored record, for reranking and explaining in the client.
+/// One photo's stored record, for explaining in the client.
 public struct GetRequest: Codable, Sendable, Equatable {
     public var photo: PhotoReference
     public init(photo: PhotoReference) { self.photo = photo }

@@ -74,7 +74,7 @@ public struct SearchResult: Codable, Sendable, Equatable {
     }
 }
 
-/// A stored photo: what the client needs to rerank and explain a match.
+/// A stored photo: what the client needs to explain a match.
 public struct PhotoRecordResult: Codable, Sendable, Equatable {
     public var id: UInt64
     /// As in `SearchHit`: for people, with `pathBytes` exact when not UTF-8.

@@ -5,7 +5,7 @@ import Index
 public struct PhotoEmbedding: Sendable {
     /// Joint-space vector (D), L2-normalised.
     public var vector: [Float]
-    /// Backbone feature (1280), kept for the client's reranker.
+    /// Backbone feature (1280), the LSTM scorer's first input (reranking, explanations).
     public var feature: [Float]
     /// The EXIF capture date, when the file records one.
     public var taken: CaptureTime?
