@@ -72,9 +72,19 @@ final class AlignmentRerankerTests: XCTestCase {
         XCTAssertTrue(ranges.allSatisfy { $0 != nil }, "every word of this query is spelled by its pieces")
         let theta = joint.embedTokens(states: encoder.tokenStates(batch: [query])[0])
         let (d, p) = (joint.dimension, theta.count / joint.dimension)
-        // One encoder pass serves both stages: the first stage's vector is the plain encoder's.
+        // One encoder pass serves both stages: the first stage's vector is the plain encoder's,
+        // alone and in a batch of queries that arrived together.
         for (a, b) in zip(try embedder.embedQuery(query), joint.embedText(sentenceEmbedding: encoder.encode(query))) {
             XCTAssertEqual(a, b, accuracy: 1e-6)
+        }
+        let others = ["a cat", query, "two people riding horses on a beach at sunset"]
+        let batched = try embedder.embedQueries(others)
+        for (text, vector) in zip(others, batched) {
+            for (a, b) in zip(vector, joint.embedText(sentenceEmbedding: encoder.encode(text))) { XCTAssertEqual(a, b, accuracy: 1e-5, text) }
+            let states = encoder.encodeWithTokenStates(batch: others)[others.firstIndex(of: text)!].states
+            let alone = encoder.tokenStates(batch: [text])[0]
+            XCTAssertEqual(states.count, alone.count, text)
+            for (a, b) in zip(states, alone) { XCTAssertEqual(a, b, accuracy: 1e-4, text) }
         }
         for (i, photo) in photos.enumerated() {
             let input = try ImageLoader.loadNetworkInput(path: photo, size: EfficientNetLite0.imageSize)

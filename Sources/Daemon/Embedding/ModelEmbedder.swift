@@ -161,6 +161,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     /// throughput of one call each when many queries arrive together.
     public func embedQueries(_ queries: [String]) throws -> [[Float]] {
         guard queries.count > 1 else { return try queries.map(embedQuery) }
+        if let alignmentReranker { return alignmentReranker.embedQueries(queries) }
         let sentences = text.encode(batch: queries)
         let d = joint.dimension
         let projected = joint.embedTexts(sentenceEmbeddings: sentences.flatMap { $0 }, batch: queries.count)

@@ -62,6 +62,16 @@ public final class AlignmentReranker: SearchReranker, @unchecked Sendable {
         return joint.embedText(sentenceEmbedding: embedding)
     }
 
+    /// The same for several queries in one encoder pass (queries that
+    /// arrived together).
+    func embedQueries(_ texts: [String]) -> [[Float]] {
+        let encoded = encoder.encodeWithTokenStates(batch: texts)
+        for (text, pass) in zip(texts, encoded) { recentStates.insert(pass.states, for: text) }
+        let d = joint.dimension
+        let projected = joint.embedTexts(sentenceEmbeddings: encoded.flatMap(\.embedding), batch: texts.count)
+        return (0..<texts.count).map { Array(projected[($0 * d)..<(($0 + 1) * d)]) }
+    }
+
     public func cells(headMap grid: [Float]) throws -> PhotoCells {
         let f = joint.parameters.featureWidth, k = classifier.bias.count
         guard grid.count % f == 0, classifier.weight.count == k * f else {

@@ -103,6 +103,32 @@ public final class SentenceEncoder: Sendable {
         return (pooled(hidden, lengths: [sequence.count])[0], hidden)
     }
 
+    /// The same for several texts, in input order, in passes of at most
+    /// `batchTokenBudget` tokens.
+    public func encodeWithTokenStates(batch texts: [String]) -> [(embedding: [Float], states: [Float])] {
+        let sequences = texts.map(tokenizer.tokenize)
+        var out: [(embedding: [Float], states: [Float])] = []
+        out.reserveCapacity(texts.count)
+        var start = 0
+        while start < sequences.count {
+            var end = start + 1, tokens = sequences[start].count
+            while end < sequences.count, tokens + sequences[end].count <= Self.batchTokenBudget {
+                tokens += sequences[end].count
+                end += 1
+            }
+            let chunk = Array(sequences[start..<end])
+            let hidden = bert.hiddenStatesOfValidated(chunk)
+            let lengths = chunk.map(\.count)
+            var row = 0
+            for (embedding, length) in zip(pooled(hidden, lengths: lengths), lengths) {
+                out.append((embedding, Array(hidden[(row * dimension)..<((row + length) * dimension)])))
+                row += length
+            }
+            start = end
+        }
+        return out
+    }
+
     /// The tokenizer's output is always valid, so text needs no checks.
     private func encodeValidated(_ sequences: [[Int]]) -> [[Float]] {
         var result = [[Float]](repeating: [], count: sequences.count)
