@@ -19,7 +19,7 @@ public struct PhotoCells: Sendable, Equatable {
         self.coordinates = coordinates
     }
 
-    /// Bytes one photo's cells take stored (without the 15-byte header and checksum).
+    /// Bytes one photo's cells take stored (without the 5-byte header and 8-byte checksum).
     public var payloadBytes: Int { rows * (rank + 4) }
 }
 
@@ -27,8 +27,6 @@ public struct PhotoCells: Sendable, Equatable {
 //   u8 version (1) | u16 rows | u16 rank | f32 scales (rows) | i8 coordinates (rows × rank) | u64 checksum
 enum CellCoding {
     static let encodingVersion: UInt8 = 1
-    /// 49 cells at rank 256 is 12.7 KB; anything far beyond is not cells.
-    static let maximumBytes = 1 << 20
 
     static func encoded(_ cells: PhotoCells) -> [UInt8] {
         var writer = ByteWriter(capacity: 13 + cells.payloadBytes)

@@ -65,7 +65,7 @@ public struct RegionWordAlignment: Sendable {
     public static func captionTokens(_ texts: [String], encoder: SentenceEncoder, model: JointModel,
                                      threads: Int) throws -> [[Float]] {
         try mapTextChunks(texts, threads: threads, label: "caption tokens") { batch in
-            encoder.tokenStates(batch: batch).map { tokenJointEmbeddings($0, model: model) }
+            encoder.tokenStates(batch: batch).map { model.embedTokens(states: $0) }
         }
     }
 
@@ -81,11 +81,6 @@ public struct RegionWordAlignment: Sendable {
         let d = model.dimension
         let row = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($0.element, $0.offset) })
         return words.map { list in list.flatMap { joint[(row[$0]! * d)..<((row[$0]! + 1) * d)] } }
-    }
-
-    /// states (n+2, D) with [CLS] first and [SEP] last → θ_t (n, D).
-    public static func tokenJointEmbeddings(_ states: [Float], model: JointModel) -> [Float] {
-        model.embedTokens(states: states)
     }
 
     /// S = mean_t max_r φ_rᵀ θ_t of one photo's cells (R,D) and one text's
@@ -106,9 +101,7 @@ public struct RegionWordAlignment: Sendable {
                 }
             }
         }
-        var total: Float = 0
-        for w in 0..<n { total += similarities[(w * r)..<((w + 1) * r)].max()! }
-        return total / Float(n)
+        return WordAlignmentInputs.alignment(cellSimilarity: similarities, pieceCount: n, cellCount: r)
     }
 }
 

@@ -119,8 +119,8 @@ struct BenchScorer: ParsableCommand {
         let features = (0..<candidates).map { _ in (0..<parameters.shape.featureSize).map { _ in Float.random(in: 0...2, using: &random) } }
         // The first stage's own text cost: one encoder pass (which also gives
         // the token states the reranker reads, as in photoqd), through the joint space.
-        let firstStage = medianMilliseconds { _ = joint.embedText(sentenceEmbedding: encoder.encodeWithTokenStates(text).embedding) }
-        let states = encoder.encodeWithTokenStates(text).states
+        let firstStage = medianMilliseconds { _ = joint.embedText(sentenceEmbedding: encoder.encodeWithTokenStates(batch: [text])[0].embedding) }
+        let states = encoder.encodeWithTokenStates(batch: [text])[0].states
         var words = 0
         let rerank = try medianMilliseconds {
             let glove = wordVectors.encode(text)

@@ -121,6 +121,10 @@ final class AlignmentRerankerTests: XCTestCase {
         var without = records
         without[1].cells = nil
         XCTAssertNil(try reranker.scores(query: query, candidates: without, jointScores: jointScores))
+        // So does a query far longer than any caption (each word would cost an LSTM step per candidate).
+        let long = Array(repeating: "dog", count: AlignmentReranker.maximumWords + 1).joined(separator: " ")
+        XCTAssertNil(try reranker.scores(query: long, candidates: records, jointScores: jointScores))
+        XCTAssertNotNil(try reranker.scores(query: "a dog", candidates: records, jointScores: jointScores))
     }
 
     func testPhotoqReranksByDefaultAndNoRerankSkipsIt() throws {

@@ -69,7 +69,7 @@ final class ScorerForwardTests: XCTestCase {
         }
     }
 
-    func testRerankPolicyRoundTripsAndCombinesScores() throws {
+    func testRerankPolicyRoundTrips() throws {
         var random = ScorerTestRandom(seed: 8)
         let parameters = random.parameters(shape)
         let policy = ScorerRerankPolicy(enabled: true, topK: 10, jointWeight: 50)
@@ -77,17 +77,9 @@ final class ScorerForwardTests: XCTestCase {
         try parameters.save(to: path, modelID: "m", vocabularyID: "v", extraMetadata: policy.metadata)
         XCTAssertEqual(ScorerRerankPolicy(metadata: try ScorerParameters.load(from: path).metadata), policy)
         XCTAssertFalse(ScorerRerankPolicy(metadata: [:]).enabled, "an untuned scorer does not rerank")
-
-        let query = random.query(length: 3, dimension: shape.wordDimension)
-        let candidates = (0..<4).map { _ in random.values(shape.featureSize) }
-        let joint: [Float] = [0.9, 0.5, -0.2, 0.1]
-        let combined = try parameters.combinedScores(query, features: candidates, jointSimilarities: joint, policy: policy)
-        let probabilities = try parameters.score(query, features: candidates)
-        for k in 0..<4 {
-            let logit = log(probabilities[k] / (1 - probabilities[k]))
-            XCTAssertEqual(combined[k], logit + 50 * joint[k], accuracy: 1e-3)
-        }
-        XCTAssertThrowsError(try parameters.combinedScores(query, features: candidates, jointSimilarities: [1], policy: policy))
+        let aligned = ScorerRerankPolicy(enabled: true, topK: 20, jointWeight: 100, alignmentWeight: 50)
+        XCTAssertEqual(ScorerRerankPolicy(metadata: aligned.metadata), aligned)
+        XCTAssertEqual(ScorerRerankPolicy(metadata: policy.metadata).alignmentWeight, 0)
     }
 
     func testBadInputsThrow() throws {

@@ -11,6 +11,10 @@ import ModelFormat
 public final class AlignmentReranker: SearchReranker, @unchecked Sendable {
     public let id: String
     public var topK: Int { policy.topK }
+    /// Longer queries keep the joint order: the LSTM takes a step per word
+    /// for every candidate (a request may carry ~2,000 words), and it was
+    /// trained on captions of at most ~40.
+    static let maximumWords = 64
     let policy: ScorerRerankPolicy
     private let scorer: ScorerParameters
     private let basis: CellBasis
@@ -57,7 +61,7 @@ public final class AlignmentReranker: SearchReranker, @unchecked Sendable {
     /// The query's joint-space vector for the first stage, keeping its token
     /// states for the reranking that follows.
     func embedQuery(_ text: String) -> [Float] {
-        let (embedding, states) = encoder.encodeWithTokenStates(text)
+        let (embedding, states) = encoder.encodeWithTokenStates(batch: [text])[0]
         recentStates.insert(states, for: text)
         return joint.embedText(sentenceEmbedding: embedding)
     }
@@ -86,7 +90,7 @@ public final class AlignmentReranker: SearchReranker, @unchecked Sendable {
 
     public func scores(query text: String, candidates: [PhotoRecord], jointScores: [Float]) throws -> [Float]? {
         let glove = words.encode(text)
-        guard glove.count > 0 else { return nil }
+        guard glove.count > 0, glove.count <= Self.maximumWords else { return nil }
         var aligned: [AlignedCandidate] = []
         for (record, score) in zip(candidates, jointScores) {
             guard let cells = record.cells, cells.rank == basis.rank, !record.feature.isEmpty else { return nil }

@@ -14,14 +14,15 @@ public protocol SearchReranker: Sendable {
     func cells(headMap: [Float]) throws -> PhotoCells
     /// Combined scores (K) of `query` against K candidate records, read with
     /// their vectors, features and cells; nil when one has no cells (not
-    /// re-embedded yet): the joint order then stands.
+    /// re-embedded yet) or the query is not one it reranks (no known word,
+    /// far longer than a caption): the joint order then stands.
     func scores(query: String, candidates: [PhotoRecord], jointScores: [Float]) throws -> [Float]?
 }
 
 extension SearchReranker {
     /// `ids` (the first stage's order, best first) with the first `topK`
     /// reordered by the combined score, stable on ties; nil when the scorer
-    /// declines (fewer than two candidates, or one without cells).
+    /// declines (fewer than two candidates, or `scores` gives nil).
     func reordered(_ ids: [UInt64], jointScores: [Float], query: String, index: PhotoIndex) throws -> [UInt64]? {
         let head = Array(ids.prefix(topK))
         guard head.count > 1 else { return nil }

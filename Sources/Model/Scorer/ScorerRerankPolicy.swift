@@ -32,25 +32,3 @@ public struct ScorerRerankPolicy: Sendable, Equatable {
     }
 }
 
-extension ScorerParameters {
-    /// Combined scores (K) of one query against K candidates, the joint
-    /// space's best first: LSTM logit + policy weight × joint similarity (K).
-    /// features: K rows of F. Sort the top `policy.topK` by these.
-    public func combinedScores(_ query: EncodedQuery, features: [[Float]], jointSimilarities: [Float],
-                               policy: ScorerRerankPolicy) throws -> [Float] {
-        guard jointSimilarities.count == features.count else {
-            throw ScorerError.shapeMismatch("\(jointSimilarities.count) joint similarities for \(features.count) candidates")
-        }
-        var rows = [Float]()
-        rows.reserveCapacity(features.count * shape.featureSize)
-        for row in features {
-            guard row.count == shape.featureSize else {
-                throw ScorerError.shapeMismatch("feature of \(row.count) values, expected \(shape.featureSize)")
-            }
-            rows += row
-        }
-        guard !features.isEmpty else { return [] }
-        let logits = try rows.withUnsafeBufferPointer { try score(query, features: $0.baseAddress!, count: features.count) }
-        return zip(logits, jointSimilarities).map { $0 + policy.jointWeight * $1 }
-    }
-}

@@ -95,16 +95,9 @@ public final class SentenceEncoder: Sendable {
         }
     }
 
-    /// One pass for both: `encode(text)` and `tokenStates(batch: [text])[0]`
-    /// (a query that is searched and then reranked needs each).
-    public func encodeWithTokenStates(_ text: String) -> (embedding: [Float], states: [Float]) {
-        let sequence = tokenizer.tokenize(text)
-        let hidden = bert.hiddenStatesOfValidated([sequence])
-        return (pooled(hidden, lengths: [sequence.count])[0], hidden)
-    }
-
-    /// The same for several texts, in input order, in passes of at most
-    /// `batchTokenBudget` tokens.
+    /// One encoder pass for both `encode` and `tokenStates` of each text (a
+    /// query that is searched and then reranked needs each), in input order,
+    /// in passes of at most `batchTokenBudget` tokens.
     public func encodeWithTokenStates(batch texts: [String]) -> [(embedding: [Float], states: [Float])] {
         let sequences = texts.map(tokenizer.tokenize)
         var out: [(embedding: [Float], states: [Float])] = []
