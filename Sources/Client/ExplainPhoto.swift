@@ -62,7 +62,7 @@ public enum PhotoExplaining {
         } catch {
             throw ClientFailure(.dataError, "cannot decode the photo \(path): \(error)")
         }
-        let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
+        let input = networkInput(photo, size: EfficientNetLite.gridInputSize, transform: .squash)
         let name = "explain-\(id.map(String.init) ?? "pid\(getpid())").jpg"
         let out = request.out ?? HeatMapOutput.defaultPath(name: name, environment: request.environment)
         do {

@@ -69,12 +69,12 @@ public enum PhotoTags {
         }
         do {
             let tagger = try Tagger(path: taggerPath)
-            let network = try EfficientNetLite0(modelDirectory: modelDirectory)
+            let network = try tagger.backbone.load(modelDirectory: modelDirectory)
             // The joint model's input transform, as the daemon reads it.
             let jointPath = modelDirectory + "/" + JointModelFiles.joint
             let transform = FileManager.default.fileExists(atPath: jointPath)
                 ? try WeightFile(path: jointPath).metadata["transform"].flatMap(InputTransform.init(rawValue:)) ?? .squash : .squash
-            let input = try ImageLoader.loadNetworkInput(path: path, size: EfficientNetLite0.imageSize, transform: transform)
+            let input = try ImageLoader.loadNetworkInput(path: path, size: network.imageSize, transform: transform)
             let out = try network.forward(input, batch: 1, workspace: EfficientNetWorkspace(), keepGrid: tagger.needsGrid)
             // A grid-attended tagger reads the head map, others the pooled feature.
             let taggerInput = tagger.needsGrid ? Array(out.grid(of: 0) ?? []) : Array(out.features(of: 0))

@@ -26,6 +26,9 @@ public enum ModelPaths {
 
     // File names inside the model directory.
     public static let backbone = "efficientnet-lite0.safetensors"
+    /// The backbones set-up converts, by short name (`--backbone lite2`).
+    public static let backbones = ["lite0": backbone, "lite1": "efficientnet-lite1.safetensors",
+                                   "lite2": "efficientnet-lite2.safetensors"]
     public static let imagenetClasses = "imagenet-classes.txt"
     public static let sentenceEncoder = "minilm-l6.safetensors"
     public static let sentenceVocabulary = "minilm-vocab.txt"

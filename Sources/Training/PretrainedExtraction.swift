@@ -6,8 +6,10 @@ import ModelFormat
 /// The pretrained networks feature extraction runs: EfficientNet-Lite0 for
 /// photos, MiniLM for captions, with ids that key the feature cache.
 public final class PretrainedNetworks: Sendable {
-    public let backbone: EfficientNetLite0
+    public let backbone: EfficientNetLite
     public let backboneID: String
+    /// What a model trained on these features records about its backbone.
+    public let backboneMetadata: [String: String]
     public let sentenceEncoder: SentenceEncoder
     public let sentenceEncoderID: String
     public let transform: InputTransform
@@ -15,10 +17,16 @@ public final class PretrainedNetworks: Sendable {
     /// (flip test-time augmentation; twice the backbone work).
     public let flipAverage: Bool
 
-    public init(modelDirectory: String? = nil, transform: InputTransform = .squash, flipAverage: Bool = false) throws {
-        let backboneFile = try WeightFile(path: ModelPaths.model(ModelPaths.backbone, in: modelDirectory))
-        backbone = try EfficientNetLite0(weights: backboneFile)
-        backboneID = Self.identity(backboneFile, fallback: "efficientnet-lite0")
+    /// `backboneFile`: a file in the model directory (default Lite0's);
+    /// `imageSize` overrides its input size.
+    public init(modelDirectory: String? = nil, transform: InputTransform = .squash, flipAverage: Bool = false,
+                backboneFile backboneName: String = ModelPaths.backbone, imageSize: Int? = nil) throws {
+        let backboneFile = try WeightFile(path: ModelPaths.model(backboneName, in: modelDirectory))
+        backbone = try EfficientNetLite(weights: backboneFile, imageSize: imageSize)
+        backboneMetadata = BackboneChoice.metadata(file: backboneName, network: backbone, sizeOverridden: imageSize != nil)
+        // The input size is part of the features' identity (Lite0's keeps its old key).
+        let sizeKey = backbone.imageSize == EfficientNetLite.gridInputSize ? "" : "@\(backbone.imageSize)"
+        backboneID = Self.identity(backboneFile, fallback: "efficientnet-lite0") + sizeKey
         let encoderFile = try WeightFile(path: ModelPaths.model(ModelPaths.sentenceEncoder, in: modelDirectory))
         sentenceEncoder = try SentenceEncoder(weights: encoderFile,
                                               vocabulary: ModelPaths.model(ModelPaths.sentenceVocabulary, in: modelDirectory))
@@ -57,7 +65,7 @@ public final class PretrainedNetworks: Sendable {
         let (outputs, failures) = try extractInParallel(count: photos.count, threads: threads, label: "photos") {
             let workspace = WorkspaceBox(EfficientNetWorkspace())
             return { i in
-                let size = EfficientNetLite0.imageSize
+                let size = backbone.imageSize
                 let input = try ImageLoader.loadNetworkInput(path: imageDirectory + "/" + photos[i],
                                                              size: size, transform: transform)
                 var out = try backbone.forward(input, batch: 1, workspace: workspace.value)
@@ -74,7 +82,7 @@ public final class PretrainedNetworks: Sendable {
         }
         return ImageFeatures(photos: outputs.map { photos[$0.index] }, features: outputs.flatMap { $0.output.0 },
                              logits: outputs.flatMap { $0.output.1 },
-                             featureWidth: EfficientNetLite0.featureCount, classCount: EfficientNetLite0.classCount)
+                             featureWidth: EfficientNetLite.featureCount, classCount: EfficientNetLite.classCount)
     }
 
     /// The 7×7 head maps of an aligned set's photos (cached, memory-mapped),
@@ -88,10 +96,10 @@ public final class PretrainedNetworks: Sendable {
                 let workspace = WorkspaceBox(EfficientNetWorkspace())
                 return { i in
                     let input = try ImageLoader.loadNetworkInput(path: imageDirectory + "/" + photos[i],
-                                                                 size: EfficientNetLite0.imageSize, transform: transform)
+                                                                 size: backbone.imageSize, transform: transform)
                     var out = try backbone.forward(input, batch: 1, workspace: workspace.value, keepGrid: true)
                     if flipAverage {
-                        let mirror = try backbone.forward(mirroredNetworkInput(input, size: EfficientNetLite0.imageSize),
+                        let mirror = try backbone.forward(mirroredNetworkInput(input, size: backbone.imageSize),
                                                           batch: 1, workspace: workspace.value, keepGrid: true)
                         out = .averaged(out, mirror: mirror)
                     }
@@ -102,7 +110,7 @@ public final class PretrainedNetworks: Sendable {
                 FileHandle.standardError.write(Data("warning: skipping \(photos[failure.index]): \(failure.error)\n".utf8))
             }
             return (outputs.map { photos[$0.index] }, outputs.map(\.output), BackboneOutput.gridCells,
-                    EfficientNetLite0.featureCount)
+                    EfficientNetLite.featureCount)
         }
         return try grids.aligned(to: set.photos)
     }

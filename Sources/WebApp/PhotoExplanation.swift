@@ -22,7 +22,7 @@ final class PhotoExplanation: Sendable {
 
     func explain(id: UInt64, path: String, query: String?) throws(WebError) -> ExplainDocument {
         // Twice the network's side: the default map also reads the photo's 2×2 tiles.
-        let photo = try PhotoImages.decode(path: path, side: 2 * EfficientNetLite0.imageSize)
+        let photo = try PhotoImages.decode(path: path, side: 2 * EfficientNetLite.gridInputSize)
         do {
             return try loaded.withLock { loaded in
                 if loaded == nil { loaded = try setup.makeExplainer() }
@@ -30,7 +30,7 @@ final class PhotoExplanation: Sendable {
                 let method = ExplanationMethod.defaultMethod(for: explainer)
                 let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.overlapsTiles,
                                       mirrored: explainer.flipAverage)
-                let pass = try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash),
+                let pass = try explainer.forward(input: networkInput(photo, size: EfficientNetLite.gridInputSize, transform: .squash),
                                                  tiles: tiles.tiles, mirroredTiles: tiles.mirrored,
                                                  keepActivations: method.walksTheBackbone)
                 let text = try query ?? setup.topClassName(pass.logits)

@@ -6,7 +6,7 @@ import Model
 import ModelFormat
 
 /// `photoq-model bench backbone`: decode, network and end-to-end speed of
-/// EfficientNet-Lite0 on real photos, next to the same network and photos
+/// EfficientNet-Lite0 (or Lite1/Lite2) on real photos, next to the same network and photos
 /// through ONNX Runtime (tools/bench/onnx_backbone.py) in the same run.
 ///
 /// Per-photo costs (decode, network, GEMM rate, sgemm peak) are thread CPU
@@ -16,7 +16,7 @@ import ModelFormat
 struct BenchBackbone: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backbone",
-        abstract: "Benchmark JPEG decoding and EfficientNet-Lite0 against ONNX Runtime.")
+        abstract: "Benchmark JPEG decoding and EfficientNet-Lite (default Lite0) against ONNX Runtime.")
 
     @Option(help: "Folder of JPEG photos (default: the data directory's coco-val2017/images).")
     var images: String?
@@ -45,6 +45,9 @@ struct BenchBackbone: ParsableCommand {
     @Flag(help: "Print photoq's CPU ms per photo for each convolution (to stderr).")
     var layers = false
 
+    @Option(help: "Backbone: lite0 (the default model's), lite1 or lite2.")
+    var backbone = "lite0"
+
     @Flag(help: "Skip the ONNX Runtime comparison.")
     var skipOnnx = false
 
@@ -72,7 +75,10 @@ struct BenchBackbone: ParsableCommand {
             .sorted().map { folder + "/" + $0 }
         if limit > 0 { paths = Array(paths.prefix(limit)) }
         guard !paths.isEmpty else { throw ToolError("no JPEG photos in \(folder)") }
-        let network = try EfficientNetLite0(modelDirectory: models)
+        guard let backboneFile = ModelPaths.backbones[backbone] else {
+            throw ValidationError("--backbone must be one of \(ModelPaths.backbones.keys.sorted().joined(separator: ", "))")
+        }
+        let network = try EfficientNetLite(modelDirectory: models, file: backboneFile)
         let loadBefore = loadAverage()
 
         var mine: PhotoqFigures?
@@ -92,7 +98,8 @@ struct BenchBackbone: ParsableCommand {
         }
         let report = BackboneBenchReport(mine!, onnx: onnx, onnxError: onnxError, photos: paths.count, batch: batch,
                                          transform: transform.rawValue, load: [loadBefore, loadAverage()],
-                                         kernels: .init(openblas_core: String(cString: openblas_get_corename())))
+                                         kernels: .init(openblas_core: String(cString: openblas_get_corename())),
+                                         backbone: network.name, imageSize: network.imageSize)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -103,14 +110,14 @@ struct BenchBackbone: ParsableCommand {
     }
 
     /// One round of photoq's own measurements.
-    private func measurePhotoq(_ network: EfficientNetLite0, paths: [String], threadCounts: [Int]) throws -> PhotoqFigures {
+    private func measurePhotoq(_ network: EfficientNetLite, paths: [String], threadCounts: [Int]) throws -> PhotoqFigures {
         let transform = self.transform
         let peak = measureSgemmPeak()
 
         // Decode only, one thread.
         var inputs: [[Float]] = []
         var start = BenchClock.threadCPU()
-        for path in paths { inputs.append(try ImageLoader.loadNetworkInput(path: path, transform: transform)) }
+        for path in paths { inputs.append(try ImageLoader.loadNetworkInput(path: path, size: network.imageSize, transform: transform)) }
         let decodeMs = (BenchClock.threadCPU() - start) * 1000 / Double(paths.count)
 
         // Network only, one thread, on the decoded inputs, `batch` photos per pass.
@@ -143,7 +150,7 @@ struct BenchBackbone: ParsableCommand {
                 do {
                     var input: [Float] = []
                     for photo in chunks[index] {
-                        input += try ImageLoader.loadNetworkInput(path: paths[photo], transform: transform)
+                        input += try ImageLoader.loadNetworkInput(path: paths[photo], size: network.imageSize, transform: transform)
                     }
                     _ = try network.forward(input, batch: chunks[index].count, workspace: workspaces.slots[worker])
                 } catch {
@@ -164,7 +171,7 @@ struct BenchBackbone: ParsableCommand {
         let python = self.python ?? ProcessInfo.processInfo.environment["PHOTOQ_PYTHON"] ?? repo + "/.venv/bin/python"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, "--json", "--weights", ModelPaths.model(ModelPaths.backbone, in: models),
+        process.arguments = [script, "--json", "--weights", ModelPaths.model(ModelPaths.backbones[backbone]!, in: models),
                              "--images", folder, "--threads", threads, "--transform", transform.rawValue,
                              "--limit", String(limit)]
         var env = ProcessInfo.processInfo.environment
@@ -244,11 +251,19 @@ struct BackboneBenchReport: Encodable {
     let onnxruntime: OnnxReport?
     let onnxruntime_error: String?
     let ratio_vs_onnxruntime: [Ratio]?
+    /// photoq / ONNX Runtime end-to-end photos/s on 1 and 2 threads (when both were measured).
+    let ratio_end_to_end_1_thread: Double?
+    let ratio_end_to_end_2_threads: Double?
     let kernels: Kernels
 
+    let backbone: String
+    let image_size: Int
+
     init(_ mine: PhotoqFigures, onnx: OnnxReport?, onnxError: String?, photos: Int, batch: Int, transform: String,
-         load: [Double], kernels: Kernels) {
+         load: [Double], kernels: Kernels, backbone: String, imageSize: Int) {
         self.kernels = kernels
+        self.backbone = backbone
+        image_size = imageSize
         self.batch = batch
         let images = Double(max(mine.stats.images, 1))
         version = 1
@@ -273,6 +288,8 @@ struct BackboneBenchReport: Encodable {
                 }
             }
         }
+        ratio_end_to_end_1_thread = ratio_vs_onnxruntime?.first { $0.threads == 1 }?.ratio
+        ratio_end_to_end_2_threads = ratio_vs_onnxruntime?.first { $0.threads == 2 }?.ratio
     }
 
     var table: String {
@@ -289,7 +306,7 @@ struct BackboneBenchReport: Encodable {
             rows.append(["end to end photos/s, \(e.threads) thread\(e.threads == 1 ? "" : "s")", fixed(e.photos_per_second, 1),
                          theirs.map { fixed($0, 1) } ?? "–", theirs.map { fixed(e.photos_per_second / $0) + "×" } ?? ""])
         }
-        var text = "EfficientNet-Lite0 on \(photos) photos (\(transform) to 224×224; photoq batch \(batch), ONNX Runtime 1)\n"
+        var text = "\(backbone) on \(photos) photos (\(transform) to \(image_size)×\(image_size); photoq batch \(batch), ONNX Runtime 1)\n"
             + formatTable(rows)
         text += "\n\nnetwork CPU ms/photo: conv GEMMs \(fixed(network_breakdown_ms.gemm)), depthwise "
             + "\(fixed(network_breakdown_ms.depthwise)), other \(fixed(network_breakdown_ms.other))"

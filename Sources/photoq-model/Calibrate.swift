@@ -57,7 +57,7 @@ struct Calibrate: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("no joint model at \(path)") }
         let file = try WeightFile(path: path)
         let joint = try JointModel(weights: file, bridge: data.bridgeFile())
-        let networks = try data.networks(flip: joint.testTimeFlip)
+        let networks = try data.networks(flip: joint.testTimeFlip, joint: joint)
         let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
                                             networks: networks, cache: data.featureCache, threads: data.threads,
                                             grid: joint.needsGrid)

@@ -31,7 +31,7 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
-        let network = try EfficientNetLite0(modelDirectory: models)
+        let network = try EfficientNetLite(modelDirectory: models)
         let labels = try ClassLabels(modelDirectory: models)
         let workspace = EfficientNetWorkspace()
         var results: [ClassifyResult] = []

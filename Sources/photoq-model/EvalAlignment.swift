@@ -65,7 +65,7 @@ struct EvalAlignment: ParsableCommand {
         let bridge = try data.bridgeFile()
         let weightsFile = try WeightFile(path: model ?? ModelPaths.model(JointModelFiles.joint, in: data.modelDir))
         let joint = try JointModel(weights: weightsFile, bridge: bridge)
-        let networks = try data.networks(flip: joint.testTimeFlip)
+        let networks = try data.networks(flip: joint.testTimeFlip, joint: joint)
         let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList, networks: networks,
                                             cache: data.featureCache, threads: data.threads, grid: true)
         guard let grid = prepared.grid else { throw ValidationError("the photo set has no head maps") }

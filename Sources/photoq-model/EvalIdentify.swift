@@ -46,9 +46,9 @@ struct EvalIdentify: ParsableCommand {
 
     func run() throws {
         openblas_set_num_threads(1)
-        let networks = try data.networks()
         let words = try WordVectors(directory: data.modelDir)
         let joint = try ScorerCommandSupport.jointModel(path: jointModel, data: data)
+        let networks = try data.networks(joint: joint)
         let installedReranker = ModelPaths.model(ScorerParameters.rerankerFileName, in: data.modelDir)
         let scorerPath = scorer ?? (FileManager.default.fileExists(atPath: installedReranker) ? installedReranker
             : ModelPaths.model(ScorerParameters.defaultFileName, in: data.modelDir))

@@ -73,7 +73,7 @@ struct EvalPointing: ParsableCommand {
         for query in queries {
             if cached?.name != query.fileName {
                 let photo = try ImageDecoder().decode(path: images + "/" + query.fileName).image
-                let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
+                let input = networkInput(photo, size: EfficientNetLite.gridInputSize, transform: .squash)
                 let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.overlapsTiles,
                                       mirrored: explainer.flipAverage)
                 cached = (query.fileName, try explainer.forward(input: input, tiles: tiles.tiles, mirroredTiles: tiles.mirrored,

@@ -80,7 +80,7 @@ struct EvalRetrieval: ParsableCommand {
     func run() throws {
         let jointModel = random ? nil : try loadModel()
         let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
-                                            networks: try data.networks(flip: jointModel?.testTimeFlip ?? false), cache: data.featureCache,
+                                            networks: try data.networks(flip: jointModel?.testTimeFlip ?? false, joint: jointModel), cache: data.featureCache,
                                             threads: data.threads, grid: jointModel?.needsGrid ?? false)
         var metrics: RetrievalMetrics
         var modelID: String
@@ -158,7 +158,7 @@ struct EvalRetrieval: ParsableCommand {
         }
         var set = try ScorerCommandSupport.prepare(captions: captions, images: images, splitList: splitList,
                                                    words: try WordVectors(directory: data.modelDir), joint: joint,
-                                                   data: data, networks: try data.networks(),
+                                                   data: data, networks: try data.networks(joint: joint),
                                                    wordAlignment: metadata["word_alignment"] == "true")
         if let basis = try CellBasis(weights: file) { set = set.withStoredCells(basis) }
         guard let photos = set.photoEmbeddings, let texts = set.captionEmbeddings else {

@@ -19,12 +19,28 @@ struct JointDataOptions: ParsableArguments {
     @Flag(help: "Average each photo's backbone output with its mirror image's (flip test-time augmentation).")
     var flipAverage = false
 
+    @Option(help: "Backbone: lite0, lite1 or lite2 (default: the joint model's, else lite0).")
+    var backbone: String?
+
+    @Option(help: "Run the backbone at this input side instead of its own (e.g. 224 for a 7×7 grid).")
+    var backboneSize: Int?
+
     var featureCache: FeatureCache { FeatureCache(directory: cache) }
 
+    func validate() throws {
+        if let backbone, ModelPaths.backbones[backbone] == nil {
+            throw ValidationError("--backbone must be one of \(ModelPaths.backbones.keys.sorted().joined(separator: ", "))")
+        }
+        if let backboneSize, !(32...1024).contains(backboneSize) { throw ValidationError("--backbone-size must be 32…1024") }
+    }
+
     /// The pretrained networks; `flip` (a joint model trained on flip-averaged
-    /// features) turns on flip averaging as `--flip-average` does.
-    func networks(flip: Bool = false) throws -> PretrainedNetworks {
-        try PretrainedNetworks(modelDirectory: modelDir, flipAverage: flipAverage || flip)
+    /// features) turns on flip averaging as `--flip-average` does, and a joint
+    /// model's recorded backbone is the default one.
+    func networks(flip: Bool = false, joint: JointModel? = nil) throws -> PretrainedNetworks {
+        let file = backbone.flatMap { ModelPaths.backbones[$0] } ?? joint?.backbone.file ?? ModelPaths.backbone
+        return try PretrainedNetworks(modelDirectory: modelDir, flipAverage: flipAverage || flip, backboneFile: file,
+                                      imageSize: backboneSize ?? (backbone == nil ? joint?.backbone.imageSize : nil))
     }
 
     func bridgeFile() throws -> WeightFile {

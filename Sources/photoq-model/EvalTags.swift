@@ -87,7 +87,7 @@ struct EvalTags: ParsableCommand {
         let (lstm, rnn, lin) = (figures[0], figures[1], figures[2])
         let modelID = file.metadata["model_id"] ?? "?"
         // What the daemon stores: the greedy lists, cut by the file's cutoff.
-        let cutoff = Tagger(file: file).cutoff
+        let cutoff = try Tagger(file: file).cutoff
         let stored = TagCutoff.effect(lists: try TagRankings.lists(file.parameters, evaluated), truth: evaluated.lists, cutoff: cutoff)
         if json {
             let report = TagsReport(version: 1, tagger: modelID, subset: subset.rawValue, photos: evaluated.count,

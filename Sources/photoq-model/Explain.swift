@@ -54,7 +54,7 @@ struct Explain: ParsableCommand {
         let (explainer, target) = try models.makeExplainer()
         var clock = PhaseClock()
         let photo = try ImageDecoder().decode(path: image).image
-        let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
+        let input = networkInput(photo, size: EfficientNetLite.gridInputSize, transform: .squash)
         clock.lap("decode")
         let chosen = method ?? .defaultMethod(for: explainer)
         let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.overlapsTiles,

@@ -74,7 +74,7 @@ extension ScorerCommandSupport {
     /// model embeds them (flip-averaged head maps when it asks for that).
     static func pairAlignment(captions: String, images: String, splitList: String?, joint: JointModel,
                               data: JointDataOptions, scorer: ScorerTrainingData) throws -> PairWordAlignment {
-        let networks = try data.networks(flip: joint.testTimeFlip)
+        let networks = try data.networks(flip: joint.testTimeFlip, joint: joint)
         let prepared = try PreparedSet.load(captions: captions, imageDirectory: images, splitList: splitList,
                                             networks: networks, cache: data.featureCache, threads: data.threads, grid: true)
         guard prepared.photoOfCaption == scorer.photoOfCaption, let grid = prepared.grid else {

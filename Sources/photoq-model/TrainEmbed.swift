@@ -140,6 +140,7 @@ struct TrainEmbed: ParsableCommand {
             "seed": String(seed),
         ]
         if data.flipAverage || testTimeFlip { metadata[JointModel.testTimeFlipKey] = "true" }
+        metadata.merge(networks.backboneMetadata) { _, new in new }
         if let m = best.devMetrics {
             metadata["dev_split"] = TrainingSetOptions.recorded(set.devSplitList)
             metadata["dev_recall_at_1"] = String(format: "%.4f", m.recallAt1)

@@ -79,9 +79,10 @@ struct TrainScorer: ParsableCommand {
 
     func run() throws {
         openblas_set_num_threads(1)
-        let networks = try data.networks()
         let words = try WordVectors(directory: data.modelDir)
         let joint = try ScorerCommandSupport.jointModel(path: jointModel, data: data)
+        // The scorer reads the features of the backbone its joint model was trained on.
+        let networks = try data.networks(joint: joint)
         let train = try ScorerCommandSupport.prepare(captions: set.captions, images: set.images, splitList: set.splitList, words: words,
                                                      joint: joint, data: data, networks: networks,
                                                      wordAlignment: wordAlignment)
@@ -179,6 +180,7 @@ struct TrainScorer: ParsableCommand {
             "batch_size": String(batchSize), "learning_rate": String(lr), "decay_steps": String(decaySteps),
             "decay_rate": String(decayRate), "clip": String(clip), "weight_decay": String(weightDecay), "seed": String(seed),
         ]
+        metadata.merge(networks.backboneMetadata) { _, new in new }
         if let accuracy = best.accuracy {
             metadata["dev_split"] = TrainingSetOptions.recorded(set.devSplitList)
             metadata["dev_identification_random"] = String(format: "%.4f", accuracy.random)

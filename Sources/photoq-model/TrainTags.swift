@@ -152,6 +152,7 @@ struct TrainTags: ParsableCommand {
             "set_smoothing": String(setSmoothing), "weight_average": String(weightAverage),
             "ground_truth_rule": "captions mentioning the tag desc, mean first-mention word position asc, name",
         ]
+        metadata.merge(networks.backboneMetadata) { _, new in new }
         if set.hasDev { metadata["dev_split"] = TrainingSetOptions.recorded(set.devSplitList); metadata["dev_selection"] = "even-numbered dev photos" }
 
         var linear: TagLinearClassifier?

@@ -32,7 +32,7 @@ final class AlignmentRerankerTests: XCTestCase {
         var random = SplitMix64(seed: 9)
         let basis = CellBasis.fit(rows: (0..<(64 * joint.dimension)).map { _ in random.uniform(-1, 1) },
                                   dimension: joint.dimension, rank: 32, iterations: 2)
-        let scorer = ScorerParameters(shape: ScorerShape(featureSize: EfficientNetLite0.featureCount,
+        let scorer = ScorerParameters(shape: ScorerShape(featureSize: EfficientNetLite.featureCount,
                                                          wordDimension: words.dimension + WordAlignmentInputs.count,
                                                          hiddenSize: 16), seed: 4)
         let policy = ScorerRerankPolicy(enabled: true, topK: 4, jointWeight: -50, alignmentWeight: 20)
@@ -60,7 +60,7 @@ final class AlignmentRerankerTests: XCTestCase {
 
         // Apart from the daemon: float cells from the flip-averaged head map,
         // as the index gives them back, and the float alignment inputs.
-        let network = try EfficientNetLite0(modelDirectory: dir)
+        let network = try EfficientNetLite(modelDirectory: dir)
         let joint = try JointModel(weights: try WeightFile(path: dir + "/" + JointModelFiles.joint),
                                    bridge: try WeightFile(path: dir + "/" + JointModelFiles.bridge))
         let encoder = try SentenceEncoder(modelDirectory: dir)
@@ -87,12 +87,12 @@ final class AlignmentRerankerTests: XCTestCase {
             for (a, b) in zip(states, alone) { XCTAssertEqual(a, b, accuracy: 1e-4, text) }
         }
         for (i, photo) in photos.enumerated() {
-            let input = try ImageLoader.loadNetworkInput(path: photo, size: EfficientNetLite0.imageSize)
+            let input = try ImageLoader.loadNetworkInput(path: photo, size: EfficientNetLite.gridInputSize)
             let own = try network.forward(input, batch: 1, keepGrid: true)
-            let mirror = try network.forward(mirroredNetworkInput(input, size: EfficientNetLite0.imageSize), batch: 1, keepGrid: true)
+            let mirror = try network.forward(mirroredNetworkInput(input, size: EfficientNetLite.gridInputSize), batch: 1, keepGrid: true)
             let grid = try XCTUnwrap(BackboneOutput.averaged(own, mirror: mirror).grid)
-            let cellCount = grid.count / EfficientNetLite0.featureCount
-            var logits = matmul(grid, fc, m: cellCount, n: fcBias.count, k: EfficientNetLite0.featureCount, transposeB: true)
+            let cellCount = grid.count / EfficientNetLite.featureCount
+            var logits = matmul(grid, fc, m: cellCount, n: fcBias.count, k: EfficientNetLite.featureCount, transposeB: true)
             for c in 0..<cellCount { for j in fcBias.indices { logits[c * fcBias.count + j] += fcBias[j] } }
             let cells = basis.roundTrip(joint.cellEmbeddings(grid: grid, cellLogits: logits, cells: cellCount), int8: true)
             XCTAssertEqual(records[i].cells?.rows, 49)

@@ -40,13 +40,13 @@ final class FlipAveragingTests: XCTestCase {
         let unflipped = try plain.embed(imagesAt: [photo])[0].get()
 
         // The expectation, computed apart from the daemon.
-        let network = try EfficientNetLite0(modelDirectory: installed)
+        let network = try EfficientNetLite(modelDirectory: installed)
         let joint = try JointModel(weights: try WeightFile(path: dir + "/" + JointModelFiles.joint),
                                    bridge: try WeightFile(path: installed + "/" + JointModelFiles.bridge))
         XCTAssertTrue(joint.testTimeFlip)
-        let input = try ImageLoader.loadNetworkInput(path: photo, size: EfficientNetLite0.imageSize)
+        let input = try ImageLoader.loadNetworkInput(path: photo, size: EfficientNetLite.gridInputSize)
         let own = try network.forward(input, batch: 1)
-        let mirror = try network.forward(mirroredNetworkInput(input, size: EfficientNetLite0.imageSize), batch: 1)
+        let mirror = try network.forward(mirroredNetworkInput(input, size: EfficientNetLite.gridInputSize), batch: 1)
         let expected = try joint.embedImages(.averaged(own, mirror: mirror))
         let ownOnly = try joint.embedImages(own)
 

@@ -9,11 +9,11 @@ import XCTest
 /// activations), and a grid model embeds a real photo through it.
 final class JointGridBackboneTests: XCTestCase {
     func testGridAveragesToThePooledFeatureOnBothForwardPaths() throws {
-        let backbone = try EfficientNetLite0(weights: WeightFile(path: TestEnvironment.model(ModelPaths.backbone)))
+        let backbone = try EfficientNetLite(weights: WeightFile(path: TestEnvironment.model(ModelPaths.backbone)))
         var rng = LCG(seed: 7)
         let n = 2
-        let input = (0..<(n * EfficientNetLite0.inputCount)).map { _ in 127.5 + 127 * rng.uniform() }
-        let (f, cells) = (EfficientNetLite0.featureCount, BackboneOutput.gridCells)
+        let input = (0..<(n * EfficientNetLite.gridInputCount)).map { _ in 127.5 + 127 * rng.uniform() }
+        let (f, cells) = (EfficientNetLite.featureCount, BackboneOutput.gridCells)
         for keep in [false, true] {
             let out = try backbone.forward(input, batch: n, keepActivations: keep, keepGrid: true)
             let grid = try XCTUnwrap(out.grid)
@@ -32,12 +32,12 @@ final class JointGridBackboneTests: XCTestCase {
     }
 
     func testAGridModelAtZeroPoolingEmbedsARealPhotoAsItsPooledModel() throws {
-        let backbone = try EfficientNetLite0(weights: WeightFile(path: TestEnvironment.model(ModelPaths.backbone)))
+        let backbone = try EfficientNetLite(weights: WeightFile(path: TestEnvironment.model(ModelPaths.backbone)))
         let bridge = try ZeroShotBridge(file: WeightFile(path: TestEnvironment.model(JointModelFiles.bridge)))
         var rng = LCG(seed: 3)
         var pooled = JointParameters(dimension: bridge.dimension)
         pooled.imageWeight = pooled.imageWeight.map { _ in 0.02 * rng.uniform() }
-        let input = (0..<EfficientNetLite0.inputCount).map { _ in 127.5 + 127 * rng.uniform() }
+        let input = (0..<EfficientNetLite.gridInputCount).map { _ in 127.5 + 127 * rng.uniform() }
         let out = try backbone.forward(input, batch: 1, keepGrid: true)
         let a = try JointModel(parameters: pooled, bridge: bridge, modelID: "p").embedImages(out)
         let gridModel = JointModel(parameters: pooled.withGridPooling(cells: BackboneOutput.gridCells), bridge: bridge, modelID: "g")

@@ -4,7 +4,7 @@ import XCTest
 /// Flip test-time augmentation's averaging: means of the two views, with the
 /// mirror's 7×7 map flipped back so each cell covers the same part of the photo.
 final class MirrorAveragingTests: XCTestCase {
-    private let f = EfficientNetLite0.featureCount, c = EfficientNetLite0.classCount, k = BackboneOutput.gridCells
+    private let f = EfficientNetLite.featureCount, c = EfficientNetLite.classCount, k = BackboneOutput.gridCells
 
     private func output(batch: Int, seed: Float) -> BackboneOutput {
         var out = BackboneOutput(batch: batch, features: (0..<(batch * f)).map { Float($0) * 0.001 + seed },

@@ -7,7 +7,7 @@ import XCTest
 /// The synthetic acceptance check: a photo pasted into one corner of a blank
 /// canvas; every method's map must peak in that corner.
 final class SaliencyBackboneTests: XCTestCase {
-    private static let side = EfficientNetLite0.imageSize
+    private static let side = EfficientNetLite.gridInputSize
 
     /// The dog photo at half size in the given corner of a flat grey canvas, (3,224,224).
     private func canvas(corner: (x: Int, y: Int)) throws -> [Float] {
@@ -26,7 +26,7 @@ final class SaliencyBackboneTests: XCTestCase {
     }
 
     func testMapPeaksOnThePastedPhoto() throws {
-        let backbone = try EfficientNetLite0(weights: WeightFile(path: TestEnvironment.model("efficientnet-lite0.safetensors")))
+        let backbone = try EfficientNetLite(weights: WeightFile(path: TestEnvironment.model("efficientnet-lite0.safetensors")))
         for corner in [(x: 0, y: 0), (x: 1, y: 1)] {
             let input = try canvas(corner: corner)
             for featureMap in [Excitation.FeatureMap.block14, .head7] {

@@ -10,7 +10,7 @@ import XCTest
 /// dropped inside the LSTM).
 final class SaliencyExplainerTests: XCTestCase {
     func testScorerWordSharesAndImageShareSumToOne() throws {
-        let backbone = try EfficientNetLite0(weights: WeightFile(path: TestEnvironment.model("efficientnet-lite0.safetensors")))
+        let backbone = try EfficientNetLite(weights: WeightFile(path: TestEnvironment.model("efficientnet-lite0.safetensors")))
         let words = try WordVectors(vectorsPath: TestEnvironment.model("glove-50d.safetensors"),
                                     vocabularyPath: TestEnvironment.model("glove-vocab.txt"))
         let parameters = ScorerParameters(shape: ScorerShape(wordDimension: words.dimension), seed: 9)
@@ -34,12 +34,12 @@ final class SaliencyExplainerTests: XCTestCase {
     }
 
     func testEmptyQueryIsAnError() throws {
-        let backbone = try EfficientNetLite0(weights: WeightFile(path: TestEnvironment.model("efficientnet-lite0.safetensors")))
+        let backbone = try EfficientNetLite(weights: WeightFile(path: TestEnvironment.model("efficientnet-lite0.safetensors")))
         let words = try WordVectors(vectorsPath: TestEnvironment.model("glove-50d.safetensors"),
                                     vocabularyPath: TestEnvironment.model("glove-vocab.txt"))
         let parameters = ScorerParameters(shape: ScorerShape(wordDimension: words.dimension), seed: 9)
         let explainer = try Explainer(backbone: backbone, target: .scorer(parameters, words))
-        let input = [Float](repeating: 100, count: EfficientNetLite0.inputCount)
+        let input = [Float](repeating: 100, count: EfficientNetLite.gridInputCount)
         XCTAssertThrowsError(try explainer.explain(input: input, query: "  ", method: .eb)) {
             XCTAssertEqual(($0 as? SaliencyError)?.code, .emptyInput)
         }

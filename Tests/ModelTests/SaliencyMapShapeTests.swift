@@ -52,7 +52,7 @@ final class SaliencyMapShapeTests: XCTestCase {
     /// tile cell, weighted by the area it shares with the cell, tile cells
     /// placed side by side or 3.5 cells apart when overlapping.
     func testTileCellsLandWhereTheirTilesCoverThePhoto() throws {
-        let (cells, channels) = (BackboneOutput.gridCells, EfficientNetLite0.featureCount)
+        let (cells, channels) = (BackboneOutput.gridCells, EfficientNetLite.featureCount)
         var random = ExcitationTestRandom(seed: 11)
         for (side, overlapping, expectedWidth) in [(2, false, 14), (3, true, 14), (3, false, 21), (1, true, 7)] {
             let tileOffset = overlapping && side > 1 ? 3.5 : 7

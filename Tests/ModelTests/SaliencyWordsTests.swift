@@ -17,7 +17,7 @@ final class SaliencyWordsTests: XCTestCase {
     private func forward(_ explainer: Explainer, _ photo: RGBImage, keepActivations: Bool = true) throws -> Explainer.Forward {
         let tiles = networkInputTiles(photo, side: explainer.tileSide, overlapping: explainer.overlapsTiles,
                                       mirrored: explainer.flipAverage)
-        return try explainer.forward(input: networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash),
+        return try explainer.forward(input: networkInput(photo, size: EfficientNetLite.gridInputSize, transform: .squash),
                                      tiles: tiles.tiles, mirroredTiles: tiles.mirrored, keepActivations: keepActivations)
     }
 
@@ -119,9 +119,9 @@ final class SaliencyWordsTests: XCTestCase {
         var explainer = try explainer()
         explainer.tileSide = 2  // an even side is cut side by side
         let photo = try ImageDecoder().decode(path: TestEnvironment.data("samples/dog.jpg")).image
-        let input = networkInput(photo, size: EfficientNetLite0.imageSize, transform: .squash)
+        let input = networkInput(photo, size: EfficientNetLite.gridInputSize, transform: .squash)
         let tiles = networkInputTiles(photo, side: 2)
-        let mirrored = mirroredNetworkInput(tiles, size: EfficientNetLite0.imageSize)
+        let mirrored = mirroredNetworkInput(tiles, size: EfficientNetLite.gridInputSize)
         let own = try XCTUnwrap(explainer.forward(input: input, tiles: tiles, keepActivations: false).detail)
         let mirror = try XCTUnwrap(explainer.forward(input: input, tiles: mirrored, keepActivations: false).detail)
         let averaged = try XCTUnwrap(explainer.forward(input: input, tiles: tiles, mirroredTiles: mirrored,

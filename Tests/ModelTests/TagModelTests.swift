@@ -16,9 +16,9 @@ final class TagModelTests: XCTestCase {
             if TestEnvironment.requireAssets { XCTFail("no \(taggerPath)") }
             throw XCTSkip("no \(taggerPath) (scripts/make-tagger)")
         }
-        let backbone = try EfficientNetLite0(weights: WeightFile(path: TestEnvironment.model(ModelPaths.backbone)))
+        let backbone = try EfficientNetLite(weights: WeightFile(path: TestEnvironment.model(ModelPaths.backbone)))
         let photo = try TestEnvironment.data("samples/dog.jpg")
-        let input = try ImageLoader.loadNetworkInput(path: photo, size: EfficientNetLite0.imageSize, transform: .squash)
+        let input = try ImageLoader.loadNetworkInput(path: photo, size: EfficientNetLite.gridInputSize, transform: .squash)
         let file = try TaggerFile.load(from: taggerPath)
         let grid = file.parameters.shape.cells > 1
         let out = try backbone.forward(input, batch: 1, workspace: EfficientNetWorkspace(), keepGrid: grid)

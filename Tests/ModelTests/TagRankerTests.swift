@@ -260,7 +260,7 @@ final class TagRankerTests: XCTestCase {
         XCTAssertEqual(loaded.parameters.directSource, .projection)
         XCTAssertEqual(loaded.naiveRNN, naive)
         XCTAssertEqual(loaded.naiveRNN?.shape.cells, 1)
-        let tagger = Tagger(file: loaded)
+        let tagger = try Tagger(file: loaded)
         XCTAssertTrue(tagger.needsGrid)
         XCTAssertEqual(tagger.inputValues, 3 * shape.featureSize)
         XCTAssertEqual(tagger.cutoff, 0.25)
@@ -307,8 +307,8 @@ final class TagRankerTests: XCTestCase {
         try writer.write(to: dir + "/old.safetensors")
         let loaded = try TaggerFile.load(from: dir + "/old.safetensors")
         XCTAssertEqual(loaded.parameters, plain)
-        XCTAssertFalse(Tagger(file: loaded).needsGrid)
-        XCTAssertNil(Tagger(file: loaded).cutoff)
+        XCTAssertFalse(try Tagger(file: loaded).needsGrid)
+        XCTAssertNil(try Tagger(file: loaded).cutoff)
         meta["image_to_output"] = "maybe"
         var bad = WeightFileWriter(metadata: meta)
         for (name, tensorShape) in zip(TagParameters.names, plain.tensorShapes) {

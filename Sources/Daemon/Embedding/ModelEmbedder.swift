@@ -5,7 +5,8 @@ import Model
 import ModelFormat
 import PhotoqProtocol
 
-/// The real embedder: decode (any format `ImageDecoder` reads) → EfficientNet-Lite0 → joint
+/// The real embedder: decode (any format `ImageDecoder` reads) → the joint model's
+/// EfficientNet-Lite backbone (Lite0 unless it names another) → joint
 /// space for photos, MiniLM → joint space for query texts.
 ///
 /// Photos are decoded in parallel (`threads`), then the backbone runs once
@@ -18,8 +19,8 @@ import PhotoqProtocol
 public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     public let modelID: String
     public var dimension: Int { joint.dimension }
-    public let featureDimension = EfficientNetLite0.featureCount
-    private let network: EfficientNetLite0
+    public let featureDimension = EfficientNetLite.featureCount
+    private let network: EfficientNetLite
     private let joint: JointModel
     private let text: SentenceEncoder
     /// Ranks each photo's tags from its backbone feature (or head map); nil when
@@ -55,16 +56,24 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         self.minimumSide = max(0, minimumSide)
         self.thumbnails = thumbnails
         func path(_ name: String) -> String { modelDirectory + "/" + name }
-        for required in [ModelPaths.backbone, ModelPaths.sentenceEncoder, ModelPaths.sentenceVocabulary, JointModelFiles.bridge]
+        for required in [ModelPaths.sentenceEncoder, ModelPaths.sentenceVocabulary, JointModelFiles.bridge]
             where !FileManager.default.fileExists(atPath: path(required)) {
             throw DaemonError(.model, "model file \(path(required)) is missing; run scripts/convert-models and scripts/install-models (or set PHOTOQ_MODEL_DIR)")
         }
+        let jointWeights: WeightFile?
         do {
-            network = try EfficientNetLite0(modelDirectory: modelDirectory)
             text = try SentenceEncoder(modelDirectory: modelDirectory)
             let jointPath = path(JointModelFiles.joint)
-            let jointWeights = FileManager.default.fileExists(atPath: jointPath) ? try WeightFile(path: jointPath) : nil
+            jointWeights = FileManager.default.fileExists(atPath: jointPath) ? try WeightFile(path: jointPath) : nil
             joint = try JointModel(weights: jointWeights, bridge: WeightFile(path: path(JointModelFiles.bridge)))
+        } catch {
+            throw DaemonError(.model, "cannot load the models from \(modelDirectory): \(error)")
+        }
+        guard FileManager.default.fileExists(atPath: path(joint.backbone.file)) else {
+            throw DaemonError(.model, "the joint model reads \(joint.backbone), and \(path(joint.backbone.file)) is missing; run scripts/convert-models")
+        }
+        do {
+            network = try joint.backbone.load(modelDirectory: modelDirectory)
             transform = jointWeights?.metadata["transform"].flatMap(InputTransform.init(rawValue:)) ?? .squash
             relevanceCutoff = jointWeights?.metadata["relevance_cutoff"].flatMap(Float.init).flatMap { (-1...1).contains($0) ? $0 : nil }
             let taggerPath = path(TaggerFile.defaultFileName)
@@ -74,14 +83,20 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         } catch {
             throw DaemonError(.model, "cannot load the models from \(modelDirectory): \(error)")
         }
-        if let tagger, tagger.featureSize != EfficientNetLite0.featureCount
-            || (tagger.needsGrid && tagger.inputValues != BackboneOutput.gridCells * EfficientNetLite0.featureCount) {
-            throw DaemonError(.model, "the tagger reads \(tagger.inputValues)-value inputs, the backbone gives \(EfficientNetLite0.featureCount) (pooled) or \(BackboneOutput.gridCells * EfficientNetLite0.featureCount) (head map)")
+        // One forward pass feeds every model, so they must read the same backbone.
+        if let tagger, tagger.backbone != joint.backbone {
+            throw DaemonError(.model, "\(path(TaggerFile.defaultFileName)) was trained on \(tagger.backbone) features but the joint model reads \(joint.backbone); retrain it with `photoq-model train tags --backbone …` or remove it")
+        }
+        if let tagger, tagger.featureSize != EfficientNetLite.featureCount
+            || (tagger.needsGrid && tagger.inputValues != BackboneOutput.gridCells * EfficientNetLite.featureCount) {
+            throw DaemonError(.model, "the tagger reads \(tagger.inputValues)-value inputs, the backbone gives \(EfficientNetLite.featureCount) (pooled) or \(BackboneOutput.gridCells * EfficientNetLite.featureCount) (head map)")
         }
         guard text.dimension == joint.dimension else {
             throw DaemonError(.model, "the sentence encoder gives \(text.dimension)-d vectors but the joint space is \(joint.dimension)-d")
         }
-        modelID = "\(joint.modelID)/efficientnet-lite0/\(transform.rawValue)\(joint.testTimeFlip ? "+flip" : "")"
+        // Lite0 at its own size keeps the id it always had, so an upgrade does not re-embed.
+        let backboneName = network.name + (joint.backbone.imageSize.map { "@\($0)" } ?? "")
+        modelID = "\(joint.modelID)/\(backboneName)/\(transform.rawValue)\(joint.testTimeFlip ? "+flip" : "")"
             + (alignmentReranker.map { "+cells:\($0.id)" } ?? "")
         self.threads = max(1, threads)
         // Links are refused: the scanner does not follow them either, so a
@@ -102,7 +117,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         let good = inputs.indices.filter { if case .success = inputs[$0] { true } else { false } }
         guard !good.isEmpty else { return results }
         var batch: [Float] = []
-        batch.reserveCapacity(good.count * EfficientNetLite0.inputCount)
+        batch.reserveCapacity(good.count * network.inputCount)
         for i in good { if case .success(let x) = inputs[i] { batch += x.pixels } }
         do {
             // A grid joint model also needs the 7×7 head map; it picks its input itself.
@@ -114,7 +129,7 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
                 // A flip model also sees each photo's mirror image: a second
                 // pass of the same size, so the workspace does not grow.
                 guard joint.testTimeFlip else { return (out, nil as BackboneOutput?) }
-                let mirrored = mirroredNetworkInput(batch, size: EfficientNetLite0.imageSize)
+                let mirrored = mirroredNetworkInput(batch, size: network.imageSize)
                 return (out, try network.forward(mirrored, batch: good.count, workspace: workspace,
                                                  keepGrid: joint.needsGrid || cellsNeedGrid))
             }
@@ -175,18 +190,18 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         var format: String
     }
 
-    // paths (N) → N × (3,224,224) inputs or decode errors, `threads` at a time.
+    // paths (N) → N × (3,S,S) inputs or decode errors, `threads` at a time.
     private func decode(_ paths: [String]) -> [Result<DecodedInput, any Error>] {
         let slots = ResultSlots(count: paths.count)
         let transform = self.transform
         let decoder = self.decoder
         let minimumSide = self.minimumSide
         let thumbnails = self.thumbnails
+        let size = network.imageSize
         let workers = min(threads, paths.count)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for i in stride(from: worker, to: paths.count, by: workers) {
                 slots.set(i, Result {
-                    let size = EfficientNetLite0.imageSize
                     let target = transform.minimumDecodeSize(for: size)
                     let modified = thumbnails != nil && PathBytes.isPlain(paths[i]) ? IngestThumbnails.modified(paths[i]) : nil
                     // A name that is not UTF-8 is read by its bytes here.

@@ -19,7 +19,7 @@ extension BackboneOutput {
 
     /// (N,7,7,F) → the same with every row of cells reversed left to right.
     static func flippedGrid(_ grid: [Float], batch: Int) -> [Float] {
-        let f = EfficientNetLite0.featureCount, side = 7
+        let f = EfficientNetLite.featureCount, side = 7
         precondition(side * side == gridCells && grid.count == batch * gridCells * f, "flippedGrid: not (\(batch),7,7,\(f))")
         var out = [Float](repeating: 0, count: grid.count)
         for image in 0..<batch {

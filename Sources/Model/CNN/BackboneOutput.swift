@@ -16,16 +16,16 @@ public struct BackboneOutput: Sendable {
     public static let gridCells = 49
 
     public func grid(of image: Int) -> ArraySlice<Float>? {
-        let width = Self.gridCells * EfficientNetLite0.featureCount
+        let width = Self.gridCells * EfficientNetLite.featureCount
         return grid?[image * width..<(image + 1) * width]
     }
 
     public func features(of image: Int) -> ArraySlice<Float> {
-        features[image * EfficientNetLite0.featureCount..<(image + 1) * EfficientNetLite0.featureCount]
+        features[image * EfficientNetLite.featureCount..<(image + 1) * EfficientNetLite.featureCount]
     }
 
     public func logits(of image: Int) -> ArraySlice<Float> {
-        logits[image * EfficientNetLite0.classCount..<(image + 1) * EfficientNetLite0.classCount]
+        logits[image * EfficientNetLite.classCount..<(image + 1) * EfficientNetLite.classCount]
     }
 }
 
@@ -64,13 +64,16 @@ public struct LayerActivation: Sendable {
 
 public enum BackboneError: Error, CustomStringConvertible, Equatable {
     case invalidBatch(Int)
-    case inputSize(expected: Int, actual: Int)
+    case inputSize(expected: Int, actual: Int, side: Int)
+    case gridUnavailable(imageSize: Int, side: Int)
 
     public var description: String {
         switch self {
         case let .invalidBatch(n): return "batch must be at least 1, got \(n)"
-        case let .inputSize(expected, actual):
-            return "input has \(actual) floats, expected \(expected) (N,3,224,224)"
+        case let .inputSize(expected, actual, side):
+            return "input has \(actual) floats, expected \(expected) (N,3,\(side),\(side))"
+        case let .gridUnavailable(imageSize, side):
+            return "a \(imageSize)-pixel input gives a \(side)×\(side) head map; grids are built on 7×7 (224 pixels)"
         }
     }
 }

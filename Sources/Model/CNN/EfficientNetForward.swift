@@ -2,8 +2,8 @@
 // (C,N,H,W), so every 1×1 convolution is one GEMM over all N images:
 // out (O, N·H·W) = w (O,C) · x (C, N·H·W).
 
-extension EfficientNetLite0 {
-    /// input (N,3,224,224) RGB 0–255 → features (N,1280), logits (N,1000).
+extension EfficientNetLite {
+    /// input (N,3,S,S) RGB (S = `imageSize`) 0–255 → features (N,1280), logits (N,1000).
     /// Allocates a workspace per call; hot loops should pass their own.
     public func forward(_ input: [Float], batch: Int, keepActivations: Bool = false,
                         keepGrid: Bool = false) throws -> BackboneOutput {
@@ -11,14 +11,18 @@ extension EfficientNetLite0 {
                     keepGrid: keepGrid)
     }
 
-    /// input (N,3,224,224) RGB 0–255 → features (N,1280), logits (N,1000),
+    /// input (N,3,S,S) RGB (S = `imageSize`) 0–255 → features (N,1280), logits (N,1000),
     /// using `workspace`'s buffers (one workspace per thread).
-    /// `keepGrid` also returns the 7×7 head map (`BackboneOutput.grid`).
+    /// `keepGrid` also returns the 7×7 head map (`BackboneOutput.grid`); it
+    /// throws for an input size whose head map is another size.
     public func forward(_ input: [Float], batch: Int, workspace: EfficientNetWorkspace,
                         keepActivations: Bool = false, keepGrid: Bool = false) throws -> BackboneOutput {
         guard batch >= 1 else { throw BackboneError.invalidBatch(batch) }
-        guard input.count == batch * Self.inputCount else {
-            throw BackboneError.inputSize(expected: batch * Self.inputCount, actual: input.count)
+        guard input.count == batch * inputCount else {
+            throw BackboneError.inputSize(expected: batch * inputCount, actual: input.count, side: imageSize)
+        }
+        if keepGrid && headSide != Self.gridSide {
+            throw BackboneError.gridUnavailable(imageSize: imageSize, side: headSide)
         }
         workspace.reserve(for: self, batch: batch)
         var pass = ForwardPass(network: self, workspace: workspace, batch: batch, keep: keepActivations)
@@ -30,7 +34,7 @@ extension EfficientNetLite0 {
     }
 }
 
-extension EfficientNetLite0 {
+extension EfficientNetLite {
     /// The outputs of one batched pass over `batch` images, computed one image
     /// at a time in one workspace. A workspace holds batch × one image's
     /// largest activations (about 20 MB each), and for a single call the
@@ -40,12 +44,12 @@ extension EfficientNetLite0 {
     public func forwardEach(_ input: [Float], batch: Int, workspace: EfficientNetWorkspace = EfficientNetWorkspace(),
                             keepGrid: Bool = false) throws -> BackboneOutput {
         guard batch >= 1 else { throw BackboneError.invalidBatch(batch) }
-        guard input.count == batch * Self.inputCount else {
-            throw BackboneError.inputSize(expected: batch * Self.inputCount, actual: input.count)
+        guard input.count == batch * inputCount else {
+            throw BackboneError.inputSize(expected: batch * inputCount, actual: input.count, side: imageSize)
         }
         var features: [Float] = [], logits: [Float] = [], grid: [Float] = []
         for image in 0..<batch {
-            let one = Array(input[(image * Self.inputCount)..<((image + 1) * Self.inputCount)])
+            let one = Array(input[(image * inputCount)..<((image + 1) * inputCount)])
             let output = try forward(one, batch: 1, workspace: workspace, keepGrid: keepGrid)
             features += output.features
             logits += output.logits
@@ -59,7 +63,7 @@ extension EfficientNetLite0 {
 
 /// One pass's state: which buffer holds what, timing, recorded activations.
 private struct ForwardPass {
-    let network: EfficientNetLite0
+    let network: EfficientNetLite
     let workspace: EfficientNetWorkspace
     let batch: Int
     let keep: Bool
@@ -73,7 +77,7 @@ private struct ForwardPass {
     /// are not recorded.
     var deferEpilogue: Bool { !keep }
 
-    init(network: EfficientNetLite0, workspace: EfficientNetWorkspace, batch: Int, keep: Bool) {
+    init(network: EfficientNetLite, workspace: EfficientNetWorkspace, batch: Int, keep: Bool) {
         self.network = network
         self.workspace = workspace
         self.batch = batch
@@ -84,26 +88,26 @@ private struct ForwardPass {
         let n = batch
         var x = workspace.trunk[0], expanded = workspace.trunk[1]
         var depthwiseOut = workspace.trunk[2], y = workspace.trunk[3]
-        var size = EfficientNetLite0.imageSize
+        var size = network.imageSize
 
         // Stem: normalise (N,3,H,W) into y, im2col each image, one GEMM → x (32,N,112,112).
         var start = threadCPUSeconds()
-        let inputCount = n * EfficientNetLite0.inputCount
+        let inputCount = n * network.inputCount
         for i in 0..<inputCount { y[i] = (input[i] - 127) / 128 }
         let stem = network.stem
-        let stemOut = SamePadding(size: size, kernel: stem.kernel, stride: EfficientNetLite0.stemStride).output
+        let stemOut = SamePadding(size: size, kernel: stem.kernel, stride: EfficientNetLite.stemStride).output
         let columns = workspace.columns!
         let positions = stemOut * stemOut
         for image in 0..<n {
-            im2col(columns, y + image * EfficientNetLite0.inputCount, channels: 3, height: size, width: size,
-                   kernel: stem.kernel, stride: EfficientNetLite0.stemStride,
+            im2col(columns, y + image * network.inputCount, channels: 3, height: size, width: size,
+                   kernel: stem.kernel, stride: EfficientNetLite.stemStride,
                    ldCols: n * positions, columnOffset: image * positions)
         }
         stats.otherSeconds += threadCPUSeconds() - start
         convGEMM(x, stem, columns, columns: n * positions, depth: 3 * stem.kernel * stem.kernel,
                  activation: .relu6, residual: nil)
         if keep {
-            record(stem.name, .conv(kernel: stem.kernel, stride: EfficientNetLite0.stemStride), .relu6, nil,
+            record(stem.name, .conv(kernel: stem.kernel, stride: EfficientNetLite.stemStride), .relu6, nil,
                    input: y, [3, n, size, size], output: x, [stem.outChannels, n, stemOut, stemOut],
                    inputIsImageMajor: true)
         }
@@ -158,16 +162,16 @@ private struct ForwardPass {
         }
         start = threadCPUSeconds()
         if keepGrid { copyGrid(y, bias: deferEpilogue ? head.bias : nil, channels: head.outChannels, spatial: spatial) }
-        var features = [Float](repeating: 0, count: n * EfficientNetLite0.featureCount)
-        var logits = [Float](repeating: 0, count: n * EfficientNetLite0.classCount)
+        var features = [Float](repeating: 0, count: n * EfficientNetLite.featureCount)
+        var logits = [Float](repeating: 0, count: n * EfficientNetLite.classCount)
         let fc = network.classifier
         features.withUnsafeMutableBufferPointer { f in
             if !deferEpilogue {
                 globalAveragePool(f.baseAddress!, y, channels: head.outChannels, batch: n, spatial: spatial,
-                                  ldOut: EfficientNetLite0.featureCount)
+                                  ldOut: EfficientNetLite.featureCount)
             } else {
                 globalAveragePoolBiasReLU6(f.baseAddress!, y, bias: head.bias, channels: head.outChannels, batch: n,
-                                           spatial: spatial, ldOut: EfficientNetLite0.featureCount)
+                                           spatial: spatial, ldOut: EfficientNetLite.featureCount)
             }
             logits.withUnsafeMutableBufferPointer { l in
                 // logits (N,1000) = features (N,1280) · fcᵀ (1280,1000) + bias
@@ -218,7 +222,7 @@ private struct ForwardPass {
 
     /// out (C·N, OH, OW) ← relu6(depthwise(x (C·N, H, W))), timed.
     private mutating func runDepthwise(
-        _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ dw: EfficientNetLite0.Conv,
+        _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ dw: EfficientNetLite.Conv,
         size: Int, stride: Int, inputBias: UnsafePointer<Float>?
     ) {
         let start = threadCPUSeconds()
@@ -233,7 +237,7 @@ private struct ForwardPass {
     /// out (O, P) ← act(w (O, K) · x (K, P) + bias [+ residual (O, P)]); with
     /// `epilogue` false only the BLAS product, the caller applying bias and act later.
     private mutating func convGEMM(
-        _ out: UnsafeMutablePointer<Float>, _ conv: EfficientNetLite0.Conv, _ x: UnsafePointer<Float>,
+        _ out: UnsafeMutablePointer<Float>, _ conv: EfficientNetLite.Conv, _ x: UnsafePointer<Float>,
         columns: Int, depth: Int, activation: Activation, residual: UnsafePointer<Float>?, epilogue: Bool = true
     ) {
         let start = threadCPUSeconds()

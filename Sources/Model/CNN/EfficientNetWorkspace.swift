@@ -20,18 +20,22 @@ public final class EfficientNetWorkspace {
     private var trunkCount = 0
     private var columnCount = 0
     private var scratchCount = 0
+    private var activationShape = 0
 
     public init() {}
 
     deinit { release() }
 
-    func reserve(for network: EfficientNetLite0, batch: Int) {
-        guard batch > batchCapacity else { return }
+    func reserve(for network: EfficientNetLite, batch: Int) {
+        // A workspace sized for one network's input is re-sized for another's.
+        let shape = network.largestActivation
+        guard batch > batchCapacity || shape != activationShape else { return }
+        activationShape = shape
         release()
-        let stemOut = SamePadding(size: EfficientNetLite0.imageSize, kernel: EfficientNetLite0.stemKernel,
-                                  stride: EfficientNetLite0.stemStride).output
+        let stemOut = SamePadding(size: network.imageSize, kernel: EfficientNetLite.stemKernel,
+                                  stride: EfficientNetLite.stemStride).output
         trunkCount = network.largestActivation * batch
-        columnCount = 3 * EfficientNetLite0.stemKernel * EfficientNetLite0.stemKernel * stemOut * stemOut * batch
+        columnCount = 3 * EfficientNetLite.stemKernel * EfficientNetLite.stemKernel * stemOut * stemOut * batch
         scratchCount = network.largestDepthwiseScratch
         trunk = (0..<4).map { _ in Self.allocate(trunkCount) }
         columns = Self.allocate(columnCount)

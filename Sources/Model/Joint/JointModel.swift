@@ -12,6 +12,8 @@ public final class JointModel: @unchecked Sendable {
     public let testTimeFlip: Bool
     /// Metadata key of `testTimeFlip` ("true" or absent).
     public static let testTimeFlipKey = "test_time_flip"
+    /// The backbone φ was trained on (and photos must be embedded with).
+    public private(set) var backbone = BackboneChoice.standard
     public let parameters: JointParameters
     public let bridge: ZeroShotBridge
     public var dimension: Int { parameters.dimension }
@@ -32,6 +34,7 @@ public final class JointModel: @unchecked Sendable {
         self.init(parameters: parameters, bridge: bridge,
                   modelID: weights?.metadata["model_id"] ?? "bridge-only-top\(bridge.topT)",
                   testTimeFlip: weights.map(Self.usesTestTimeFlip) ?? false)
+        if let weights { backbone = try BackboneChoice(metadata: weights.metadata, path: weights.path) }
     }
 
     public init(parameters: JointParameters, bridge: ZeroShotBridge, modelID: String, testTimeFlip: Bool = false) {

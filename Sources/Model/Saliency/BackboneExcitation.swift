@@ -38,11 +38,11 @@ extension Excitation {
     /// Spatial saliency (H,W) at `map` from a signal on the pooled features:
     /// for `.excitation` the probability P(f) (1280), for `.gradient` ∂s/∂f (1280).
     /// `activations` come from `forward(keepActivations: true)` with batch 1.
-    public static func backbone(_ network: EfficientNetLite0, activations: [LayerActivation],
+    public static func backbone(_ network: EfficientNetLite, activations: [LayerActivation],
                                 featureSignal: [Float], map: FeatureMap = .block14,
                                 method: Method = .excitation,
                                 onLayer: ((_ name: String, _ signalAtInput: [Float]) -> Void)? = nil) throws -> SaliencyMap {
-        try SaliencyError.check("feature signal", featureSignal.count, EfficientNetLite0.featureCount)
+        try SaliencyError.check("feature signal", featureSignal.count, EfficientNetLite.featureCount)
         guard let poolIndex = activations.firstIndex(where: { $0.kind == .globalAveragePool }) else {
             throw SaliencyError(.missingActivation, "no pooling layer recorded; run forward with keepActivations")
         }
@@ -65,7 +65,7 @@ extension Excitation {
 
     /// The same walk started from a signal on the head map (C,H,W), the
     /// pooling layer's input: P there for `.excitation`, ∂s/∂head for `.gradient`.
-    public static func backbone(_ network: EfficientNetLite0, activations: [LayerActivation],
+    public static func backbone(_ network: EfficientNetLite, activations: [LayerActivation],
                                 headSignal: [Float], map: FeatureMap = .block14,
                                 method: Method = .excitation,
                                 onLayer: ((_ name: String, _ signalAtInput: [Float]) -> Void)? = nil) throws -> SaliencyMap {
@@ -99,7 +99,7 @@ extension Excitation {
     }
 
     /// One recorded layer backwards: the signal at its output → at its input.
-    private static func backward(_ network: EfficientNetLite0, _ layer: LayerActivation, index: Int, signal: [Float],
+    private static func backward(_ network: EfficientNetLite, _ layer: LayerActivation, index: Int, signal: [Float],
                                  activations: [LayerActivation], method: Method,
                                  pendingSkip: inout [Int: [Float]]) throws -> [Float] {
         var signal = signal

@@ -3,7 +3,7 @@ import ModelFormat
 
 /// Runs the backbone once with activations kept, then the chosen backward pass.
 public struct Explainer: Sendable {
-    public let backbone: EfficientNetLite0
+    public let backbone: EfficientNetLite
     public let target: ExplanationTarget
     public var featureMap: Excitation.FeatureMap
     /// How the joint space turns cell similarities into cell weights.
@@ -42,13 +42,13 @@ public struct Explainer: Sendable {
     /// The backbone's classifier weight (1000,1280) and bias (1000).
     let classifier: [Float], classifierBias: [Float]
 
-    public init(backbone: EfficientNetLite0, target: ExplanationTarget,
+    public init(backbone: EfficientNetLite, target: ExplanationTarget,
                 featureMap: Excitation.FeatureMap = .block14) throws {
         self.backbone = backbone
         self.target = target
         self.featureMap = featureMap
-        classifier = try backbone.weights.floats("fc.weight", shape: [EfficientNetLite0.classCount, EfficientNetLite0.featureCount]).toArray()
-        classifierBias = try backbone.weights.floats("fc.bias", shape: [EfficientNetLite0.classCount]).toArray()
+        classifier = try backbone.weights.floats("fc.weight", shape: [EfficientNetLite.classCount, EfficientNetLite.featureCount]).toArray()
+        classifierBias = try backbone.weights.floats("fc.bias", shape: [EfficientNetLite.classCount]).toArray()
     }
 
     /// One photo's forward pass, kept so several queries and methods can be
@@ -72,10 +72,10 @@ public struct Explainer: Sendable {
     /// mirroredTiles (T²,3,224,224): each tile's left–right mirror, averaged in when given.
     public func forward(input: [Float], tiles: [Float]? = nil, mirroredTiles: [Float]? = nil,
                         keepActivations: Bool = true) throws -> Forward {
-        let (cells, c) = (BackboneOutput.gridCells, EfficientNetLite0.featureCount)
+        let (cells, c) = (BackboneOutput.gridCells, EfficientNetLite.featureCount)
         let jointTiles = explainsJointSpace ? tiles : nil
-        let count = jointTiles.map { $0.count / EfficientNetLite0.inputCount } ?? 0
-        if let jointTiles, count * EfficientNetLite0.inputCount != jointTiles.count {
+        let count = jointTiles.map { $0.count / EfficientNetLite.gridInputCount } ?? 0
+        if let jointTiles, count * EfficientNetLite.gridInputCount != jointTiles.count {
             throw SaliencyError(.shapeMismatch, "tiles hold \(jointTiles.count) values, not whole network inputs")
         }
         var activations: [LayerActivation] = []
@@ -114,8 +114,8 @@ public struct Explainer: Sendable {
     /// flipped back when the mirrored tiles are given.
     private func averagedWithMirror(_ grid: [Float], mirroredTiles: [Float]?, count: Int) throws -> [Float] {
         guard let mirroredTiles, explainsJointSpace else { return grid }
-        guard mirroredTiles.count == count * EfficientNetLite0.inputCount else {
-            throw SaliencyError(.shapeMismatch, "\(mirroredTiles.count / EfficientNetLite0.inputCount) mirrored tiles for \(count) tiles")
+        guard mirroredTiles.count == count * EfficientNetLite.gridInputCount else {
+            throw SaliencyError(.shapeMismatch, "\(mirroredTiles.count / EfficientNetLite.gridInputCount) mirrored tiles for \(count) tiles")
         }
         let mirrored = try backbone.forwardEach(mirroredTiles, batch: count, keepGrid: true).grid ?? []
         let back = BackboneOutput.flippedGrid(mirrored, batch: count)

@@ -35,11 +35,6 @@ public struct ExplainerSetup: Sendable {
     /// files the resolved target needs. `note` receives remarks for stderr.
     public func makeExplainer(fallback: TargetChoice = .joint,
                               note: (String) -> Void = { _ in }) throws -> (explainer: Explainer, target: String) {
-        let backbonePath = ModelPaths.model(ModelPaths.backbone, in: modelDirectory)
-        guard FileManager.default.fileExists(atPath: backbonePath) else {
-            throw MissingModelError(path: backbonePath, remedy: "run scripts/setup (or scripts/convert-models)")
-        }
-        let backbone = try EfficientNetLite0(modelDirectory: modelDirectory)
         let scorerPath = scorerPath ?? ModelPaths.model(ScorerParameters.defaultFileName, in: modelDirectory)
         let bridgePath = ModelPaths.model(JointModelFiles.bridge, in: modelDirectory)
         let exists = FileManager.default.fileExists(atPath:)
@@ -53,12 +48,15 @@ public struct ExplainerSetup: Sendable {
             }
         }
         let resolved: ExplanationTarget
+        // The backbone the explained model was trained on.
+        var backboneChoice = BackboneChoice.standard
         switch choice {
         case .scorer:
             guard exists(scorerPath) else {
                 throw MissingModelError(path: scorerPath, remedy: "train one with `photoq-model train scorer`")
             }
-            let parameters = try ScorerParameters.load(from: scorerPath).parameters
+            let (parameters, metadata) = try ScorerParameters.load(from: scorerPath)
+            backboneChoice = try BackboneChoice(metadata: metadata, path: scorerPath)
             resolved = .scorer(parameters, try WordVectors(directory: modelDirectory))
         case .joint:
             guard exists(bridgePath) else {
@@ -67,6 +65,7 @@ public struct ExplainerSetup: Sendable {
             let jointPath = ModelPaths.model(JointModelFiles.joint, in: modelDirectory)
             let weights = exists(jointPath) ? try WeightFile(path: jointPath) : nil
             let model = try JointModel(weights: weights, bridge: try WeightFile(path: bridgePath))
+            backboneChoice = model.backbone
             resolved = .joint(model, try SentenceEncoder(modelDirectory: modelDirectory))
         case .queryClasses:
             guard exists(bridgePath) else {
@@ -77,6 +76,15 @@ public struct ExplainerSetup: Sendable {
                                      classes: classCount, temperature: classTemperature)
         case .class, .auto:
             resolved = .imagenetClass(nil)
+        }
+        let backbonePath = ModelPaths.model(backboneChoice.file, in: modelDirectory)
+        guard exists(backbonePath) else {
+            throw MissingModelError(path: backbonePath, remedy: "run scripts/setup (or scripts/convert-models)")
+        }
+        let backbone = try backboneChoice.load(modelDirectory: modelDirectory)
+        // Maps, tiles and word maps are built on the 7×7 head map of a 224-pixel input.
+        guard backbone.imageSize == EfficientNetLite.gridInputSize else {
+            throw SaliencyError(.unsupportedMethod, "the \(choice.rawValue) model reads \(backboneChoice) (\(backbone.imageSize) px); explanations need a backbone run at \(EfficientNetLite.gridInputSize) px")
         }
         return (try Explainer(backbone: backbone, target: resolved, featureMap: featureMap), choice.rawValue)
     }

@@ -7,7 +7,7 @@ enum TileStitching {
     /// is the mean of the tile cells over it, weighted by the area they share.
     static func stitched(_ grid: [Float], tiles count: Int, overlapping: Bool) throws -> (head: [Float], width: Int, height: Int) {
         let side = Int(Double(count).squareRoot().rounded())
-        let (cells, c) = (BackboneOutput.gridCells, EfficientNetLite0.featureCount)
+        let (cells, c) = (BackboneOutput.gridCells, EfficientNetLite.featureCount)
         guard side >= 1, side * side == count, grid.count == count * cells * c else {
             throw SaliencyError(.shapeMismatch, "\(count) tiles do not make a square")
         }

@@ -7,17 +7,20 @@ public struct Tagger: Sendable {
     /// Tags after the first whose step probability is below this are not
     /// listed (chosen on the dev tuning half; nil in files from before it).
     public let cutoff: Float?
+    /// The backbone whose features the ranker was trained on.
+    public let backbone: BackboneChoice
     /// At most this many tags per photo (what the index stores).
     public static let maxTags = 8
 
-    public init(file: TaggerFile) {
+    public init(file: TaggerFile, path: String = "tagger") throws {
+        backbone = try BackboneChoice(metadata: file.metadata, path: path)
         parameters = file.parameters
         tags = file.tags
         modelID = file.metadata["model_id"] ?? "?"
         cutoff = file.metadata[TaggerFile.cutoffKey].flatMap(Float.init).flatMap { (0..<1).contains($0) ? $0 : nil }
     }
 
-    public init(path: String) throws { self.init(file: try TaggerFile.load(from: path)) }
+    public init(path: String) throws { try self.init(file: try TaggerFile.load(from: path), path: path) }
 
     public var featureSize: Int { parameters.shape.featureSize }
     /// Whether the ranker reads the backbone's head map (K,F) instead of the pooled feature.

@@ -1,0 +1,30 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `bench backbone --backbone lite2` measures Lite2 at its own input size, on
+/// photoq's side and through ONNX Runtime (built from the file's block table).
+final class BenchBackboneChoiceTests: XCTestCase {
+    func testEachOfferedBackboneIsBenchmarkedAtItsOwnSize() throws {
+        let tool = TestEnvironment.binDirectory + "/photoq-model"
+        guard FileManager.default.isExecutableFile(atPath: tool) else { throw XCTSkip("\(tool) is not built") }
+        _ = try TestEnvironment.model("efficientnet-lite2.safetensors")
+        let samples = try TestEnvironment.data("samples")
+        let r = try TestEnvironment.run(tool, ["bench", "backbone", "--backbone", "lite2", "--images", samples, "--limit", "2",
+                                               "--repeats", "1", "--threads", "1", "--json"])
+        XCTAssertEqual(r.status, 0, String(decoding: r.stderr, as: UTF8.self))
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: r.stdout) as? [String: Any])
+        XCTAssertEqual(json["backbone"] as? String, "efficientnet-lite2")
+        XCTAssertEqual(json["image_size"] as? Int, 260)
+        XCTAssertNil(json["onnxruntime_error"] as? String, "\(json["onnxruntime_error"] ?? "")")
+        let onnx = try XCTUnwrap(json["onnxruntime"] as? [String: Any])
+        XCTAssertGreaterThan(onnx["network_ms_per_photo"] as? Double ?? 0, 0)
+        let ratio = try XCTUnwrap(json["ratio_end_to_end_1_thread"] as? Double)
+        XCTAssertGreaterThan(ratio, 0)
+        XCTAssertNil(json["ratio_end_to_end_2_threads"] as? Double, "two threads were not measured")
+
+        let bad = try TestEnvironment.run(tool, ["bench", "backbone", "--backbone", "lite9", "--skip-onnx"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(String(decoding: bad.stderr, as: UTF8.self).contains("lite0, lite1, lite2"))
+    }
+}
