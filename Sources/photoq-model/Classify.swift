@@ -26,18 +26,24 @@ struct Classify: ParsableCommand {
     @Option(help: "How many classes to print per photo.")
     var top = 5
 
+    @Option(help: "Backbone: lite0 (the default model's), lite1 or lite2.")
+    var backbone = "lite0"
+
     func validate() throws {
         guard (1...1000).contains(top) else { throw ValidationError("--top must be between 1 and 1000.") }
+        guard ModelPaths.backbones[backbone] != nil else {
+            throw ValidationError("--backbone must be one of \(ModelPaths.backbones.keys.sorted().joined(separator: ", "))")
+        }
     }
 
     func run() throws {
-        let network = try EfficientNetLite(modelDirectory: models)
+        let network = try EfficientNetLite(modelDirectory: models, file: ModelPaths.backbones[backbone]!)
         let labels = try ClassLabels(modelDirectory: models)
         let workspace = EfficientNetWorkspace()
         var results: [ClassifyResult] = []
         for path in images {
             do {
-                let input = try ImageLoader.loadNetworkInput(path: path, transform: transform)
+                let input = try ImageLoader.loadNetworkInput(path: path, size: network.imageSize, transform: transform)
                 let output = try network.forward(input, batch: 1, workspace: workspace)
                 let ranked = softmax(Array(output.logits)).enumerated().sorted { $0.element > $1.element }.prefix(top)
                 let classes = ranked.map { ClassifyResult.Class(class_index: $0.offset, label: labels[$0.offset],
