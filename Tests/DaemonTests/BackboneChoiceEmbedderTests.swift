@@ -10,10 +10,11 @@ import TestSupport
 /// `backbone_image_size`), gives its vectors another model id, and refuses a
 /// tagger trained on another backbone's features: one forward pass feeds both.
 final class BackboneChoiceEmbedderTests: XCTestCase {
-    private func modelDirectory(joint changes: [String: String], tagger: String? = nil) throws -> String {
+    private func modelDirectory(joint changes: [String: String], tagger: String? = nil, reranker: Bool = false) throws -> String {
         let installed = TestEnvironment.modelDirectory
         let dir = try TestEnvironment.temporaryDirectory(self, prefix: "pqbackbone")
-        let skipped: Set = [JointModelFiles.joint, ScorerParameters.rerankerFileName, TaggerFile.defaultFileName]
+        var skipped: Set = [JointModelFiles.joint, ScorerParameters.rerankerFileName, TaggerFile.defaultFileName]
+        if reranker { skipped.remove(ScorerParameters.rerankerFileName) }
         for name in try FileManager.default.contentsOfDirectory(atPath: installed) where !skipped.contains(name) {
             try FileManager.default.createSymbolicLink(atPath: dir + "/" + name, withDestinationPath: installed + "/" + name)
         }
@@ -62,6 +63,16 @@ final class BackboneChoiceEmbedderTests: XCTestCase {
         let dir = try modelDirectory(joint: [BackboneChoice.fileKey: ModelPaths.backbones["lite1"]!], tagger: tagger)
         XCTAssertThrowsError(try ModelEmbedder(modelDirectory: dir, threads: 1)) { error in
             XCTAssertTrue("\(error)".contains("was trained on efficientnet-lite0.safetensors features"), "\(error)")
+        }
+        // At 260 px Lite2's head map is 9×9: the reranker's cells cannot be made, so photoqd does not start.
+        let reranker = TestEnvironment.modelDirectory + "/" + ScorerParameters.rerankerFileName
+        if FileManager.default.fileExists(atPath: reranker) {
+            let lite2 = [BackboneChoice.fileKey: ModelPaths.backbones["lite2"]!]
+            _ = try ModelEmbedder(modelDirectory: try modelDirectory(joint: lite2), threads: 1)
+            XCTAssertThrowsError(try ModelEmbedder(modelDirectory: try modelDirectory(joint: lite2, reranker: true), threads: 1)) { error in
+                XCTAssertTrue("\(error)".contains("the reranker's cells: need a 7×7 head map"), "\(error)")
+                XCTAssertTrue("\(error)".contains("gives 9×9"), "\(error)")
+            }
         }
         let missing = try modelDirectory(joint: [BackboneChoice.fileKey: "efficientnet-lite9.safetensors"])
         XCTAssertThrowsError(try ModelEmbedder(modelDirectory: missing, threads: 1)) { error in

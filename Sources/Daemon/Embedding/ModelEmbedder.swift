@@ -83,6 +83,12 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         } catch {
             throw DaemonError(.model, "cannot load the models from \(modelDirectory): \(error)")
         }
+        // Cells, grid joint models and attended taggers are built on the 7×7 map of a 224-pixel input.
+        let gridReaders = [joint.needsGrid ? "the grid joint model" : nil, tagger?.needsGrid == true ? "the attended tagger" : nil,
+                           alignmentReranker != nil ? "the reranker's cells" : nil].compactMap { $0 }
+        if network.headSide != EfficientNetLite.gridSide, !gridReaders.isEmpty {
+            throw DaemonError(.model, "\(gridReaders.joined(separator: " and ")): need a 7×7 head map (224 px), and \(joint.backbone) at \(network.imageSize) px gives \(network.headSide)×\(network.headSide); train the joint model with --backbone-size 224, or remove what needs the grid")
+        }
         // One forward pass feeds every model, so they must read the same backbone.
         if let tagger, tagger.backbone != joint.backbone {
             throw DaemonError(.model, "\(path(TaggerFile.defaultFileName)) was trained on \(tagger.backbone) features but the joint model reads \(joint.backbone); retrain it with `photoq-model train tags --backbone …` or remove it")
