@@ -108,8 +108,9 @@ final class EfficientNetReferenceTests: XCTestCase {
     func testMalformedBlockTablesAreRejected() throws {
         let lite0 = try loadNetwork()
         let directory = try TestEnvironment.temporaryDirectory(self)
-        for (blocks, reason) in [("[[3,1,1,32,16],[3,2,6,24,24]]", "takes 24 channels"), ("not json", "not a block table"),
-                                 ("[[4,1,1,32,16]]", "not a block table")] {
+        let cases: [(String?, String)] = [("[[3,1,1,32,16],[3,2,6,24,24]]", "takes 24 channels"), ("not json", "not a block table"),
+                                          ("[[4,1,1,32,16]]", "not a block table"), (nil, "no block table")]
+        for (blocks, reason) in cases {
             var writer = WeightFileWriter(metadata: lite0.weights.metadata)
             writer.metadata["blocks"] = blocks
             for name in lite0.weights.tensorNames {
@@ -119,7 +120,7 @@ final class EfficientNetReferenceTests: XCTestCase {
             let path = directory + "/bad.safetensors"
             try writer.write(to: path)
             XCTAssertThrowsError(try EfficientNetLite(weights: WeightFile(path: path))) { error in
-                XCTAssertTrue("\(error)".contains(reason), "\(blocks): \(error)")
+                XCTAssertTrue("\(error)".contains(reason), "\(blocks ?? "no blocks"): \(error)")
             }
         }
     }

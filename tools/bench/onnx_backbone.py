@@ -30,19 +30,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../
 import pqformat  # noqa: E402
 
 SIZE = 224  # the input side; main() sets the file's
-# Lite0's (repeats, kernel, stride, expand, in, out), for files converted
-# before the metadata carried the block table.
-STAGES = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40),
-          (3, 3, 2, 6, 40, 80), (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192),
-          (1, 3, 1, 6, 192, 320)]
 
 
 def block_table(metadata):
-    """One (kernel, stride, expand, in, out) per block."""
-    if "blocks" in metadata:
-        return [tuple(b) for b in json.loads(metadata["blocks"])]
-    return [(k, s if r == 0 else 1, e, cin if r == 0 else cout, cout)
-            for repeats, k, s, e, cin, cout in STAGES for r in range(repeats)]
+    """One (kernel, stride, expand, in, out) per block, from the converted file."""
+    if "blocks" not in metadata:
+        raise SystemExit("the backbone file has no block table; run scripts/convert-models")
+    return [tuple(b) for b in json.loads(metadata["blocks"])]
 
 
 def same_pads(size, k, s):

@@ -23,12 +23,6 @@ public final class EfficientNetLite: @unchecked Sendable {
     public static var gridInputCount: Int { 3 * gridInputSize * gridInputSize }
     /// Sides of the grid the grid consumers expect.
     public static let gridSide = 7
-    /// Lite0's (repeats, kernel, stride, expand, in, out) per stage: the
-    /// table of weight files converted before the metadata named theirs.
-    static let lite0Stages: [(repeats: Int, kernel: Int, stride: Int, expand: Int, input: Int, output: Int)] = [
-        (1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
-        (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320),
-    ]
     static let stemChannels = 32
     static let stemKernel = 3
     static let stemStride = 2
@@ -46,6 +40,10 @@ public final class EfficientNetLite: @unchecked Sendable {
     public var inputCount: Int { 3 * imageSize * imageSize }
     /// Side of the head map (7 at 224, 8 at 240, 9 at 260).
     public let headSide: Int
+    /// The largest trunk activation per image, in floats (sizes the workspace).
+    let largestActivation: Int
+    /// The largest depthwise scratch plane, in floats.
+    let largestDepthwiseScratch: Int
 
     /// A convolution's folded parameters, pointing into the mapped weight file.
     struct Conv {
@@ -114,21 +112,25 @@ public final class EfficientNetLite: @unchecked Sendable {
         let fcBias = try weights.floats("fc.bias", shape: [Self.classCount])
         classifier = Conv(name: "fc", weight: fcWeight.baseAddress, bias: fcBias.baseAddress,
                           outChannels: Self.classCount, inChannels: Self.featureCount, kernel: 1)
+        // One walk down the spatial sides sizes the head map and the workspace.
         var side = SamePadding(size: size, kernel: Self.stemKernel, stride: Self.stemStride).output
-        for block in blocks { side = SamePadding(size: side, kernel: block.depthwise.kernel, stride: block.stride).output }
+        var activation = max(3 * size * size, Self.stemChannels * side * side), scratch = 0
+        for block in blocks {
+            activation = max(activation, block.depthwise.outChannels * side * side)
+            scratch = max(scratch, depthwiseScratchCount(height: side, width: side, kernel: block.depthwise.kernel,
+                                                         stride: block.stride))
+            side = SamePadding(size: side, kernel: block.depthwise.kernel, stride: block.stride).output
+        }
         headSide = side
+        largestActivation = max(activation, Self.featureCount * side * side)
+        largestDepthwiseScratch = scratch
     }
 
-    /// The file's block table (metadata `blocks`: [[kernel, stride, expand, in, out], …]),
-    /// or Lite0's for files without one. Chained: each block's input is the previous output.
+    /// The file's block table (metadata `blocks`: [[kernel, stride, expand, in, out], …],
+    /// written by every converter version). Chained: each block's input is the previous output.
     static func blockTable(_ weights: WeightFile) throws -> [BlockShape] {
         guard let text = weights.metadata["blocks"] else {
-            return lite0Stages.flatMap { stage in
-                (0..<stage.repeats).map { r in
-                    BlockShape(kernel: stage.kernel, stride: r == 0 ? stage.stride : 1, expand: stage.expand,
-                               input: r == 0 ? stage.input : stage.output, output: stage.output)
-                }
-            }
+            throw WeightFileError.malformed(path: weights.path, reason: "no block table in its metadata; run scripts/convert-models")
         }
         guard let rows = try? JSONDecoder().decode([[Int]].self, from: Data(text.utf8)), !rows.isEmpty,
               rows.allSatisfy({ $0.count == 5 && $0.allSatisfy { $0 > 0 } && [1, 2].contains($0[1]) && [3, 5].contains($0[0]) })
@@ -149,26 +151,4 @@ public final class EfficientNetLite: @unchecked Sendable {
         try self.init(weights: WeightFile(path: ModelPaths.model(file, in: modelDirectory)))
     }
 
-    /// The largest trunk activation per image, in floats (sizes the workspace).
-    var largestActivation: Int {
-        var size = SamePadding(size: imageSize, kernel: Self.stemKernel, stride: Self.stemStride).output
-        var largest = max(inputCount, Self.stemChannels * size * size)
-        for block in blocks {
-            largest = max(largest, block.depthwise.outChannels * size * size)
-            size = SamePadding(size: size, kernel: block.depthwise.kernel, stride: block.stride).output
-        }
-        return max(largest, Self.featureCount * size * size)
-    }
-
-    /// The largest depthwise scratch plane, in floats.
-    var largestDepthwiseScratch: Int {
-        var size = SamePadding(size: imageSize, kernel: Self.stemKernel, stride: Self.stemStride).output
-        var largest = 0
-        for block in blocks {
-            largest = max(largest, depthwiseScratchCount(height: size, width: size,
-                                                         kernel: block.depthwise.kernel, stride: block.stride))
-            size = SamePadding(size: size, kernel: block.depthwise.kernel, stride: block.stride).output
-        }
-        return largest
-    }
 }

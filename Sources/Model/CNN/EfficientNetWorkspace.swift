@@ -11,7 +11,6 @@ public final class EfficientNetWorkspace {
     /// Also accumulate each convolution's time in `stats.layerSeconds`.
     public var profileLayers = false
 
-    private(set) var batchCapacity = 0
     /// Four trunk buffers of (largest activation · batch) floats: block input,
     /// expanded, depthwise output, block output.
     private(set) var trunk: [UnsafeMutablePointer<Float>] = []
@@ -20,27 +19,27 @@ public final class EfficientNetWorkspace {
     private var trunkCount = 0
     private var columnCount = 0
     private var scratchCount = 0
-    private var activationShape = 0
 
     public init() {}
 
     deinit { release() }
 
+    /// Grows the buffers when `network` at `batch` needs more than they hold
+    /// (a bigger batch, or a bigger network or input); never shrinks them.
     func reserve(for network: EfficientNetLite, batch: Int) {
-        // A workspace sized for one network's input is re-sized for another's.
-        let shape = network.largestActivation
-        guard batch > batchCapacity || shape != activationShape else { return }
-        activationShape = shape
-        release()
         let stemOut = SamePadding(size: network.imageSize, kernel: EfficientNetLite.stemKernel,
                                   stride: EfficientNetLite.stemStride).output
-        trunkCount = network.largestActivation * batch
-        columnCount = 3 * EfficientNetLite.stemKernel * EfficientNetLite.stemKernel * stemOut * stemOut * batch
-        scratchCount = network.largestDepthwiseScratch
+        let trunkNeeded = network.largestActivation * batch
+        let columnsNeeded = 3 * EfficientNetLite.stemKernel * EfficientNetLite.stemKernel * stemOut * stemOut * batch
+        let scratchNeeded = network.largestDepthwiseScratch
+        guard trunkNeeded > trunkCount || columnsNeeded > columnCount || scratchNeeded > scratchCount else { return }
+        release()
+        trunkCount = max(trunkCount, trunkNeeded)
+        columnCount = max(columnCount, columnsNeeded)
+        scratchCount = max(scratchCount, scratchNeeded)
         trunk = (0..<4).map { _ in Self.allocate(trunkCount) }
         columns = Self.allocate(columnCount)
         depthwiseScratch = Self.allocate(scratchCount)
-        batchCapacity = batch
     }
 
     /// 64-byte aligned, so GEMM and vector loops start on cache lines.
@@ -56,7 +55,6 @@ public final class EfficientNetWorkspace {
         columns = nil
         depthwiseScratch?.deallocate()
         depthwiseScratch = nil
-        batchCapacity = 0
     }
 }
 
