@@ -24,7 +24,7 @@ public final class PretrainedNetworks: Sendable {
         let backboneFile = try WeightFile(path: ModelPaths.model(backboneName, in: modelDirectory))
         backbone = try EfficientNetLite(weights: backboneFile, imageSize: imageSize)
         backboneMetadata = BackboneChoice.metadata(file: backboneName, network: backbone, sizeOverridden: imageSize != nil)
-        // The input size is part of the features' identity (Lite0's keeps its old key).
+        // The input size is part of the features' identity (224-pixel features keep the key they always had).
         let sizeKey = backbone.imageSize == EfficientNetLite.gridInputSize ? "" : "@\(backbone.imageSize)"
         backboneID = Self.identity(backboneFile, fallback: "efficientnet-lite0") + sizeKey
         let encoderFile = try WeightFile(path: ModelPaths.model(ModelPaths.sentenceEncoder, in: modelDirectory))

@@ -55,6 +55,7 @@ struct BenchBackbone: ParsableCommand {
     var json = false
 
     func validate() throws {
+        _ = try backboneFile(backbone)
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1.") }
         guard limit >= 0 else { throw ValidationError("--limit must not be negative.") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1.") }
@@ -75,10 +76,7 @@ struct BenchBackbone: ParsableCommand {
             .sorted().map { folder + "/" + $0 }
         if limit > 0 { paths = Array(paths.prefix(limit)) }
         guard !paths.isEmpty else { throw ToolError("no JPEG photos in \(folder)") }
-        guard let backboneFile = ModelPaths.backbones[backbone] else {
-            throw ValidationError("--backbone must be one of \(ModelPaths.backbones.keys.sorted().joined(separator: ", "))")
-        }
-        let network = try EfficientNetLite(modelDirectory: models, file: backboneFile)
+        let network = try EfficientNetLite(modelDirectory: models, file: try backboneFile(backbone))
         let loadBefore = loadAverage()
 
         var mine: PhotoqFigures?
@@ -171,7 +169,7 @@ struct BenchBackbone: ParsableCommand {
         let python = self.python ?? ProcessInfo.processInfo.environment["PHOTOQ_PYTHON"] ?? repo + "/.venv/bin/python"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, "--json", "--weights", ModelPaths.model(ModelPaths.backbones[backbone]!, in: models),
+        process.arguments = [script, "--json", "--weights", ModelPaths.model(try backboneFile(backbone), in: models),
                              "--images", folder, "--threads", threads, "--transform", transform.rawValue,
                              "--limit", String(limit)]
         var env = ProcessInfo.processInfo.environment

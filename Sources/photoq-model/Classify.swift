@@ -31,13 +31,11 @@ struct Classify: ParsableCommand {
 
     func validate() throws {
         guard (1...1000).contains(top) else { throw ValidationError("--top must be between 1 and 1000.") }
-        guard ModelPaths.backbones[backbone] != nil else {
-            throw ValidationError("--backbone must be one of \(ModelPaths.backbones.keys.sorted().joined(separator: ", "))")
-        }
+        _ = try backboneFile(backbone)
     }
 
     func run() throws {
-        let network = try EfficientNetLite(modelDirectory: models, file: ModelPaths.backbones[backbone]!)
+        let network = try EfficientNetLite(modelDirectory: models, file: try backboneFile(backbone))
         let labels = try ClassLabels(modelDirectory: models)
         let workspace = EfficientNetWorkspace()
         var results: [ClassifyResult] = []

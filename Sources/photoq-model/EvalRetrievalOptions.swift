@@ -28,9 +28,7 @@ struct JointDataOptions: ParsableArguments {
     var featureCache: FeatureCache { FeatureCache(directory: cache) }
 
     func validate() throws {
-        if let backbone, ModelPaths.backbones[backbone] == nil {
-            throw ValidationError("--backbone must be one of \(ModelPaths.backbones.keys.sorted().joined(separator: ", "))")
-        }
+        if let backbone { _ = try backboneFile(backbone) }
         if let backboneSize, !(32...1024).contains(backboneSize) { throw ValidationError("--backbone-size must be 32…1024") }
     }
 
@@ -38,7 +36,7 @@ struct JointDataOptions: ParsableArguments {
     /// features) turns on flip averaging as `--flip-average` does, and a joint
     /// model's recorded backbone is the default one.
     func networks(flip: Bool = false, joint: JointModel? = nil) throws -> PretrainedNetworks {
-        let file = backbone.flatMap { ModelPaths.backbones[$0] } ?? joint?.backbone.file ?? ModelPaths.backbone
+        let file = try backbone.map(backboneFile) ?? joint?.backbone.file ?? ModelPaths.backbone
         return try PretrainedNetworks(modelDirectory: modelDir, flipAverage: flipAverage || flip, backboneFile: file,
                                       imageSize: backboneSize ?? (backbone == nil ? joint?.backbone.imageSize : nil))
     }
@@ -50,6 +48,14 @@ struct JointDataOptions: ParsableArguments {
         }
         return try WeightFile(path: path)
     }
+}
+
+/// The weight file of a `--backbone` name (lite0, lite1, lite2).
+func backboneFile(_ name: String) throws -> String {
+    guard let file = ModelPaths.backbones[name] else {
+        throw ValidationError("--backbone must be one of \(ModelPaths.backbones.keys.sorted().joined(separator: ", "))")
+    }
+    return file
 }
 
 /// Prints to stderr (stdout carries results only).
