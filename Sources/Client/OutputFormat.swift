@@ -96,6 +96,16 @@ public struct OutputFormat: Sendable {
         public var indexing: String? = nil
         /// Indexed photos by format, every one of `formatNames` present (0 when none).
         public var by_format: [String: Int] = [:]
+        /// Present while a new model re-embeds the library in the background
+        /// (`model` answers searches until it is done).
+        public var reembedding: Reembedding? = nil
+
+        public struct Reembedding: Codable, Sendable {
+            public var model: String
+            public var dimension: Int
+            public var done: Int
+            public var total: Int
+        }
     }
 
     /// The formats `by_format` always lists (the daemon's record names).
@@ -153,6 +163,9 @@ public struct OutputFormat: Sendable {
             document.by_reason = status.byReason ?? status.failedByReason ?? [:]
             document.indexing = status.indexing
             document.by_format = Self.formatCounts(status)
+            document.reembedding = status.reembedding.map {
+                StatusDocument.Reembedding(model: $0.model, dimension: $0.dimension, done: $0.done, total: $0.total)
+            }
             return OutputFormat.encode(document)
         }
         let classes = status.failedByReason.map { byClass in
@@ -167,7 +180,12 @@ public struct OutputFormat: Sendable {
         let formats = Self.formatCounts(status)
         let present = Self.formatNames.filter { formats[$0, default: 0] > 0 }
         if !present.isEmpty { lines.append("formats  " + present.map { "\(formats[$0, default: 0]) \($0)" }.joined(separator: ", ")) }
-        lines += ["model    \(status.modelID) (D=\(status.dimension))",
+        lines += ["model    \(status.modelID) (D=\(status.dimension))"]
+        if let r = status.reembedding {
+            let percent = r.total > 0 ? r.done * 100 / r.total : 100
+            lines.append("reembed  \(r.done) of \(r.total) photos (\(percent)%) with \(r.model) (D=\(r.dimension)); searches use the model above until done")
+        }
+        lines += [
                   "roots    \(status.roots.joined(separator: ", "))\(missingNote)",
                   "watcher  \(status.watcher) (\(status.watches) folders)",
                   "daemon   pid \(status.pid), up \(Self.wholeNumber(status.uptimeSeconds)) s, socket \(socket)"]

@@ -17,19 +17,30 @@ public final class PhotoDaemon: @unchecked Sendable {
     private let watcher: DirectoryWatcher
     private let presence: RootPresence
     private var server: QueryServer?
+    /// The model whose space searches are answered in (the stored vectors' while re-embedding).
+    private let serving: ServingModel
+    /// Copies of the serving model's files, so a model change can re-embed in the background.
+    private let archive: (any ServingModelArchive)?
+    private var reembedding: ReembeddingDriver?
     private let started = Deadline.now()
     private let statusLock = NSLock()
     private var lastStatusNotification: UInt64 = 0
 
     /// Opens the index (refusing a state directory another photoqd holds) and
     /// prepares every part; nothing runs until `start()`.
+    /// With an `archive`, a model change keeps the old vectors searchable
+    /// while the library is re-embedded in the background; without one (or
+    /// when it has no copy of the old model) the old vectors are cleared.
     public init(configuration: DaemonConfiguration, embedder: any PhotoEmbedder, log: Log,
-                environment: [String: String]) throws(DaemonError) {
+                environment: [String: String], archive: (any ServingModelArchive)? = nil) throws(DaemonError) {
         self.configuration = configuration
         self.embedder = embedder
         self.log = log
+        self.archive = archive
         notifier = SystemdNotifier(environment: environment)
-        index = try PhotoDaemon.openIndex(configuration, embedder, log)
+        let (index, servingEmbedder) = try PhotoDaemon.openIndex(configuration, embedder, archive, log)
+        self.index = index
+        serving = ServingModel(servingEmbedder)
         let filter = PathFilter(excludes: configuration.excludes)
         presence = RootPresence(roots: configuration.roots, index: index)
         queue = IngestQueue(capacity: configuration.queueCapacity)
@@ -47,7 +58,7 @@ public final class PhotoDaemon: @unchecked Sendable {
             throw error
         }
         let presence = presence
-        let handler = QueryHandler(index: index, embedder: embedder, log: log,
+        let handler = QueryHandler(index: index, serving: serving, log: log,
                                    status: { [unowned self] in status().reporting(presence) },
                                    reindex: { [unowned self] failedOnly in reindex(failedOnly: failedOnly) },
                                    hiddenIDs: { presence.hidden },
@@ -67,7 +78,8 @@ public final class PhotoDaemon: @unchecked Sendable {
         }
     }
 
-    private static func openIndex(_ c: DaemonConfiguration, _ embedder: any PhotoEmbedder, _ log: Log) throws(DaemonError) -> PhotoIndex {
+    private static func openIndex(_ c: DaemonConfiguration, _ embedder: any PhotoEmbedder, _ archive: (any ServingModelArchive)?,
+                                  _ log: Log) throws(DaemonError) -> (PhotoIndex, any PhotoEmbedder) {
         try PrivateDirectory.prepareStateFolder(c.stateDirectory, log: log)
         let index: PhotoIndex
         var lastTenth = -1
@@ -88,20 +100,41 @@ public final class PhotoDaemon: @unchecked Sendable {
         } catch {
             throw DaemonError(.index, "cannot open the index in \(c.stateDirectory): \(error)")
         }
+        var servingEmbedder = embedder
         do {
-            if case .needsReembedding(let stored, let d, _) = index.compatibility {
-                log.notice("the index holds vectors of model \(stored) (D=\(d)); re-embedding every photo with \(embedder.modelID)")
-                try index.prepareForNewModel()
+            var unreadable = index.corruptRecordIDsAtOpen
+            switch index.compatibility {
+            case .compatible:
+                break
+            case let .needsReembedding(stored, d, _):
+                if let old = archive?.embedder(for: stored) {
+                    log.notice("the index holds vectors of model \(stored) (D=\(d)); re-embedding every photo with \(embedder.modelID) in the background, searches use the old model until every photo is done")
+                    unreadable += try index.beginReembedding()
+                    servingEmbedder = old
+                } else {
+                    log.notice("the index holds vectors of model \(stored) (D=\(d)) and no copy of that model was kept to search them; re-embedding every photo with \(embedder.modelID), photos are searchable as they are done")
+                    try index.prepareForNewModel()
+                }
+            case let .reembedding(stored, _, _):
+                if let old = archive?.embedder(for: stored) {
+                    let progress = index.reembeddingProgress
+                    log.notice("resuming the re-embedding with \(embedder.modelID): \(progress?.staged ?? 0) of \(progress?.photos ?? 0) photos done; searches use \(stored) until every photo is done")
+                    servingEmbedder = old
+                } else {
+                    log.notice("a re-embedding with \(embedder.modelID) was under way, but the copy of \(stored) that answered searches is gone; clearing the old vectors")
+                    try index.prepareForNewModel()
+                    unreadable = []
+                }
             }
-            if !index.corruptRecordIDsAtOpen.isEmpty {
-                log.warning("dropping \(index.corruptRecordIDsAtOpen.count) unreadable records; their photos are indexed again")
-                try index.removeRecords(ids: index.corruptRecordIDsAtOpen)
+            if !unreadable.isEmpty {
+                log.warning("dropping \(unreadable.count) unreadable records; their photos are indexed again")
+                try index.removeRecords(ids: unreadable)
             }
         } catch {
             index.close()
             throw DaemonError(.index, "cannot prepare the index in \(c.stateDirectory): \(error)")
         }
-        return index
+        return (index, servingEmbedder)
     }
 
     /// Starts every thread and tells systemd the daemon is ready.
@@ -111,6 +144,15 @@ public final class PhotoDaemon: @unchecked Sendable {
         scanner.start()
         watcher.start()
         server?.start()
+        if index.reembeddingProgress != nil {
+            let driver = ReembeddingDriver(index: index, queue: queue, isIdle: { [unowned self] in reembeddingMayCheck },
+                                           isReachable: { [presence] in presence.rootIsThere(of: $0) },
+                                           switchModel: { [unowned self] in try switchToNewModel() }, log: log)
+            reembedding = driver
+            driver.start()
+        } else {
+            keepServingModel()
+        }
         log.info("photoqd ready", ["index.count": index.search.count, "model": embedder.modelID,
                                    "socket": server?.socketPath ?? "passed by systemd", "roots": configuration.roots.joined(separator: ",")])
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
@@ -123,6 +165,8 @@ public final class PhotoDaemon: @unchecked Sendable {
         log.info("stopping")
         server?.stop()
         server = nil
+        reembedding?.stop()
+        reembedding = nil
         watcher.stop()
         queue.close(discardPending: true)
         embedder.cancelDecoding() // a slow or hostile photo must not hold up the stop
@@ -138,6 +182,38 @@ public final class PhotoDaemon: @unchecked Sendable {
         queue.waitUntilIdle()
     }
 
+    /// Scan done and nothing queued or held: what the scan could queue is in.
+    private var reembeddingMayCheck: Bool {
+        let state = watcher.state
+        return (state == .watching || state == .polling) && !scanner.isBusy && queue.pending + writer.heldPhotoCount == 0
+    }
+
+    /// The end of a background re-embedding: the index's switch commits
+    /// while no request is being answered, and the next is answered with the new model.
+    private func switchToNewModel() throws {
+        let began = Deadline.now()
+        let unstaged = try index.completeReembedding { commitAndSwitch in
+            try serving.switchTo(embedder) { try commitAndSwitch() }
+        }
+        log.notice("re-embedding done: searches use \(embedder.modelID) now", [
+            "index.count": index.search.count, "unstaged": unstaged,
+            "switch.seconds": (Double(Deadline.now() - began) / 1e6).rounded() / 1000])
+        keepServingModel()
+        notifyStatus(force: true)
+    }
+
+    /// Copies the serving model's files for the next model change (off the start-up path).
+    private func keepServingModel() {
+        guard let archive else { return }
+        let embedder = embedder
+        let log = log
+        DispatchQueue.global(qos: .utility).async {
+            do { try archive.keep(embedder) } catch {
+                log.warning("cannot keep a copy of the model \(embedder.modelID): \(error); a later model change then re-embeds with the old vectors cleared")
+            }
+        }
+    }
+
     func status() -> StatusResult {
         var counts = FailureListing.Counts()
         do { counts = try FailureListing.counts(index) } catch { log.error("cannot count failed and skipped files: \(error)") }
@@ -146,7 +222,7 @@ public final class PhotoDaemon: @unchecked Sendable {
         if state == "watching" && scanning { state = "scanning" }
         let pending = queue.pending + writer.heldPhotoCount
         var result = StatusResult(indexed: index.search.count, pending: pending, failed: counts.failed,
-                                  modelID: embedder.modelID, dimension: embedder.dimension, roots: configuration.roots,
+                                  modelID: serving.current.modelID, dimension: serving.current.dimension, roots: configuration.roots,
                                   watcher: state, watches: watcher.watchCount,
                                   uptimeSeconds: Double(Deadline.now() - started) / 1e9, pid: getpid())
         result.indexingPaused = writer.indexingPaused
@@ -155,6 +231,10 @@ public final class PhotoDaemon: @unchecked Sendable {
         result.byReason = counts.byReason
         result.indexing = scanning ? "scanning" : pending > 0 ? "embedding" : "idle"
         result.byFormat = ImageFormat.indexedCounts(index.catalog.countsByFormat)
+        if let progress = index.reembeddingProgress {
+            result.reembedding = ReembeddingStatus(model: embedder.modelID, dimension: embedder.dimension,
+                                                   done: progress.staged, total: progress.photos)
+        }
         return result
     }
 

@@ -3,6 +3,8 @@
 /// them from LMDB, so a million of them need not sit in memory.
 public protocol ExactVectorSource: AnyObject, Sendable {
     /// The stored vectors of `ids`, in order; nil for an id without one
-    /// (removed since the scan saw it).
-    func exactVectors(ids: [UInt64]) throws -> [[Float]?]
+    /// (removed since the scan saw it). nil as a whole when the source holds
+    /// another model's vectors now (a search taken before a model switch and
+    /// run after it): the search then keeps its int8 scores.
+    func exactVectors(ids: [UInt64]) throws -> [[Float]?]?
 }

@@ -58,4 +58,8 @@ enum MetaKey {
     static let dimension = "photoq.dimension"
     static let featureDimension = "photoq.feature_dimension"
     static let nextID = "photoq.next_id"
+    /// The model being staged while the stored one serves (`PhotoIndex+Reembedding`).
+    static let stagedModelID = "photoq.staged_model_id"
+    static let stagedDimension = "photoq.staged_dimension"
+    static let stagedFeatureDimension = "photoq.staged_feature_dimension"
 }

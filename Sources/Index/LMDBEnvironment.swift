@@ -48,6 +48,12 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// id → the photo's grid cells for the reranker (`CellCoding`), read
     /// only for the few candidates a query reranks.
     public let cells: LMDBDatabase
+    /// While a new model re-embeds the library in the background: id → the
+    /// photo's record as the new model sees it (vector, tags), its feature
+    /// and its cells, kept apart until every photo has one (`PhotoIndex+Reembedding`).
+    public let stagedRecords: LMDBDatabase
+    public let stagedFeatures: LMDBDatabase
+    public let stagedCells: LMDBDatabase
     /// How many stale reader slots `mdb_reader_check` cleared at open.
     public let staleReadersClearedAtOpen: Int
 
@@ -111,6 +117,9 @@ public final class LMDBEnvironment: @unchecked Sendable {
                 features = try openDatabase("features")
                 searchRows = try openDatabase("searchrows")
                 cells = try openDatabase("cells")
+                stagedRecords = try openDatabase("staged.records")
+                stagedFeatures = try openDatabase("staged.features")
+                stagedCells = try openDatabase("staged.cells")
             } catch {
                 mdb_txn_abort(txn)
                 throw error
@@ -188,6 +197,16 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// to readers, or survives a crash, unless the commit succeeds. Throwing
     /// from `body` aborts. On `MDB_MAP_FULL` the map grows and `body` reruns.
     public func write<R>(_ body: (LMDBTransaction) throws -> R) throws -> R {
+        try write(body, aroundCommit: { try $0() })
+    }
+
+    /// `write`, with the commit run inside `aroundCommit`: a caller that must
+    /// switch other state at the very moment the transaction becomes visible
+    /// (the model a search uses) holds its own lock around the commit only,
+    /// not around the work of the transaction. `aroundCommit` must call its
+    /// argument once; if it does not, the transaction is aborted.
+    public func write<R>(_ body: (LMDBTransaction) throws -> R,
+                         aroundCommit: (_ commit: () throws -> Void) throws -> Void) throws -> R {
         try writer.withLock {
             while true {
                 do {
@@ -200,11 +219,25 @@ public final class LMDBEnvironment: @unchecked Sendable {
                             mdb_txn_abort(txn)
                             throw error
                         }
-                        // mdb_txn_commit frees the transaction even when it fails.
-                        let rc = mdb_txn_commit(txn)
-                        // LMDB reports a short page write as EIO: on a file
-                        // system with no room left, that is a full disk.
-                        try lmdbCheck(rc == EIO && fileSystemIsFull ? ENOSPC : rc, "committing a write transaction")
+                        var finished = false
+                        do {
+                            try aroundCommit {
+                                guard !finished else { return }
+                                // mdb_txn_commit frees the transaction even when it fails.
+                                finished = true
+                                let rc = mdb_txn_commit(txn)
+                                // LMDB reports a short page write as EIO: on a file
+                                // system with no room left, that is a full disk.
+                                try lmdbCheck(rc == EIO && fileSystemIsFull ? ENOSPC : rc, "committing a write transaction")
+                            }
+                        } catch {
+                            if !finished { mdb_txn_abort(txn) }
+                            throw error
+                        }
+                        guard finished else {
+                            mdb_txn_abort(txn)
+                            throw IndexError(.invalidArgument, "a write transaction's commit was never called")
+                        }
                         return result
                     }
                 } catch let error as IndexError where error.lmdbReturnCode == MDB_MAP_FULL {

@@ -64,11 +64,12 @@ extension PhotoIndex {
         }
     }
 
-    /// Paths of records without a vector (after a model change), in id order.
+    /// Paths of records without a vector of this index's model (after a
+    /// model change; while re-embedding, those not staged yet), in id order.
     public func pathsNeedingEmbedding(limit: Int = .max) throws -> [String] {
         var paths: [String] = []
         try forEachRecord(includeFloats: false) { record in
-            if !search.contains(id: record.id) { paths.append(record.path) }
+            if !hasCurrentEmbedding(id: record.id) { paths.append(record.path) }
             return paths.count < limit
         }
         return paths

@@ -42,13 +42,19 @@ extension PhotoIndex {
         return try writer.withLock {
             try requireCompatible()
             // The closure may run again after the map grows, so it starts fresh.
-            let (result, searchOps) = try environment.write { txn in
+            let (result, searchOps, stagedOps) = try environment.write { txn in
                 var batch = try WriteBatch(index: self, txn: txn)
                 for change in changes { try batch.apply(change) }
                 try batch.finish()
-                return (batch.result, batch.searchOps)
+                return (batch.result, batch.searchOps, batch.stagedOps)
             }
             try applyToSearch(searchOps)
+            if !stagedOps.isEmpty {
+                stateLock.withLock {
+                    for op in stagedOps where op.staged { state.stagedIDs.insert(op.id) }
+                    for op in stagedOps where !op.staged { state.stagedIDs.remove(op.id) }
+                }
+            }
             return result
         }
     }
@@ -95,14 +101,15 @@ extension PhotoIndex {
                 }
                 for key in pathKeys { try txn.delete(environment.paths, key: key) }
                 for id in ids {
-                    try txn.delete(environment.photos, key: IndexKeys.photo(id))
-                    try txn.delete(environment.features, key: IndexKeys.photo(id))
-                    try txn.delete(environment.cells, key: IndexKeys.photo(id))
-                    try txn.delete(environment.searchRows, key: IndexKeys.photo(id))
+                    for table in [environment.photos, environment.features, environment.cells, environment.searchRows,
+                                  environment.stagedRecords, environment.stagedFeatures, environment.stagedCells] {
+                        try txn.delete(table, key: IndexKeys.photo(id))
+                    }
                 }
             }
             search.remove(ids: ids)
             catalog.remove(ids: ids)
+            stateLock.withLock { state.stagedIDs.subtract(ids) }
         }
     }
 
@@ -121,13 +128,16 @@ extension PhotoIndex {
         switch change {
         case let .upsert(record):
             try validatePath(record.path)
-            guard record.vector.isEmpty || record.vector.count == dimension else {
-                throw IndexError(.dimensionMismatch, "\(record.path): vector has \(record.vector.count) values, the index holds \(dimension)-d vectors")
+            // While re-embedding, a record may also carry the serving model's vector (a rename, a touch).
+            var expected = (model: modelID, dimension: dimension, featureDimension: featureDimension)
+            if case let .reembedding(serving, d, f) = compatibility, record.modelID == serving { expected = (serving, d, f) }
+            guard record.vector.isEmpty || record.vector.count == expected.dimension else {
+                throw IndexError(.dimensionMismatch, "\(record.path): vector has \(record.vector.count) values, the index holds \(expected.dimension)-d vectors")
             }
-            guard record.feature.isEmpty || record.feature.count == featureDimension else {
-                throw IndexError(.dimensionMismatch, "\(record.path): feature has \(record.feature.count) values, the index stores \(featureDimension)")
+            guard record.feature.isEmpty || record.feature.count == expected.featureDimension else {
+                throw IndexError(.dimensionMismatch, "\(record.path): feature has \(record.feature.count) values, the index stores \(expected.featureDimension)")
             }
-            guard record.vector.isEmpty || record.modelID == modelID else {
+            guard record.vector.isEmpty || record.modelID == expected.model else {
                 throw IndexError(.modelMismatch, "\(record.path): vector from model '\(record.modelID)', the index holds '\(modelID)'")
             }
             guard record.vector.allSatisfy(\.isFinite), record.feature.allSatisfy(\.isFinite) else {

@@ -12,8 +12,10 @@
 /// The meta database records the schema version and the model (id, vector
 /// dimension, feature dimension) that produced the stored vectors. Opening
 /// with another model never mixes vectors: `compatibility` becomes
-/// `.needsReembedding`, searches find nothing and record writes throw
-/// `.modelMismatch` until `prepareForNewModel()` clears the old vectors.
+/// `.needsReembedding`; then either `beginReembedding()` keeps the old
+/// vectors searchable while the new model's are staged apart, switching in
+/// one commit when every photo has one (`PhotoIndex+Reembedding`), or
+/// `prepareForNewModel()` clears them at once.
 ///
 /// Schema 2 keeps each photo's backbone feature apart from its record (the
 /// features table, in halves); schema 3 adds the searchrows table, each
@@ -27,7 +29,11 @@ public final class PhotoIndex: @unchecked Sendable {
     /// Whether the stored vectors came from the model this index was opened with.
     public enum Compatibility: Sendable, Equatable {
         case compatible
+        /// Nothing is searchable or writable until `beginReembedding()` or `prepareForNewModel()`.
         case needsReembedding(storedModelID: String, storedDimension: Int, storedFeatureDimension: Int)
+        /// The stored model's vectors answer searches while this index's
+        /// model's are staged (`beginReembedding()`, or resumed at open).
+        case reembedding(servingModelID: String, servingDimension: Int, servingFeatureDimension: Int)
     }
 
     /// Counts for status displays.
@@ -46,19 +52,36 @@ public final class PhotoIndex: @unchecked Sendable {
     public let modelID: String
     public let dimension: Int
     public let featureDimension: Int
-    /// The vectors of every embedded photo, for nearest-neighbour queries.
-    public let search: VectorSearch
+    /// The vectors of every searchable photo, for nearest-neighbour queries:
+    /// the serving model's (`servingModelID`), which differs from `modelID`
+    /// while a new model re-embeds. Replaced when a re-embedding switches.
+    public var search: VectorSearch { stateLock.withLock { state.search } }
     /// Content hashes and formats of the photos in `search`, kept in step with it.
-    public let catalog = PhotoCatalog()
+    public var catalog: PhotoCatalog { stateLock.withLock { state.catalog } }
     /// Ids whose stored record could not be decoded at open (left out of
     /// `search`; `removeRecords(ids:)` drops them so they get re-ingested).
     public let corruptRecordIDsAtOpen: [UInt64]
 
     let writer = PThreadMutex()
-    private let compatibilityLock = PThreadMutex()
-    private var compatibilityState: Compatibility
+    let stateLock = PThreadMutex()
+    /// What searches and writes see; changed only under `writer` (and `stateLock`).
+    var state: State
 
-    public var compatibility: Compatibility { compatibilityLock.withLock { compatibilityState } }
+    struct State {
+        var compatibility: Compatibility
+        var search: VectorSearch
+        var catalog: PhotoCatalog
+        /// While re-embedding: the ids with a staged embedding of `modelID`.
+        var stagedIDs: Set<UInt64> = []
+    }
+
+    public var compatibility: Compatibility { stateLock.withLock { state.compatibility } }
+
+    /// The model whose vectors `search` holds.
+    public var servingModelID: String {
+        if case let .reembedding(serving, _, _) = compatibility { return serving }
+        return modelID
+    }
 
     /// How long the last open took to load the vectors, in seconds.
     public private(set) var loadSeconds: Double = 0
@@ -83,16 +106,25 @@ public final class PhotoIndex: @unchecked Sendable {
         self.modelID = modelID
         self.dimension = dimension
         self.featureDimension = featureDimension
-        search = VectorSearch(dimension: dimension, exactVectors: StoredVectors(environment: environment))
         do {
             let unreadable = try IndexMigration.migrateIfNeeded(environment, progress: migrationProgress)
-            compatibilityState = try Self.checkModel(environment, modelID: modelID, dimension: dimension,
-                                                     featureDimension: featureDimension)
+            let compatibility = try Self.checkModel(environment, modelID: modelID, dimension: dimension,
+                                                    featureDimension: featureDimension)
+            var servingDimension = dimension, servingModel = modelID
+            if case let .reembedding(m, d, _) = compatibility { (servingModel, servingDimension) = (m, d) }
+            state = State(compatibility: compatibility,
+                          search: VectorSearch(dimension: servingDimension,
+                                               exactVectors: StoredVectors(environment: environment, modelID: servingModel)),
+                          catalog: PhotoCatalog())
             let started = Self.monotonicSeconds()
             let startedCPU = Self.processCPUSeconds()
-            corruptRecordIDsAtOpen = compatibilityState == .compatible
-                ? Array(Set(unreadable).union(try Self.loadSearchRows(environment, into: search, catalog: catalog,
-                                                                      progress: migrationProgress))).sorted() : []
+            if case .needsReembedding = compatibility {
+                corruptRecordIDsAtOpen = []
+            } else {
+                corruptRecordIDsAtOpen = Array(Set(unreadable).union(try Self.loadSearchRows(
+                    environment, into: state.search, catalog: state.catalog, progress: migrationProgress))).sorted()
+            }
+            if case .reembedding = compatibility { state.stagedIDs = try Self.stagedIDs(environment) }
             loadSeconds = Self.monotonicSeconds() - started
             loadCPUSeconds = Self.processCPUSeconds() - startedCPU
         } catch {
@@ -125,8 +157,16 @@ public final class PhotoIndex: @unchecked Sendable {
             let storedModel = try meta.string(MetaKey.modelID) ?? ""
             let storedDimension = try meta.int(MetaKey.dimension) ?? 0
             let storedFeatures = try meta.int(MetaKey.featureDimension) ?? 0
+            let staged = try meta.string(MetaKey.stagedModelID)
             if storedModel == modelID && storedDimension == dimension && storedFeatures == featureDimension {
+                // Back to the serving model before a re-embedding finished: its staging goes.
+                if staged != nil { try clearStaging(txn, env) }
                 return .compatible
+            }
+            if staged == modelID, try meta.int(MetaKey.stagedDimension) == dimension,
+               try meta.int(MetaKey.stagedFeatureDimension) == featureDimension {
+                return .reembedding(servingModelID: storedModel, servingDimension: storedDimension,
+                                    servingFeatureDimension: storedFeatures)
             }
             return .needsReembedding(storedModelID: storedModel, storedDimension: storedDimension,
                                      storedFeatureDimension: storedFeatures)
@@ -139,6 +179,7 @@ public final class PhotoIndex: @unchecked Sendable {
     /// Safe to interrupt: the model changes in meta only after the last batch.
     public func prepareForNewModel() throws {
         try writer.withLock {
+            try environment.write { try Self.clearStaging($0, environment) }
             var start: UInt64 = 0
             while true {
                 // Batches bound the size of each write transaction.
@@ -171,9 +212,8 @@ public final class PhotoIndex: @unchecked Sendable {
                 try meta.set(MetaKey.dimension, String(dimension))
                 try meta.set(MetaKey.featureDimension, String(featureDimension))
             }
-            search.removeAll()
-            catalog.removeAll()
-            compatibilityLock.withLock { compatibilityState = .compatible }
+            let emptied = VectorSearch(dimension: dimension, exactVectors: StoredVectors(environment: environment, modelID: modelID))
+            stateLock.withLock { state = State(compatibility: .compatible, search: emptied, catalog: PhotoCatalog()) }
         }
     }
 
@@ -202,20 +242,31 @@ extension PhotoIndex {
 /// The Float32 vectors the search rescores with, read from the records.
 final class StoredVectors: ExactVectorSource, @unchecked Sendable {
     private unowned let environment: LMDBEnvironment
+    /// The model whose vectors the search was built from.
+    private let modelID: String
 
-    init(environment: LMDBEnvironment) { self.environment = environment }
+    init(environment: LMDBEnvironment, modelID: String) {
+        self.environment = environment
+        self.modelID = modelID
+    }
 
     /// A record garbled on disk (start-up reads rows, not records, so it can
     /// still be searchable) gives nil: its photo drops out of the results
     /// rather than failing every query whose shortlist it enters.
-    func exactVectors(ids: [UInt64]) throws -> [[Float]?] {
+    func exactVectors(ids: [UInt64]) throws -> [[Float]?]? {
         try environment.read { txn in
-            try ids.map { id in
+            var superseded = false
+            let vectors = try ids.map { id in
                 try txn.withValue(environment.photos, key: IndexKeys.photo(id)) { bytes -> [Float]? in
-                    guard let vector = try? PhotoRecord(decoding: bytes).vector, !vector.isEmpty else { return nil }
-                    return vector
+                    guard let record = try? PhotoRecord(decoding: bytes), !record.vector.isEmpty else { return nil }
+                    guard record.modelID == modelID else {
+                        superseded = true
+                        return nil
+                    }
+                    return record.vector
                 } ?? nil
             }
+            return superseded ? nil : vectors
         }
     }
 }

@@ -102,7 +102,7 @@ public final class VectorSearch: @unchecked Sendable {
             return rows.keepsExactVectors ? .some(rows.exactVector(row: row)) : nil
         }
         if let kept { return kept }
-        return (try? source?.exactVectors(ids: [id]))?.first ?? nil
+        return ((try? source?.exactVectors(ids: [id])) ?? nil)?.first ?? nil
     }
 
     /// Every id held, in row order.
@@ -199,7 +199,19 @@ public final class VectorSearch: @unchecked Sendable {
             let kept = rows.keepsExactVectors ? candidates.map { rows.exactVector(row: rows.rowOfID[$0.id]!) } : nil
             return (candidates, n, kept)
         }
-        let vectors = try kept ?? source?.exactVectors(ids: candidates.map(\.id)) ?? []
+        let vectors: [[Float]?]
+        if let kept {
+            vectors = kept
+        } else if let source {
+            guard let read = try source.exactVectors(ids: candidates.map(\.id)) else {
+                // The source moved to another model mid-search: the int8 scores are all there is.
+                let approximate = candidates.prefix(k).map { SearchHit(id: $0.id, score: $0.score * q.scale) }
+                return (approximate, total)
+            }
+            vectors = read
+        } else {
+            vectors = []
+        }
         var selector = TopKSelector(k: k)
         for (candidate, vector) in zip(candidates, vectors) {
             guard let vector, vector.count == dimension else { continue }
@@ -306,9 +318,12 @@ struct QuantizedQuery: Sendable {
     let odd: [Int8]
     /// Σ of the codes.
     let sum: Int
+    /// The query's value of one code step (scores leave it out: it orders nothing).
+    let scale: Float
 
     init(_ query: [Float], rowBytes: Int) {
-        var codes = Quantizer.quantize(query).codes
+        var (codes, scale) = Quantizer.quantize(query)
+        self.scale = scale
         codes.append(contentsOf: repeatElement(0, count: 2 * rowBytes - codes.count))
         even = stride(from: 0, to: codes.count, by: 2).map { codes[$0] }
         odd = stride(from: 1, to: codes.count, by: 2).map { codes[$0] }

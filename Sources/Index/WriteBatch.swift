@@ -12,6 +12,10 @@ struct WriteBatch {
     let txn: LMDBTransaction
     var result = IndexChangeResult()
     var searchOps: [SearchOp] = []
+    /// Ids given (true) or stripped of (false) a staged embedding, for `stagedIDs`.
+    var stagedOps: [(id: UInt64, staged: Bool)] = []
+    /// While re-embedding: the serving model, whose vectors the live tables keep.
+    private let servingModelID: String?
     private var nextID: UInt64
     private let firstUnallocatedID: UInt64
     private var env: LMDBEnvironment { index.environment }
@@ -25,6 +29,7 @@ struct WriteBatch {
         }
         nextID = next
         firstUnallocatedID = next
+        if case let .reembedding(serving, _, _) = index.compatibility { servingModelID = serving } else { servingModelID = nil }
     }
 
     mutating func finish() throws {
@@ -75,6 +80,10 @@ struct WriteBatch {
             }
         }
         if let replaced = existingAtPath, replaced != record.id { try deleteRecord(replaced) }
+        if let servingModelID, !record.vector.isEmpty, record.modelID == index.modelID {
+            try stage(record)
+            record = try servingView(of: record, servingModelID: servingModelID)
+        }
         // Ids grow, so a new photo's entries come last: appended, they fill
         // whole pages (a split in the middle would leave every page half empty).
         let isNew = record.id >= firstUnallocatedID
@@ -140,11 +149,49 @@ struct WriteBatch {
         result.movedIDs.append(id)
     }
 
+    /// The new model's embedding of a photo goes to the staged tables.
+    private mutating func stage(_ record: PhotoRecord) throws {
+        let key = IndexKeys.photo(record.id)
+        try txn.put(env.stagedRecords, key: key, value: record.withoutFeature().encoded())
+        if record.feature.isEmpty {
+            try txn.delete(env.stagedFeatures, key: key)
+        } else {
+            try txn.put(env.stagedFeatures, key: key, value: FeatureCoding.encoded(record.feature))
+        }
+        if let cells = record.cells {
+            try txn.put(env.stagedCells, key: key, value: CellCoding.encoded(cells))
+        } else {
+            try txn.delete(env.stagedCells, key: key)
+        }
+        stagedOps.append((record.id, true))
+    }
+
+    /// What the live tables keep of a photo just staged: its new stat data
+    /// with the serving model's embedding when the content is unchanged
+    /// (still searchable until the switch), else no vector (the old one
+    /// described other content).
+    private func servingView(of record: PhotoRecord, servingModelID: String) throws -> PhotoRecord {
+        var live = record
+        live.cells = nil // the stored cells stay with the stored vector
+        if let existing = try storedRecord(record.id, includeFloats: true), !existing.vector.isEmpty,
+           existing.modelID == servingModelID, existing.contentHash != 0,
+           existing.contentHash == record.contentHash, existing.size == record.size {
+            (live.modelID, live.vector, live.feature, live.tags) = (existing.modelID, existing.vector, existing.feature, existing.tags)
+        } else {
+            (live.modelID, live.vector, live.feature, live.tags) = (servingModelID, [], [], nil)
+        }
+        return live
+    }
+
     private mutating func deleteRecord(_ id: UInt64) throws {
         try txn.delete(env.photos, key: IndexKeys.photo(id))
         try txn.delete(env.features, key: IndexKeys.photo(id))
         try txn.delete(env.searchRows, key: IndexKeys.photo(id))
         try txn.delete(env.cells, key: IndexKeys.photo(id))
+        if servingModelID != nil {
+            for table in [env.stagedRecords, env.stagedFeatures, env.stagedCells] { try txn.delete(table, key: IndexKeys.photo(id)) }
+            stagedOps.append((id, false))
+        }
         searchOps.append(.remove(id))
         result.removedIDs.append(id)
     }

@@ -146,6 +146,9 @@ public struct StatusResult: Codable, Sendable, Equatable {
     /// Indexed photos by format: "jpeg", "png", "webp", "heic", "avif",
     /// "tiff", "gif", "bmp", "raw" (every one present). Absent from older daemons.
     public var byFormat: [String: Int]?
+    /// A new model re-embedding the library in the background, while
+    /// `modelID` (the old one) answers searches. Absent when none is under way.
+    public var reembedding: ReembeddingStatus?
 
     public init(indexed: Int, pending: Int, failed: Int, modelID: String, dimension: Int, roots: [String],
                 watcher: String, watches: Int, uptimeSeconds: Double, pid: Int32) {
@@ -230,3 +233,20 @@ public struct ResponseEnvelope<Result: Codable & Sendable>: Codable, Sendable {
 
 /// A placeholder result type for error-only responses.
 public struct NoResult: Codable, Sendable {}
+
+/// How far a background re-embedding has come (`StatusResult.reembedding`).
+public struct ReembeddingStatus: Codable, Sendable, Equatable {
+    /// The model the photos are being re-embedded with.
+    public var model: String
+    public var dimension: Int
+    /// Photos re-embedded so far, of `total` in the index.
+    public var done: Int
+    public var total: Int
+
+    public init(model: String, dimension: Int, done: Int, total: Int) {
+        self.model = model
+        self.dimension = dimension
+        self.done = done
+        self.total = total
+    }
+}

@@ -12,6 +12,7 @@ struct Bench: ParsableCommand {
             BenchScorer.self,
             BenchDecode.self,
             BenchIndex.self,
+            BenchReembedding.self,
         ]
     )
 }

@@ -112,7 +112,13 @@ struct PhotoqDaemonCommand: ParsableCommand {
                 throw DaemonError(.index, "cannot add synthetic vectors: \(error)")
             }
         }
-        let daemon = try PhotoDaemon(configuration: configuration, embedder: embedder, log: log, environment: environment)
+        // What answers queries in the old space while a new model re-embeds the library.
+        let archive = ModelSnapshots(stateDirectory: configuration.stateDirectory) { directory in
+            try ModelEmbedder(modelDirectory: directory, threads: configuration.threads,
+                              decodeMemoryBytes: configuration.decodeMemoryBytes, minimumSide: configuration.minimumSide)
+        }
+        let daemon = try PhotoDaemon(configuration: configuration, embedder: embedder, log: log, environment: environment,
+                                     archive: archive)
         daemon.start()
         let signal = SignalWaiter.wait()
         log.info("received signal \(signal)")

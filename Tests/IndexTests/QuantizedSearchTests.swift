@@ -188,4 +188,32 @@ final class QuantizedSearchTests: XCTestCase {
         XCTAssertThrowsIndexError(try index.upsert([huge]), .invalidArgument)
         index.close()
     }
+
+    /// A source whose vectors now belong to another model (a search taken
+    /// before a model switch, run after it): the int8 scores answer instead
+    /// of nothing, in the exact order up to the quantisation's error.
+    func testASupersededSourceFallsBackToTheInt8Scores() throws {
+        final class Superseded: ExactVectorSource, @unchecked Sendable {
+            func exactVectors(ids: [UInt64]) throws -> [[Float]?]? { nil }
+        }
+        var rng = SeededGenerator(seed: 21)
+        let d = 48
+        var rows: [UInt64: [Float]] = [:]
+        let search = VectorSearch(dimension: d, exactVectors: Superseded())
+        for id in UInt64(1)...300 {
+            rows[id] = unitVector(d, &rng)
+            try search.upsert(id: id, vector: rows[id]!, mtimeNanoseconds: 0)
+        }
+        for _ in 0..<5 {
+            let query = unitVector(d, &rng)
+            let hits = try search.search(query, k: 10)
+            let exact = exactTopK(rows, query, k: 10)
+            XCTAssertEqual(hits.count, 10)
+            for hit in hits {
+                // 4+4-bit rows and an int8 query: a unit dot product is off by a few hundredths at most.
+                XCTAssertEqual(hit.score, VectorSearch.dot(query, rows[hit.id]!), accuracy: 0.05)
+            }
+            XCTAssertGreaterThanOrEqual(Set(hits.map(\.id)).intersection(exact.map(\.id)).count, 8)
+        }
+    }
 }

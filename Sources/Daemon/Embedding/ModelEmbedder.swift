@@ -44,6 +44,10 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
     public let relevanceCutoff: Float?
     /// Writes thumbnails from the decodes (`photoqd --thumbnails`); nil: none.
     public let thumbnails: IngestThumbnails?
+    /// Where the weights were loaded from, and the files there this embedder
+    /// reads (what `ModelSnapshots` keeps to answer queries after a model change).
+    public let modelDirectory: String
+    public let filesRead: [String]
 
     /// Loads (memory-maps) the backbone, the joint space and the sentence
     /// encoder from `modelDirectory`. The trained joint weights are optional:
@@ -105,6 +109,11 @@ public final class ModelEmbedder: PhotoEmbedder, @unchecked Sendable {
         modelID = "\(joint.modelID)/\(backboneName)/\(transform.rawValue)\(joint.testTimeFlip ? "+flip" : "")"
             + (alignmentReranker.map { "+cells:\($0.id)" } ?? "")
         self.threads = max(1, threads)
+        self.modelDirectory = modelDirectory
+        let optional = [JointModelFiles.joint, TaggerFile.defaultFileName]
+            + (alignmentReranker != nil ? [ScorerParameters.rerankerFileName, ModelPaths.wordVectors, ModelPaths.wordVocabulary] : [])
+        filesRead = [ModelPaths.sentenceEncoder, ModelPaths.sentenceVocabulary, JointModelFiles.bridge, joint.backbone.file]
+            + optional.filter { FileManager.default.fileExists(atPath: path($0)) }
         // Links are refused: the scanner does not follow them either, so a
         // link swapped in for a photo must not lead the daemon elsewhere.
         var budget = DecodeBudget.standard

@@ -204,7 +204,7 @@ public final class IndexWriter: @unchecked Sendable {
             return
         }
         do {
-            guard var record = try index.lookup(path: from), index.search.contains(id: record.id) else {
+            guard var record = try index.lookup(path: from), index.hasAnyEmbedding(id: record.id) else {
                 commit([.remove(path: from)], "drop \(from)")
                 ingest([to])
                 return
@@ -271,7 +271,7 @@ public final class IndexWriter: @unchecked Sendable {
             }
             do {
                 let existing = try index.lookup(path: path)
-                if let existing, existing.matches(identity), index.search.contains(id: existing.id) { continue }
+                if let existing, existing.matches(identity), index.hasCurrentEmbedding(id: existing.id) { continue }
                 let failure = try index.failure(path: path)
                 if let failure, failure.matches(size: UInt64(identity.size), mtimeNanoseconds: identity.mtimeNanoseconds) {
                     continue // failed before in this very state: not retried until it changes

@@ -8,7 +8,10 @@ import PhotoqProtocol
 /// index embeds it, and waits for the network between batches). Runs on several server workers at once.
 final class QueryHandler: RequestHandler, @unchecked Sendable {
     private let index: PhotoIndex
-    private let embedder: any PhotoEmbedder
+    /// Held for each request: searches embed their query with the model
+    /// whose vectors the index serves (the old one while a new one re-embeds).
+    private let serving: ServingModel
+    private var embedder: any PhotoEmbedder { serving.current }
     private let status: @Sendable () -> StatusResult
     private let reindex: @Sendable (Bool) -> Int
     /// Photos left out of every result (their root is missing; see RootPresence).
@@ -17,22 +20,24 @@ final class QueryHandler: RequestHandler, @unchecked Sendable {
     private let pending: @Sendable () -> Int
     private let log: Log
 
-    init(index: PhotoIndex, embedder: any PhotoEmbedder, log: Log,
+    init(index: PhotoIndex, serving: ServingModel, log: Log,
          status: @escaping @Sendable () -> StatusResult, reindex: @escaping @Sendable (Bool) -> Int,
          hiddenIDs: @escaping @Sendable () -> Set<UInt64> = { [] }, pending: @escaping @Sendable () -> Int = { 0 }) {
         self.pending = pending
         self.index = index
-        self.embedder = embedder
+        self.serving = serving
         self.log = log
         self.status = status
         self.reindex = reindex
         self.hiddenIDs = hiddenIDs
     }
 
-    func respond(to envelope: RequestEnvelope) -> [UInt8] { respond(to: envelope, embedded: [:]) }
+    func respond(to envelope: RequestEnvelope) -> [UInt8] { serving.answering { respond(to: envelope, embedded: [:]) } }
 
     /// The search texts among `envelopes` are embedded in one call first.
-    func respond(toBatch envelopes: [RequestEnvelope]) -> [[UInt8]] {
+    func respond(toBatch envelopes: [RequestEnvelope]) -> [[UInt8]] { serving.answering { answer(envelopes) } }
+
+    private func answer(_ envelopes: [RequestEnvelope]) -> [[UInt8]] {
         var texts: [String] = []
         for envelope in envelopes {
             if case .search(let r) = envelope.request, let text = try? RequestValidation.text(r.text), !texts.contains(text) {

@@ -130,7 +130,7 @@ public final class LibraryScanner: @unchecked Sendable {
             seen.insert(key)
             guard let identity = FileIdentity.of(path: path) else { return }
             if let record = known[key] {
-                if !(record.matches(identity) && index.search.contains(id: record.id)) { changed.append(path) }
+                if !(record.matches(identity) && index.hasCurrentEmbedding(id: record.id)) { changed.append(path) }
             } else if let failure = failures[key] {
                 if !failure.matches(size: UInt64(identity.size), mtimeNanoseconds: identity.mtimeNanoseconds) {
                     changed.append(path)
@@ -147,7 +147,7 @@ public final class LibraryScanner: @unchecked Sendable {
         recordSkips(skips, under: folder)
 
         // Records whose file is gone may have moved to one of the fresh paths.
-        var orphans = known.filter { !seen.contains($0.key) && index.search.contains(id: $0.value.id) }
+        var orphans = known.filter { !seen.contains($0.key) && index.hasAnyEmbedding(id: $0.value.id) }
         var byInode: [String: [UInt8]] = [:]
         var bySize: [UInt64: [[UInt8]]] = [:]
         for (path, r) in orphans {

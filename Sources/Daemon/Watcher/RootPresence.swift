@@ -39,6 +39,12 @@ public final class RootPresence: @unchecked Sendable {
 
     public func isPresent(_ root: String) -> Bool { lock.withLock { !missing.contains(root) } }
 
+    /// Whether `path` lies under a root marked present (false outside every root).
+    func rootIsThere(of path: String) -> Bool {
+        guard let root = roots.first(where: { PathBytes.isWithin(path, $0) }) else { return false }
+        return isPresent(root)
+    }
+
     /// Whether a scan of `folder` may trust what it finds: its root is
     /// marked present and is on disk (a scan of a vanished root would find
     /// nothing and sweep every record away).

@@ -27,8 +27,12 @@ final class InProcessDaemon {
         testCase.addTeardownBlock { [self] in stop() }
     }
 
-    func start() throws {
-        let d = try PhotoDaemon(configuration: configuration, embedder: embedder, log: Log(threshold: .warning), environment: [:])
+    func start() throws { try start(embedder: embedder) }
+
+    /// With another embedder (a model change) and where copies of the serving model are kept.
+    func start(embedder: any PhotoEmbedder, archive: (any ServingModelArchive)? = nil) throws {
+        let d = try PhotoDaemon(configuration: configuration, embedder: embedder, log: Log(threshold: .warning), environment: [:],
+                                archive: archive)
         d.start()
         daemon = d
     }
