@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Index
+import Model
 
 /// `photoq-model bench reembed`: the one step of a background re-embedding
 /// that searches wait for. Builds an index of synthetic photos on one model,
@@ -77,7 +78,7 @@ struct BenchReembedding: ParsableCommand {
     }
 
     private func writeInBatches(_ index: PhotoIndex, model: String, seed: UInt64) throws {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         var batch: [PhotoRecord] = []
         for i in 0..<count {
             batch.append(record(i, model: model, &random))
@@ -89,7 +90,7 @@ struct BenchReembedding: ParsableCommand {
     }
 
     /// The same file (path, identity, hash) whichever the model; only the embedding differs.
-    private func record(_ i: Int, model: String, _ random: inout SplitMix) -> PhotoRecord {
+    private func record(_ i: Int, model: String, _ random: inout SplitMix64) -> PhotoRecord {
         let vector = normalised((0..<dimension).map { _ in random.uniform() })
         let feature = (0..<featureDimension).map { _ in abs(random.uniform()) }
         let stored = cells == 0 ? nil : PhotoCells(rows: cells, rank: cellRank, scales: [Float](repeating: 0.01, count: cells),
@@ -109,17 +110,4 @@ struct BenchReembedding: ParsableCommand {
         let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return v.map { $0 / norm }
     }
-}
-
-/// SplitMix64: fast and reproducible.
-private struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
 }
